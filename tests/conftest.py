@@ -1,0 +1,16 @@
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(os.environ.get(
+    "FASTMF_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def ml100k_dir():
+    """The local MovieLens 100K folder (../shared/data/ml-100k); skips the test when absent."""
+    path = SHARED_DATA / "ml-100k"
+    if not (path / "u.data").is_file():
+        pytest.skip(f"MovieLens 100K not found at {path} (set FASTMF_SHARED_DATA to its parent)")
+    return path
