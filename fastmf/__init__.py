@@ -1,9 +1,16 @@
 """fastmf: fast matrix factorization and factorization machines."""
 
+from . import datasets, model_selection
 from ._ratings import Ratings
+from .base import load
+from .mf import MatrixFactorization
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "MatrixFactorization",
+    "load",
     "Ratings",
+    "datasets",
+    "model_selection",
 ]

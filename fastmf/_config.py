@@ -10,7 +10,7 @@ import numba
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 # Keyword arguments for every jitted kernel.
-JIT = dict(nopython=True, nogil=True, cache=True, fastmath=FASTMATH)
+JIT = dict(nogil=True, cache=True, fastmath=FASTMATH)
 PARALLEL_JIT = dict(JIT, parallel=True)
 
 

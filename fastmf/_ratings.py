@@ -78,7 +78,7 @@ class Ratings:
                 u = user_ids[users[pos]] if user_ids is not None else users[pos]
                 i = item_ids[items[pos]] if item_ids is not None else items[pos]
                 raise ValueError(
-                    f"duplicate entry: user {u!r}, item {i!r} occurs more than once "
+                    f"duplicate entry: user {_py(u)!r}, item {_py(i)!r} occurs more than once "
                     f"({int(dup.sum())} duplicates in all); pass duplicates='sum' or 'last'"
                 )
             starts = np.flatnonzero(np.r_[True, ~dup])
@@ -245,6 +245,11 @@ class Ratings:
         return pd.DataFrame(out)
 
 
+def _py(x):
+    """A NumPy scalar as the Python value, so that messages show ``'ann'``, not ``np.str_``."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
 def _as_id_array(ids, name):
     a = np.asarray(ids)
     if a.ndim != 1:
@@ -282,5 +287,5 @@ def _lookup(ids, n, raw_ids, what):
         found = pos >= 0
     if not np.all(found):
         bad = raw[int(np.argmin(found))]
-        raise KeyError(f"unknown {what} ID {bad!r} ({int((~found).sum())} unknown in all)")
+        raise KeyError(f"unknown {what} ID {_py(bad)!r} ({int((~found).sum())} unknown in all)")
     return pos.astype(np.int64)

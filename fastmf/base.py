@@ -1,0 +1,434 @@
+"""``FactorModel``: what every latent-factor recommender shares.
+
+A subclass fits ``user_factors_`` (n_users, k) and ``item_factors_`` (n_items, k), optionally
+``user_bias_``, ``item_bias_`` and ``global_mean_``, so that a rating is predicted as
+``global_mean_ + user_bias_[u] + item_bias_[i] + user_factors_[u] @ item_factors_[i]``; it
+implements ``fit`` (through :meth:`FactorModel._iterate`) and ``_fold_in``. Everything else —
+prediction with unknown-ID fallback, top-N recommendation, similar items and users, fold-in,
+saving — lives here once.
+"""
+
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from tqdm.auto import tqdm
+
+from ._config import threads
+from ._persist import SaveMixin, load
+from ._ratings import Ratings, _py
+from ._sklearn_compat import BaseEstimator, RegressorMixin
+from ._validation import check_index_array, check_int_param, check_is_fitted, \
+    check_sparse_matrix, check_values
+
+__all__ = ["FactorModel", "load"]
+
+
+class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
+    """Base class of the latent-factor recommenders.
+
+    Two scikit-learn views share one model: ``fit(X)`` with ``X`` a sparse users x items matrix
+    or a :class:`~fastmf.Ratings` (transformer view: ``transform`` folds in new users,
+    ``components_`` is the item-factor matrix), and ``fit(X, y)`` with ``X`` an (n, 2) array of
+    [user, item] indices and ``y`` the ratings (regressor view: ``predict(X)`` and ``score``
+    work with ``cross_val_score`` and ``GridSearchCV``).
+
+    Users or items never seen in training (an index past the training range, or a raw ID the
+    model does not know) are predicted as ``global_mean_`` plus whatever bias is known.
+    """
+
+    # ------------------------------------------------------------------ input
+    def _validate_data(self, X, y=None):
+        """Turn the arguments of ``fit`` into a :class:`Ratings`."""
+        if isinstance(X, Ratings):
+            if y is not None:
+                raise ValueError("y must be None when X is a Ratings (it holds the values)")
+            return X
+        if sp.issparse(X):
+            if y is not None:
+                raise ValueError("y must be None when X is a sparse users x items matrix")
+            return Ratings.from_sparse(X)
+        users, items = _split_pairs(X)
+        if y is None:
+            raise ValueError(
+                "y is required when X is an (n, 2) array of [user, item] pairs; pass a sparse "
+                "users x items matrix or a Ratings to fit without y"
+            )
+        y = check_values(np.ravel(np.asarray(y)) if np.ndim(y) == 2 and np.shape(y)[1] == 1
+                         else y, "y")
+        if len(y) != len(users):
+            raise ValueError(f"X has {len(users)} rows but y has {len(y)} values")
+        return Ratings(users, items, y)
+
+    def _set_index_space(self, ratings):
+        """Record the ID space of the training data (called by ``fit``)."""
+        self.n_users_, self.n_items_ = ratings.shape
+        self.user_ids_, self.item_ids_ = ratings.user_ids, ratings.item_ids
+
+    def _index_pairs(self, X, items=None):
+        """Model indices (``-1`` where unknown) of the (user, item) pairs described by ``X``."""
+        if items is not None:
+            users = check_index_array(np.atleast_1d(X), "users")
+            items = check_index_array(np.atleast_1d(items), "items")
+            if len(users) != len(items):
+                raise ValueError(f"users has {len(users)} entries but items has {len(items)}")
+            return _unknown_past(users, self.n_users_), _unknown_past(items, self.n_items_)
+        if isinstance(X, Ratings):
+            umap = _id_map(self.user_ids_, X.user_ids, X.n_users, self.n_users_)
+            imap = _id_map(self.item_ids_, X.item_ids, X.n_items, self.n_items_)
+            return umap[X.users], imap[X.items]
+        if sp.issparse(X):
+            raise TypeError("predict takes a Ratings, an (n, 2) array of pairs, or users and "
+                            "items; for a sparse matrix of new users use transform")
+        users, items = _split_pairs(X)
+        return _unknown_past(users, self.n_users_), _unknown_past(items, self.n_items_)
+
+    def _eval_data(self, eval_set):
+        """``eval_set`` (a Ratings or an ``(X_pairs, y)`` tuple) as (users, items, values)."""
+        if eval_set is None:
+            return None
+        if isinstance(eval_set, Ratings):
+            users, items = self._index_pairs(eval_set)
+            return users, items, eval_set.values
+        if isinstance(eval_set, (tuple, list)) and len(eval_set) == 2:
+            users, items = self._index_pairs(eval_set[0])
+            values = check_values(eval_set[1], "eval_set[1]")
+            if len(values) != len(users):
+                raise ValueError(f"eval_set has {len(users)} pairs but {len(values)} values")
+            return users, items, values
+        raise TypeError("eval_set must be a Ratings or an (X_pairs, y) tuple")
+
+    # ------------------------------------------------------------------ the fitting loop
+    def _iterate(self, step, n_iter, state, eval_data=None, early_stopping_rounds=None,
+                 divergence_hint=""):
+        """Run ``step()`` ``n_iter`` times, recording ``history_`` and ``n_iter_``.
+
+        ``step`` performs one iteration in place on the arrays listed in ``state`` and returns
+        the training objective. On KeyboardInterrupt the arrays are restored to the last
+        finished iteration; with ``early_stopping_rounds`` they are restored to the best one.
+        """
+        history = getattr(self, "history_", None)
+        if not (self._warm and history):
+            history = {"train_loss": [], "seconds": []}
+            if eval_data is not None:
+                history["eval_rmse"] = []
+                history["eval_unknown"] = []
+            self.n_iter_ = 0
+        best, best_state, wait = np.inf, None, 0
+        bar = tqdm(total=n_iter, disable=not self.verbose, desc=type(self).__name__,
+                   unit="it", leave=False)
+        try:
+            for _ in range(n_iter):
+                saved = [a.copy() for a in state]
+                t0 = time.perf_counter()
+                try:
+                    loss = float(step())
+                except KeyboardInterrupt:
+                    for a, s in zip(state, saved, strict=True):
+                        a[...] = s
+                    warnings.warn(f"fit interrupted: keeping the model after {self.n_iter_} "
+                                  "iterations", RuntimeWarning, stacklevel=3)
+                    break
+                if not np.isfinite(loss):
+                    raise FloatingPointError(
+                        f"the training loss became {loss} at iteration {self.n_iter_ + 1}: the "
+                        f"fit diverged. {divergence_hint}".strip())
+                history["seconds"].append(time.perf_counter() - t0)
+                history["train_loss"].append(loss)
+                self.n_iter_ += 1
+                postfix = {"loss": f"{loss:.4g}"}
+                if eval_data is not None:
+                    users, items, values = eval_data
+                    pred = self._predict_indices(users, items)
+                    score = float(np.sqrt(np.mean((pred - values) ** 2)))
+                    history["eval_rmse"].append(score)
+                    history["eval_unknown"].append(int(np.sum((users < 0) | (items < 0))))
+                    postfix["eval_rmse"] = f"{score:.4f}"
+                    if early_stopping_rounds is not None:
+                        if score < best:
+                            best, wait = score, 0
+                            best_state = ([a.copy() for a in state], self.n_iter_)
+                        else:
+                            wait += 1
+                            if wait >= early_stopping_rounds:
+                                break
+                bar.set_postfix(postfix, refresh=False)
+                bar.update()
+        finally:
+            bar.close()
+            self.history_ = history
+        if best_state is not None and best_state[1] != self.n_iter_:
+            for a, s in zip(state, best_state[0], strict=True):
+                a[...] = s
+            self.best_iteration_ = best_state[1]
+        return self
+
+    @property
+    def _warm(self):
+        return bool(getattr(self, "warm_start", False)) and hasattr(self, "item_factors_")
+
+    # ------------------------------------------------------------------ prediction
+    def predict(self, X, items=None):
+        """Predict ratings for (user, item) pairs.
+
+        Parameters
+        ----------
+        X : Ratings, array-like of shape (n, 2), or array-like of int
+            The pairs: a Ratings (mapped through raw IDs when both it and the model have them),
+            an (n, 2) array of [user, item] indices, or user indices when ``items`` is given.
+        items : array-like of int, optional
+            Item indices, one per user in ``X``.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            Predicted values. Unknown users or items get ``global_mean_`` plus the known biases.
+
+        Examples
+        --------
+        >>> import fastmf
+        >>> data = fastmf.datasets.make_ratings(60, 40, 800, random_state=0)
+        >>> model = fastmf.MatrixFactorization(n_factors=4, n_iter=5, random_state=0).fit(data)
+        >>> model.predict([0, 1], [2, 3]).shape
+        (2,)
+        """
+        check_is_fitted(self)
+        users, items = self._index_pairs(X, items)
+        return self._predict_indices(users, items)
+
+    def _predict_indices(self, users, items):
+        pred = np.full(len(users), float(self.global_mean_))
+        ku, ki = users >= 0, items >= 0
+        if getattr(self, "user_bias_", None) is not None:
+            pred[ku] += self.user_bias_[users[ku]]
+        if getattr(self, "item_bias_", None) is not None:
+            pred[ki] += self.item_bias_[items[ki]]
+        both = np.flatnonzero(ku & ki)
+        for s in range(0, len(both), 65536):
+            sel = both[s:s + 65536]
+            pred[sel] += np.einsum("ij,ij->i", self.user_factors_[users[sel]],
+                                   self.item_factors_[items[sel]])
+        return pred
+
+    def _ranking_factors(self):
+        """(U, V) such that ``U @ V.T`` orders each user's items as ``predict`` does."""
+        U, V = self.user_factors_, self.item_factors_
+        if getattr(self, "item_bias_", None) is None:
+            return U, V
+        return (np.hstack([U, np.ones((len(U), 1), U.dtype)]),
+                np.hstack([V, self.item_bias_[:, None].astype(V.dtype)]))
+
+    def _user_offset(self, users):
+        offset = np.full(len(users), float(self.global_mean_))
+        if getattr(self, "user_bias_", None) is not None:
+            offset += self.user_bias_[users]
+        return offset
+
+    # ------------------------------------------------------------------ recommendation
+    def recommend(self, users, n=10, *, exclude=None, filter_items=None, items=None,
+                  raw_ids=False):
+        """Top-``n`` items for each user, best first.
+
+        Parameters
+        ----------
+        users : int or array-like of int
+            User indices (raw user IDs with ``raw_ids=True``).
+        n : int, default=10
+            How many items. Clipped to the number of candidate items; when a user has fewer
+            candidates left after exclusions, the row is padded with index -1 and score -inf.
+        exclude : Ratings or sparse matrix of shape (n_users, n_items), optional
+            Interactions never to recommend again (typically the training data).
+        filter_items : array-like of int, optional
+            Items never to recommend to anyone.
+        items : array-like of int, optional
+            Recommend only among these items.
+        raw_ids : bool, default=False
+            Take raw user IDs and return raw item IDs (the model must have been fitted on a
+            Ratings with ID maps).
+
+        Returns
+        -------
+        items : ndarray of shape (n_users, n), or (n,) for a single user
+        scores : ndarray of the same shape: the predicted values
+
+        Examples
+        --------
+        >>> import fastmf
+        >>> data = fastmf.datasets.make_ratings(60, 40, 800, random_state=0)
+        >>> model = fastmf.MatrixFactorization(n_factors=4, n_iter=5, random_state=0).fit(data)
+        >>> items, scores = model.recommend([0, 1, 2], n=5, exclude=data)
+        >>> items.shape, bool((scores[:, :-1] >= scores[:, 1:]).all())
+        ((3, 5), True)
+        """
+        from ._recommend import top_k
+
+        check_is_fitted(self)
+        single = np.ndim(users) == 0
+        if raw_ids:
+            users = self._raw_to_index(users, self.user_ids_, "user")
+        users = check_index_array(np.atleast_1d(users), "users", self.n_users_)
+        n = check_int_param(n, "n", low=1)
+        mask = None
+        if items is not None or filter_items is not None:
+            mask = np.zeros(self.n_items_, bool) if items is not None else np.ones(self.n_items_, bool)
+            if items is not None:
+                mask[check_index_array(np.atleast_1d(items), "items", self.n_items_)] = True
+            if filter_items is not None:
+                mask[check_index_array(np.atleast_1d(filter_items), "filter_items",
+                                       self.n_items_)] = False
+        excl = None if exclude is None else self._exclusion_matrix(exclude)
+        U, V = self._ranking_factors()
+        with threads(getattr(self, "n_threads", None)):
+            idx, scores = top_k(U[users], V, n, exclude=excl, exclude_rows=users, item_mask=mask)
+        scores = scores.astype(np.float64) + self._user_offset(users)[:, None]
+        if raw_ids:
+            idx = self._index_to_raw(idx, self.item_ids_)
+        return (idx[0], scores[0]) if single else (idx, scores)
+
+    def similar_items(self, items, n=10, *, raw_ids=False):
+        """The ``n`` items most similar to each given item by cosine of their factors.
+
+        The item itself is never returned. Returns ``(items, similarities)`` shaped like
+        :meth:`recommend`'s output.
+
+        Examples
+        --------
+        >>> import fastmf
+        >>> data = fastmf.datasets.make_ratings(60, 40, 800, random_state=0)
+        >>> model = fastmf.MatrixFactorization(n_factors=4, n_iter=5, random_state=0).fit(data)
+        >>> ids, sims = model.similar_items(3, n=4)
+        >>> 3 in ids, bool(sims.max() <= 1 + 1e-6)
+        (False, True)
+        """
+        check_is_fitted(self)
+        return self._similar(items, n, self.item_factors_, self.item_ids_, "item", raw_ids)
+
+    def similar_users(self, users, n=10, *, raw_ids=False):
+        """The ``n`` users most similar to each given user by cosine of their factors.
+
+        Examples
+        --------
+        >>> import fastmf
+        >>> data = fastmf.datasets.make_ratings(60, 40, 800, random_state=0)
+        >>> model = fastmf.MatrixFactorization(n_factors=4, n_iter=5, random_state=0).fit(data)
+        >>> model.similar_users([0, 1], n=3)[0].shape
+        (2, 3)
+        """
+        check_is_fitted(self)
+        return self._similar(users, n, self.user_factors_, self.user_ids_, "user", raw_ids)
+
+    def _similar(self, which, n, factors, ids, what, raw_ids):
+        from ._recommend import top_k
+
+        single = np.ndim(which) == 0
+        if raw_ids:
+            which = self._raw_to_index(which, ids, what)
+        which = check_index_array(np.atleast_1d(which), f"{what}s", len(factors))
+        n = check_int_param(n, "n", low=1)
+        norms = np.linalg.norm(factors, axis=1)
+        unit = factors / np.where(norms > 0, norms, 1)[:, None].astype(factors.dtype)
+        self_excl = sp.csr_matrix((np.ones(len(which)), which, np.arange(len(which) + 1)),
+                                  shape=(len(which), len(factors)))
+        with threads(getattr(self, "n_threads", None)):
+            idx, sims = top_k(unit[which], unit, n, exclude=self_excl)
+        if raw_ids:
+            idx = self._index_to_raw(idx, ids)
+        return (idx[0], sims[0]) if single else (idx, sims)
+
+    def _exclusion_matrix(self, exclude):
+        if isinstance(exclude, Ratings):
+            exclude = exclude.csr
+        X = check_sparse_matrix(exclude, "exclude")
+        if X.shape != (self.n_users_, self.n_items_):
+            raise ValueError(f"exclude must have shape ({self.n_users_}, {self.n_items_}) like "
+                             f"the training data, got {X.shape}")
+        return X
+
+    def _raw_to_index(self, raw, ids, what):
+        if ids is None:
+            raise ValueError(f"raw_ids=True needs a model fitted on a Ratings with {what} IDs")
+        index = _id_map(ids, np.atleast_1d(np.asarray(raw)), None, len(ids))
+        if (index < 0).any():
+            bad = np.atleast_1d(raw)[int(np.argmin(index))]
+            raise KeyError(f"unknown {what} ID {_py(bad)!r}")
+        return index[0] if np.ndim(raw) == 0 else index
+
+    @staticmethod
+    def _index_to_raw(idx, ids):
+        out = ids[np.maximum(idx, 0)]
+        if (idx < 0).any():
+            out = out.astype(object)
+            out[idx < 0] = None
+        return out
+
+    # ------------------------------------------------------------------ transformer view
+    @property
+    def components_(self):
+        """Item factors, of shape (n_items, n_factors) (scikit-learn's transformer name)."""
+        check_is_fitted(self)
+        return self.item_factors_
+
+    def transform(self, X):
+        """Fold in users: their factors given their interactions, item factors held fixed.
+
+        Parameters
+        ----------
+        X : sparse matrix of shape (n_new_users, n_items) or Ratings
+            Interactions of the users to fold in, over the training item set.
+
+        Returns
+        -------
+        ndarray of shape (n_new_users, n_factors)
+
+        Examples
+        --------
+        >>> import fastmf
+        >>> data = fastmf.datasets.make_ratings(60, 40, 800, random_state=0)
+        >>> model = fastmf.MatrixFactorization(n_factors=4, n_iter=5, random_state=0).fit(data)
+        >>> model.transform(data.csr[:3]).shape
+        (3, 4)
+        """
+        check_is_fitted(self)
+        X = check_sparse_matrix(X.csr if isinstance(X, Ratings) else X, "X")
+        if X.shape[1] != self.n_items_:
+            raise ValueError(f"X has {X.shape[1]} items (columns); the model was fitted on "
+                             f"{self.n_items_}")
+        with threads(getattr(self, "n_threads", None)):
+            return self._fold_in(X)
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit, then return ``user_factors_`` (the transform of the training users)."""
+        return self.fit(X, y, **fit_params).user_factors_
+
+    def _fold_in(self, X):  # pragma: no cover - every model implements it
+        raise NotImplementedError
+
+
+def _split_pairs(X):
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must be an (n, 2) array of [user, item] indices, got shape {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError("X is empty: it has no [user, item] pairs")
+    return check_index_array(X[:, 0], "X[:, 0] (users)"), check_index_array(X[:, 1],
+                                                                           "X[:, 1] (items)")
+
+
+def _unknown_past(index, n):
+    return np.where(index < n, index, -1)
+
+
+def _id_map(model_ids, data_ids, n_data, n_model):
+    """Array mapping each data index to the model index of the same raw ID (-1 if unknown)."""
+    if model_ids is None or data_ids is None:
+        return _unknown_past(np.arange(n_data), n_model)
+    if model_ids is data_ids:
+        return np.arange(n_data)
+    if model_ids.dtype != object and data_ids.dtype != object:
+        order = np.argsort(model_ids, kind="stable")
+        sorted_ids = model_ids[order]
+        pos = np.minimum(np.searchsorted(sorted_ids, data_ids), len(order) - 1)
+        return np.where(sorted_ids[pos] == data_ids, order[pos], -1)
+    table = {x: k for k, x in enumerate(model_ids.tolist())}
+    return np.array([table.get(x, -1) for x in data_ids.tolist()], dtype=np.int64)

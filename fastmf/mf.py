@@ -1,0 +1,191 @@
+"""``MatrixFactorization``: biased matrix factorization of explicit ratings."""
+
+import importlib
+
+import numpy as np
+
+from ._config import check_blas_threads, threads
+from ._validation import check_dtype, check_float_param, check_int_param, check_option, \
+    check_random_state
+from .base import FactorModel
+
+# solver name -> "module:class" under fastmf._solvers (imported on first use)
+_SOLVERS = {
+    "als": "mf_als:ALSSolver",
+}
+
+
+class MatrixFactorization(FactorModel):
+    r"""Biased matrix factorization of explicit ratings, fitted on the observed entries only.
+
+    The model predicts :math:`\hat r_{ui} = \mu + b_u + c_i + w_u^\top h_i` and minimises
+
+    .. math::
+
+        \sum_{(u,i)\,\mathrm{observed}} (r_{ui} - \hat r_{ui})^2
+        + \lambda \Big(\sum_u s_u \|w_u\|^2 + \sum_i s_i \|h_i\|^2\Big)
+        + \lambda_b \Big(\sum_u s_u b_u^2 + \sum_i s_i c_i^2\Big)
+
+    with :math:`s_u = |R(u)|` (ALS-WR, ``reg_scaling="count"``) or :math:`s_u = 1`
+    (``reg_scaling="none"``), and :math:`\mu` the mean training rating.
+
+    Parameters
+    ----------
+    n_factors : int, default=64
+        Number of latent factors k.
+    solver : {"als"}, default="als"
+        ``"als"``: alternating least squares, every row solved in closed form (a k+1 by k+1
+        Cholesky solve with the bias folded in), rows in parallel; the objective never
+        increases and the result does not depend on the thread count.
+    n_iter : int, default=15
+        Number of iterations (one iteration updates both sides).
+    reg : float, default=0.05
+        L2 weight :math:`\lambda` on the factors.
+    reg_bias : float or None, default=None
+        L2 weight :math:`\lambda_b` on the biases; ``None`` uses ``reg``.
+    reg_scaling : {"count", "none"}, default="count"
+        ``"count"`` multiplies each row's penalty by its number of ratings (ALS-WR, as Spark
+        ALS does); ``"none"`` uses the same weight for every row (as cmfrec does).
+    fit_biases : bool, default=True
+        Fit :math:`\mu`, :math:`b_u` and :math:`c_i`. With ``False`` the model is
+        :math:`w_u^\top h_i` alone.
+    init_std : float, default=0.1
+        Standard deviation of the normal initial factors.
+    dtype : {"float32", "float64"}, default="float32"
+        Precision of the factors and of the kernels' arithmetic.
+    n_threads : int or None, default=None
+        Threads for the parallel kernels; ``None`` uses every core.
+    random_state : int, numpy Generator or None, default=None
+        Seed of the initial factors.
+    verbose : bool, default=False
+        Show a progress bar.
+    warm_start : bool, default=False
+        Continue from the fitted factors on the next ``fit`` (same data shape):
+        5 + 5 iterations equal 10.
+    early_stopping_rounds : int or None, default=None
+        Stop when the eval RMSE of ``eval_set`` has not improved for this many iterations and
+        keep the best iteration's factors (``best_iteration_``).
+
+    Attributes
+    ----------
+    user_factors_ : ndarray of shape (n_users, n_factors)
+    item_factors_ : ndarray of shape (n_items, n_factors)
+    user_bias_, item_bias_ : ndarray of shape (n_users,), (n_items,), or None
+    global_mean_ : float
+    history_ : dict of lists
+        Per iteration: ``train_loss`` (the objective above), ``seconds`` and, with an
+        ``eval_set``, ``eval_rmse`` and ``eval_unknown`` (pairs predicted by fallback).
+    n_iter_ : int
+    user_ids_, item_ids_ : ndarray or None
+        Raw IDs of the training Ratings.
+
+    Examples
+    --------
+    >>> import fastmf
+    >>> data = fastmf.datasets.make_ratings(200, 100, 4000, noise=0.1, discrete=False,
+    ...                                    random_state=0)
+    >>> train, test = fastmf.model_selection.train_test_split(data, random_state=0)
+    >>> model = fastmf.MatrixFactorization(n_factors=8, n_iter=10, random_state=0)
+    >>> model = model.fit(train, eval_set=test)
+    >>> bool(model.history_["eval_rmse"][-1] < 0.5)
+    True
+    """
+
+    def __init__(self, n_factors=64, *, solver="als", n_iter=15, reg=0.05, reg_bias=None,
+                 reg_scaling="count", fit_biases=True, init_std=0.1, dtype="float32",
+                 n_threads=None, random_state=None, verbose=False, warm_start=False,
+                 early_stopping_rounds=None):
+        self.n_factors = n_factors
+        self.solver = solver
+        self.n_iter = n_iter
+        self.reg = reg
+        self.reg_bias = reg_bias
+        self.reg_scaling = reg_scaling
+        self.fit_biases = fit_biases
+        self.init_std = init_std
+        self.dtype = dtype
+        self.n_threads = n_threads
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.early_stopping_rounds = early_stopping_rounds
+
+    def _check_params(self):
+        check_int_param(self.n_factors, "n_factors", low=1)
+        check_option(self.solver, "solver", tuple(_SOLVERS))
+        check_int_param(self.n_iter, "n_iter", low=1)
+        check_float_param(self.reg, "reg", low=0)
+        if self.reg_bias is not None:
+            check_float_param(self.reg_bias, "reg_bias", low=0)
+        check_option(self.reg_scaling, "reg_scaling", ("count", "none"))
+        check_float_param(self.init_std, "init_std", low=0)
+        check_int_param(self.early_stopping_rounds, "early_stopping_rounds", low=1,
+                        allow_none=True)
+        return check_dtype(self.dtype)
+
+    def fit(self, X, y=None, *, eval_set=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : Ratings, sparse matrix of shape (n_users, n_items), or array of shape (n, 2)
+            Training ratings: a Ratings, a users x items matrix whose stored entries are the
+            observations, or [user, item] index pairs with their ratings in ``y``.
+        y : array-like of shape (n,), optional
+            Ratings, when ``X`` holds pairs.
+        eval_set : Ratings or (X_pairs, y) tuple, optional
+            Held-out ratings scored after every iteration (``history_["eval_rmse"]``).
+
+        Returns
+        -------
+        self
+        """
+        dtype = self._check_params()
+        ratings = self._validate_data(X, y)
+        if self.early_stopping_rounds is not None and eval_set is None:
+            raise ValueError("early_stopping_rounds needs an eval_set")
+        rng = check_random_state(self.random_state)
+        if self._warm:
+            if (self.n_users_, self.n_items_) != ratings.shape or \
+                    self.item_factors_.shape[1] != self.n_factors:
+                raise ValueError("warm_start needs data of the same shape and the same "
+                                 f"n_factors; the model has {(self.n_users_, self.n_items_)}")
+        else:
+            self._set_index_space(ratings)
+            self._init_factors(ratings, dtype, rng)
+        eval_data = self._eval_data(eval_set)
+        module, cls = _SOLVERS[self.solver].split(":")
+        solver_cls = getattr(importlib.import_module(f"fastmf._solvers.{module}"), cls)
+        with threads(self.n_threads) as n:
+            check_blas_threads(n)
+            solver = solver_cls(self, ratings, rng)
+            state = [self.user_factors_, self.item_factors_, *self._bias_arrays(),
+                     *solver.extra_state]
+            self._iterate(solver.step, self.n_iter, state, eval_data,
+                          self.early_stopping_rounds,
+                          divergence_hint=getattr(solver, "divergence_hint", ""))
+        return self
+
+    def _init_factors(self, ratings, dtype, rng):
+        k, std = self.n_factors, self.init_std
+        self.user_factors_ = (rng.standard_normal((ratings.n_users, k)) * std).astype(dtype)
+        self.item_factors_ = (rng.standard_normal((ratings.n_items, k)) * std).astype(dtype)
+        if self.fit_biases:
+            self.global_mean_ = float(np.mean(ratings.values))
+            self.user_bias_ = np.zeros(ratings.n_users, dtype)
+            self.item_bias_ = np.zeros(ratings.n_items, dtype)
+        else:
+            self.global_mean_ = 0.0
+            self.user_bias_ = self.item_bias_ = None
+
+    def _bias_arrays(self):
+        """(user_bias_, item_bias_), zero-length arrays when the model has no biases."""
+        if self.user_bias_ is None:
+            empty = np.zeros(0, self.item_factors_.dtype)
+            return empty, empty
+        return self.user_bias_, self.item_bias_
+
+    def _fold_in(self, X):
+        from ._solvers.mf_als import fold_in
+
+        return fold_in(self, X)

@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from fastmf._kernels.als import als_half_sweep
+from fastmf._kernels.linalg import cholesky_solve, squared_error
+from tests import oracles
+
+
+def random_problem(m, n, k, density, seed, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    mask = rng.random((m, n)) < density
+    R = np.where(mask, rng.integers(1, 6, size=(m, n)), 0).astype(float)
+    X = sp.csr_matrix(np.where(mask, R, 0))
+    # keep observed cells that happen to be stored: all ratings are >= 1 so none is dropped
+    Y = rng.normal(size=(n, k)).astype(dtype)
+    y_bias = rng.normal(size=n).astype(dtype)
+    return R, mask, X, Y, y_bias
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("fit_bias", [True, False])
+@pytest.mark.parametrize("scale_reg", [True, False])
+@pytest.mark.parametrize("k", [1, 3, 9])
+def test_als_half_sweep_matches_ridge_oracle(dtype, fit_bias, scale_reg, k):
+    R, mask, X, Y, y_bias = random_problem(13, 11, k, 0.4, seed=k, dtype=dtype)
+    mask[3] = False  # an empty row
+    X = sp.csr_matrix(np.where(mask, R, 0))
+    out = np.full((13, k), 7.0, dtype)
+    xb = np.full(13 if fit_bias else 0, 7.0, dtype)
+    yb = y_bias if fit_bias else np.zeros(0, dtype)
+    als_half_sweep(X.indptr, X.indices, X.data.astype(dtype), out, xb, Y, yb, 3.0, 0.3, 0.2,
+                   scale_reg)
+    ref, ref_b = oracles.als_half_sweep(R, mask, Y, yb, 3.0, 0.3, 0.2, scale_reg, fit_bias)
+    tol = 2e-3 if dtype == np.float32 else 1e-9
+    np.testing.assert_allclose(out, ref, rtol=tol, atol=tol)
+    np.testing.assert_array_equal(out[3], 0)
+    if fit_bias:
+        np.testing.assert_allclose(xb, ref_b, rtol=tol, atol=tol)
+
+
+def test_als_half_sweep_long_rows_use_unrolled_path():
+    # rows with 4k+r entries exercise both the unrolled and the remainder loops
+    R, mask, X, Y, y_bias = random_problem(6, 40, 5, 0.9, seed=1)
+    out, xb = np.zeros((6, 5)), np.zeros(6)
+    als_half_sweep(X.indptr, X.indices, X.data, out, xb, Y, y_bias, 0.5, 0.1, 0.1, False)
+    ref, ref_b = oracles.als_half_sweep(R, mask, Y, y_bias, 0.5, 0.1, 0.1, False, True)
+    np.testing.assert_allclose(out, ref, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(xb, ref_b, rtol=1e-9, atol=1e-9)
+
+
+def test_cholesky_solve_matches_numpy():
+    rng = np.random.default_rng(0)
+    for d in (1, 2, 7, 30):
+        M = rng.normal(size=(d, d))
+        A = M @ M.T + d * np.eye(d)
+        b = rng.normal(size=d)
+        x = b.copy()
+        cholesky_solve(A.copy(), x)
+        np.testing.assert_allclose(x, np.linalg.solve(A, b), rtol=1e-10)
+
+
+def test_cholesky_solve_singular_gives_finite_result():
+    A = np.zeros((3, 3))
+    b = np.ones(3)
+    cholesky_solve(A, b)
+    assert np.isfinite(b).all()
+
+
+def test_squared_error_matches_dense():
+    R, mask, X, Y, y_bias = random_problem(9, 8, 4, 0.5, seed=3)
+    rng = np.random.default_rng(4)
+    W, ub = rng.normal(size=(9, 4)), rng.normal(size=9)
+    got = squared_error(X.indptr, X.indices, X.data, W, ub, Y, y_bias, 2.5)
+    want = oracles.mf_objective(R, mask, W, Y, ub, y_bias, 2.5, 0.0, 0.0, False)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    empty = np.zeros(0)
+    got = squared_error(X.indptr, X.indices, X.data, W, empty, Y, empty, 0.0)
+    want = oracles.mf_objective(R, mask, W, Y, None, None, 0.0, 0.0, 0.0, False)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
