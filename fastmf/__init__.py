@@ -1,6 +1,6 @@
 """fastmf: fast matrix factorization and factorization machines."""
 
-from . import datasets, model_selection
+from . import datasets, metrics, model_selection
 from ._ratings import Ratings
 from .base import load
 from .mf import MatrixFactorization
@@ -12,5 +12,6 @@ __all__ = [
     "load",
     "Ratings",
     "datasets",
+    "metrics",
     "model_selection",
 ]

@@ -1,0 +1,238 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import fastmf
+from fastmf.datasets import make_ratings
+from fastmf.model_selection import train_test_split
+from tests import oracles
+
+
+@pytest.fixture(scope="module")
+def planted():
+    # uniform popularity and a scale that is rarely clipped: a clean planted problem
+    data, truth = make_ratings(300, 200, 9000, rank=4, noise=0.1, discrete=False,
+                               popularity_exponent=0, activity_exponent=0, global_mean=3.0,
+                               signal=0.5, bias_scale=0.2, random_state=1, return_truth=True)
+    train, test = train_test_split(data, test_size=0.1, random_state=0)
+    return data, train, test, truth
+
+
+def dense(r):
+    X = r.csr
+    mask = np.zeros(r.shape, bool)
+    mask[r.users, r.items] = True
+    return X.toarray(), mask
+
+
+@pytest.mark.parametrize("scaling", ["count", "none"])
+@pytest.mark.parametrize("fit_biases", [True, False])
+def test_als_objective_never_increases_and_matches_oracle(planted, scaling, fit_biases):
+    _, train, _, _ = planted
+    model = fastmf.MatrixFactorization(n_factors=6, n_iter=8, reg=0.05, reg_bias=0.02,
+                                       reg_scaling=scaling, fit_biases=fit_biases,
+                                       dtype="float64", random_state=0).fit(train)
+    loss = np.array(model.history_["train_loss"])
+    assert np.all(np.diff(loss) <= 1e-9 * loss[:-1])
+    R, mask = dense(train)
+    want = oracles.mf_objective(R, mask, model.user_factors_, model.item_factors_,
+                                model.user_bias_, model.item_bias_, model.global_mean_,
+                                0.05, 0.02, scaling == "count")
+    np.testing.assert_allclose(loss[-1], want, rtol=1e-9)
+
+
+def test_als_recovers_planted_low_rank(planted):
+    _, train, test, truth = planted
+    model = fastmf.MatrixFactorization(n_factors=4, n_iter=20, reg=0.01, random_state=0)
+    model.fit(train, eval_set=test)
+    rmse = fastmf.metrics.rmse(test.values, model.predict(test))
+    # noise 0.1; 27 ratings per user for 5 parameters: estimation adds about 25 %
+    assert rmse < 0.14, rmse
+    assert model.history_["eval_rmse"][-1] == pytest.approx(rmse)
+    assert len(model.history_["seconds"]) == model.n_iter_ == 20
+
+
+def test_float32_agrees_with_float64(planted):
+    _, train, test, _ = planted
+    kw = dict(n_factors=4, n_iter=5, random_state=0)
+    p32 = fastmf.MatrixFactorization(dtype="float32", **kw).fit(train).predict(test)
+    p64 = fastmf.MatrixFactorization(dtype="float64", **kw).fit(train).predict(test)
+    np.testing.assert_allclose(p32, p64, atol=2e-3)
+
+
+def test_same_result_for_any_thread_count(planted):
+    _, train, _, _ = planted
+    a = fastmf.MatrixFactorization(n_factors=5, n_iter=3, random_state=0, n_threads=1).fit(train)
+    b = fastmf.MatrixFactorization(n_factors=5, n_iter=3, random_state=0, n_threads=2).fit(train)
+    np.testing.assert_array_equal(a.user_factors_, b.user_factors_)
+    np.testing.assert_array_equal(a.item_bias_, b.item_bias_)
+
+
+def test_warm_start_5_plus_5_equals_10(planted):
+    _, train, _, _ = planted
+    ten = fastmf.MatrixFactorization(n_factors=4, n_iter=10, dtype="float64",
+                                     random_state=0).fit(train)
+    warm = fastmf.MatrixFactorization(n_factors=4, n_iter=5, dtype="float64", random_state=0,
+                                      warm_start=True)
+    warm.fit(train).fit(train)
+    np.testing.assert_allclose(warm.user_factors_, ten.user_factors_, rtol=1e-10, atol=1e-12)
+    assert warm.n_iter_ == 10 and len(warm.history_["train_loss"]) == 10
+
+
+def test_fold_in_reproduces_training_user(planted):
+    _, train, _, _ = planted
+    model = fastmf.MatrixFactorization(n_factors=6, n_iter=4, dtype="float64",
+                                       random_state=0).fit(train)
+    users = np.array([0, 5, 17])
+    np.testing.assert_allclose(model.transform(train.csr[users]), model.user_factors_[users],
+                               rtol=1e-8, atol=1e-10)
+
+
+def test_unknown_users_and_items_fall_back_to_biases(planted):
+    _, train, _, _ = planted
+    model = fastmf.MatrixFactorization(n_factors=3, n_iter=2, random_state=0).fit(train)
+    n_u, n_i = model.n_users_, model.n_items_
+    pred = model.predict([n_u + 3, 0, n_u], [0, n_i + 1, n_i])
+    mu = model.global_mean_
+    np.testing.assert_allclose(pred, [mu + model.item_bias_[0], mu + model.user_bias_[0], mu],
+                               rtol=1e-6)
+
+
+def test_raw_ids_predict_recommend_and_save_load(tmp_path):
+    rng = np.random.default_rng(0)
+    users = np.array([f"u{x}" for x in rng.integers(0, 40, 600)])
+    items = np.array([f"i{x}" for x in rng.integers(0, 30, 600)])
+    data = fastmf.Ratings.from_ids(users, items, rng.integers(1, 6, 600), duplicates="last")
+    model = fastmf.MatrixFactorization(n_factors=3, n_iter=3, random_state=0).fit(data)
+    recs, scores = model.recommend("u3", n=4, exclude=data, raw_ids=True)
+    seen = set(items[users == "u3"])
+    assert len(recs) == 4 and not seen & set(recs)
+    # scores are the predicted ratings
+    np.testing.assert_allclose(scores, model.predict(data.user_index(["u3"] * 4),
+                                                     data.item_index(recs)), rtol=1e-5)
+    # a Ratings with another ID space is mapped through raw IDs; unknown IDs fall back
+    other = fastmf.Ratings.from_ids(["u3", "new"], ["i1", "i1"], [3.0, 4.0])
+    pred = model.predict(other)  # in the Ratings' own (user, item)-sorted order
+    assert other.user_ids[other.users].tolist() == ["new", "u3"]
+    pred = pred[::-1]
+    assert pred[0] == pytest.approx(model.predict(data.user_index("u3"), data.item_index("i1"))[0])
+    assert pred[1] == pytest.approx(model.global_mean_ + model.item_bias_[data.item_index("i1")[0]])
+    path = tmp_path / "model.npz"
+    model.save(path)
+    loaded = fastmf.load(path)
+    np.testing.assert_array_equal(loaded.predict(other)[::-1], pred)
+    assert loaded.get_params() == model.get_params()
+    np.testing.assert_array_equal(loaded.recommend("u3", n=4, exclude=data, raw_ids=True)[0], recs)
+
+
+def test_sparse_matrix_and_pairs_views_give_the_same_model(planted):
+    _, train, _, _ = planted
+    kw = dict(n_factors=3, n_iter=3, random_state=0)
+    a = fastmf.MatrixFactorization(**kw).fit(train.csr)
+    b = fastmf.MatrixFactorization(**kw).fit(np.c_[train.users, train.items], train.values)
+    np.testing.assert_array_equal(a.user_factors_, b.user_factors_)
+    assert a.fit_transform(train.csr).shape == (train.n_users, 3)
+    assert a.components_.shape == (train.n_items, 3)
+
+
+def test_early_stopping_keeps_best_iteration(planted):
+    _, train, test, _ = planted
+    model = fastmf.MatrixFactorization(n_factors=20, n_iter=30, reg=0.0005, reg_scaling="none",
+                                       random_state=0, early_stopping_rounds=2)
+    model.fit(train, eval_set=(np.c_[test.users, test.items], test.values))
+    hist = model.history_["eval_rmse"]
+    assert model.n_iter_ < 30  # it overfits, so it stopped
+    best = int(np.argmin(hist))
+    assert model.best_iteration_ == best + 1
+    np.testing.assert_allclose(fastmf.metrics.rmse(test.values, model.predict(test)), hist[best],
+                               rtol=1e-6)
+
+
+def test_sklearn_clone_cross_val_and_grid_search(planted):
+    sklearn = pytest.importorskip("sklearn")
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+
+    data, _, _, _ = planted
+    X, y = np.c_[data.users, data.items], data.values
+    model = fastmf.MatrixFactorization(n_factors=3, n_iter=3, random_state=0)
+    assert clone(model).get_params() == model.get_params()
+    scores = cross_val_score(model, X, y, cv=3, scoring="neg_root_mean_squared_error")
+    assert scores.shape == (3,) and np.all(-scores < 0.6)
+    grid = GridSearchCV(model, {"reg": [0.01, 5.0]}, cv=2,
+                        scoring="neg_root_mean_squared_error").fit(X, y)
+    assert grid.best_params_ == {"reg": 0.01}
+    assert sklearn.base.is_regressor(model)
+
+
+def test_keyboard_interrupt_keeps_last_finished_iteration(planted, monkeypatch):
+    from fastmf._solvers import mf_als
+
+    _, train, _, _ = planted
+    calls = {"n": 0}
+    original = mf_als.ALSSolver.step
+
+    def step(self):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            self.model.user_factors_[:] = np.nan  # half-done work that must be rolled back
+            raise KeyboardInterrupt
+        return original(self)
+
+    monkeypatch.setattr(mf_als.ALSSolver, "step", step)
+    with pytest.warns(RuntimeWarning, match="after 2 iterations"):
+        model = fastmf.MatrixFactorization(n_factors=3, n_iter=5, random_state=0).fit(train)
+    assert model.n_iter_ == 2 and np.isfinite(model.user_factors_).all()
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(n_factors=0), "n_factors must be >= 1"),
+    (dict(n_factors=2.5), "n_factors must be an integer"),
+    (dict(reg=-1.0), "reg must be >= 0"),
+    (dict(reg_bias=-0.1), "reg_bias must be >= 0"),
+    (dict(solver="newton"), "solver must be one of"),
+    (dict(n_iter=0), "n_iter must be >= 1"),
+    (dict(reg_scaling="rows"), "reg_scaling must be one of"),
+    (dict(dtype="int32"), "dtype must be float32 or float64"),
+    (dict(early_stopping_rounds=2), "early_stopping_rounds needs an eval_set"),
+])
+def test_bad_parameters_raise(planted, params, match):
+    _, train, _, _ = planted
+    with pytest.raises((ValueError, TypeError), match=match):
+        fastmf.MatrixFactorization(**params).fit(train)
+
+
+@pytest.mark.parametrize("X, y, match", [
+    (np.array([[0, 1], [1, 0]]), [1.0, np.nan], "y must be finite"),
+    (np.array([[0, 1], [-1, 0]]), [1.0, 2.0], r"X\[:, 0\] \(users\) must be non-negative"),
+    (np.array([[0, 1.5], [1, 0]]), [1.0, 2.0], "must hold integer indices"),
+    (np.array([[0, 1], [1, 0]]), [1.0], "X has 2 rows but y has 1"),
+    (np.array([0, 1]), [1.0, 2.0], r"X must be an \(n, 2\) array"),
+    (np.zeros((0, 2), int), [], "X is empty"),
+    (np.array([[0, 1], [1, 0]]), None, "y is required"),
+    (sp.csr_matrix(np.array([[np.inf, 1.0]])), None, "X.data must be finite"),
+    (sp.csr_matrix((0, 3)), None, "X is empty"),
+])
+def test_bad_data_raises(X, y, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        fastmf.MatrixFactorization(n_factors=2, n_iter=1).fit(X, y)
+
+
+def test_bad_predict_and_recommend_input_raises(planted):
+    _, train, _, _ = planted
+    model = fastmf.MatrixFactorization(n_factors=2, n_iter=1, random_state=0)
+    with pytest.raises(ValueError, match="not fitted"):
+        model.predict([0], [0])
+    model.fit(train)
+    with pytest.raises(ValueError, match="users must be non-negative"):
+        model.predict([-1], [0])
+    with pytest.raises(ValueError, match="users holds index"):
+        model.recommend([train.n_users])
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        model.recommend(0, n=0)
+    with pytest.raises(ValueError, match="exclude must have shape"):
+        model.recommend(0, exclude=sp.csr_matrix((2, 2)))
+    with pytest.raises(ValueError, match="X has 3 items"):
+        model.transform(sp.csr_matrix((1, 3)))
+    with pytest.raises(ValueError, match="raw_ids=True needs"):
+        model.recommend(0, raw_ids=True)
