@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from fastmf._kernels.implicit_als import implicit_cg_sweep, implicit_cholesky_sweep, \
+    implicit_loss
+from tests import oracles
+
+
+def problem(m, n, k, density, seed, dtype=np.float64, empty_row=None):
+    """Random counts as CSR, the matching dense C and P, and random factors."""
+    rng = np.random.default_rng(seed)
+    R = np.where(rng.random((m, n)) < density, rng.integers(1, 5, size=(m, n)), 0).astype(float)
+    if empty_row is not None:
+        R[empty_row] = 0
+    alpha = 2.0
+    C = 1 + alpha * R
+    P = (R > 0).astype(float)
+    X = sp.csr_matrix(R)
+    conf = (1 + alpha * X.data).astype(dtype)
+    W = rng.normal(scale=0.3, size=(m, k)).astype(dtype)
+    H = rng.normal(scale=0.3, size=(n, k)).astype(dtype)
+    return X, conf, C, P, W, H
+
+
+def gram(Y, reg):
+    G = Y.T @ Y
+    G[np.diag_indices_from(G)] += reg
+    return G
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k", [1, 3, 8])
+def test_cholesky_sweep_matches_dense_solve(dtype, k):
+    X, conf, C, P, W, H = problem(14, 11, k, 0.4, seed=k, dtype=dtype, empty_row=5)
+    out = np.full_like(W, 7.0)
+    implicit_cholesky_sweep(X.indptr, X.indices, conf, out, H, gram(H, 0.3))
+    ref = oracles.implicit_row_solve(C, P, H, 0.3)
+    tol = 2e-4 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(out, ref, rtol=tol, atol=tol)
+    np.testing.assert_array_equal(out[5], 0)
+
+
+def test_cholesky_sweep_long_rows_use_unrolled_path():
+    X, conf, C, P, W, H = problem(5, 40, 6, 0.9, seed=2)
+    out = np.zeros_like(W)
+    implicit_cholesky_sweep(X.indptr, X.indices, conf, out, H, gram(H, 0.1))
+    np.testing.assert_allclose(out, oracles.implicit_row_solve(C, P, H, 0.1), rtol=1e-10,
+                               atol=1e-10)
+
+
+def test_cholesky_sweep_many_rows_cover_all_chunks():
+    # more rows than the 256 interleaved chunks: every row is still solved
+    X, conf, C, P, W, H = problem(300, 7, 2, 0.5, seed=3)
+    out = np.full_like(W, np.nan)
+    implicit_cholesky_sweep(X.indptr, X.indices, conf, out, H, gram(H, 0.2))
+    np.testing.assert_allclose(out, oracles.implicit_row_solve(C, P, H, 0.2), rtol=1e-9,
+                               atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("steps", [1, 2, 3])
+def test_cg_sweep_matches_dense_cg(dtype, steps):
+    X, conf, C, P, W, H = problem(12, 10, 5, 0.4, seed=steps, dtype=dtype, empty_row=2)
+    out = W.copy()
+    implicit_cg_sweep(X.indptr, X.indices, conf, out, H, gram(H, 0.2), steps)
+    ref = oracles.implicit_cg_rows(C, P, W, H, 0.2, steps)
+    tol = 1e-3 if dtype == np.float32 else 1e-9
+    np.testing.assert_allclose(out, ref, rtol=tol, atol=tol)
+
+
+def test_cg_converges_to_the_cholesky_solution():
+    X, conf, C, P, W, H = problem(9, 12, 4, 0.5, seed=4)
+    out = W.copy()
+    implicit_cg_sweep(X.indptr, X.indices, conf, out, H, gram(H, 0.5), 4)  # k steps: exact
+    np.testing.assert_allclose(out, oracles.implicit_row_solve(C, P, H, 0.5), rtol=1e-7,
+                               atol=1e-8)
+
+
+def test_cg_leaves_converged_rows_alone():
+    X, conf, C, P, W, H = problem(6, 8, 3, 0.5, seed=5)
+    exact = oracles.implicit_row_solve(C, P, H, 0.1)
+    out = exact.copy()
+    implicit_cg_sweep(X.indptr, X.indices, conf, out, H, gram(H, 0.1), 3)
+    np.testing.assert_allclose(out, exact, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_loss_equals_dense_objective(dtype):
+    X, conf, C, P, W, H = problem(10, 13, 4, 0.3, seed=6, dtype=dtype, empty_row=0)
+    got = implicit_loss(X.indptr, X.indices, conf, W, H, H.T @ H)
+    want = oracles.implicit_objective(C, P, W, H, 0.0)
+    np.testing.assert_allclose(got, want, rtol=1e-4 if dtype == np.float32 else 1e-11)
