@@ -12,6 +12,8 @@ from .base import FactorModel
 # solver name -> "module:class" under fastmf._solvers (imported on first use)
 _SOLVERS = {
     "als": "mf_als:ALSSolver",
+    "hals": "mf_hals:CCDSolver",
+    "sgd": "mf_sgd:SGDSolver",
 }
 
 
@@ -33,13 +35,24 @@ class MatrixFactorization(FactorModel):
     ----------
     n_factors : int, default=64
         Number of latent factors k.
-    solver : {"als"}, default="als"
+    solver : {"als", "hals", "sgd"}, default="als"
         ``"als"``: alternating least squares, every row solved in closed form (a k+1 by k+1
         Cholesky solve with the bias folded in), rows in parallel; the objective never
         increases and the result does not depend on the thread count.
+        ``"hals"``: coordinate descent one factor at a time (CCD++, Yu et al. 2012) on the
+        residual of the stored entries: O(nnz k) per iteration, no k x k solves, rows in
+        parallel; the objective never increases and the result does not depend on the thread
+        count.
+        ``"sgd"``: stochastic gradient descent over the ratings (Funk SVD; see
+        ``learning_rate`` and below). Epochs run in parallel by block stratification (DSGD /
+        LIBMF's FPSG: users and items cut into P x P blocks, P blocks sharing no row at once),
+        so the result for a ``random_state`` is the same at any thread count (at most 32
+        threads are used). Supports only ``reg_scaling="count"``: SGD applies the L2 terms
+        at every rating, which is exactly that objective (as LIBMF and Surprise do). Fold-in
+        (``transform``) is the ALS closed form.
     n_iter : int, default=15
-        Number of iterations (one iteration updates both sides).
-    reg : float, default=0.05
+        Number of iterations (one iteration updates both sides; for ``"sgd"`` one epoch).
+    reg : float, default=0.1
         L2 weight :math:`\lambda` on the factors.
     reg_bias : float or None, default=None
         L2 weight :math:`\lambda_b` on the biases; ``None`` uses ``reg``.
@@ -65,6 +78,25 @@ class MatrixFactorization(FactorModel):
     early_stopping_rounds : int or None, default=None
         Stop when the eval RMSE of ``eval_set`` has not improved for this many iterations and
         keep the best iteration's factors (``best_iteration_``).
+    learning_rate : float, default=0.01
+        ``"sgd"`` only: the step size (the initial one under ``"inverse"``). AdaGrad usually
+        wants a larger one (LIBMF uses 0.1).
+    lr_schedule : {"constant", "inverse", "adagrad"}, default="constant"
+        ``"sgd"`` only. ``"inverse"``: epoch ``e`` (counted from 0, continuing across warm
+        starts) uses ``learning_rate / (1 + lr_decay * e)``; ``"adagrad"``: LIBMF's per-row
+        AdaGrad, a row's step is ``learning_rate / sqrt(G)`` with ``G`` (starting at 1)
+        accumulating the row's mean squared gradient. AdaGrad needs ``batch_size=1`` and
+        ``momentum=0``.
+    lr_decay : float, default=0.1
+        Decay of the ``"inverse"`` schedule.
+    momentum : float in [0, 1), default=0.0
+        ``"sgd"`` only: heavy-ball momentum, ``v = momentum * v + g``, ``x -= lr * v``. It is
+        lazy: a row's velocity changes only in the batches that contain the row.
+    batch_size : int, default=1
+        ``"sgd"`` only: ratings per mini-batch (within a block); a batch is scored with the
+        parameters of its start and each touched row moves by its gradient averaged over the
+        batch. The recipe lr 0.08, momentum 0.9, batch 128 is
+        ``learning_rate=0.08, momentum=0.9, batch_size=128``.
 
     Attributes
     ----------
@@ -91,10 +123,11 @@ class MatrixFactorization(FactorModel):
     True
     """
 
-    def __init__(self, n_factors=64, *, solver="als", n_iter=15, reg=0.05, reg_bias=None,
+    def __init__(self, n_factors=64, *, solver="als", n_iter=15, reg=0.1, reg_bias=None,
                  reg_scaling="count", fit_biases=True, init_std=0.1, dtype="float32",
                  n_threads=None, random_state=None, verbose=False, warm_start=False,
-                 early_stopping_rounds=None):
+                 early_stopping_rounds=None, learning_rate=0.01, lr_schedule="constant",
+                 lr_decay=0.1, momentum=0.0, batch_size=1):
         self.n_factors = n_factors
         self.solver = solver
         self.n_iter = n_iter
@@ -109,6 +142,11 @@ class MatrixFactorization(FactorModel):
         self.verbose = verbose
         self.warm_start = warm_start
         self.early_stopping_rounds = early_stopping_rounds
+        self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
+        self.lr_decay = lr_decay
+        self.momentum = momentum
+        self.batch_size = batch_size
 
     def _check_params(self):
         check_int_param(self.n_factors, "n_factors", low=1)
@@ -121,6 +159,14 @@ class MatrixFactorization(FactorModel):
         check_float_param(self.init_std, "init_std", low=0)
         check_int_param(self.early_stopping_rounds, "early_stopping_rounds", low=1,
                         allow_none=True)
+        if self.solver == "sgd":
+            check_float_param(self.learning_rate, "learning_rate", low=0, low_open=True)
+            check_option(self.lr_schedule, "lr_schedule", ("constant", "inverse", "adagrad"))
+            check_float_param(self.lr_decay, "lr_decay", low=0)
+            check_float_param(self.momentum, "momentum", low=0, high=1, high_open=True)
+            check_int_param(self.batch_size, "batch_size", low=1)
+            if self.lr_schedule == "adagrad" and (self.momentum > 0 or self.batch_size > 1):
+                raise ValueError("lr_schedule='adagrad' needs momentum=0 and batch_size=1")
         return check_dtype(self.dtype)
 
     def fit(self, X, y=None, *, eval_set=None):

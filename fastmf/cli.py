@@ -1,0 +1,249 @@
+"""The ``fastmf`` command: ``demo``, ``fit``, ``evaluate`` and ``recommend``.
+
+Examples
+--------
+$ fastmf demo                              # synthetic data, no download
+$ fastmf demo --data ml-100k --path ~/ml-100k
+$ fastmf fit ratings.csv -o model.npz --factors 32 --iters 10
+$ fastmf evaluate model.npz test.csv
+$ fastmf recommend model.npz alice bob -n 5 --exclude ratings.csv
+"""
+
+import argparse
+import csv
+import sys
+import time
+
+import numpy as np
+
+from . import __version__, datasets, metrics
+from ._ratings import Ratings
+from .base import load
+from .mf import MatrixFactorization
+from .model_selection import train_test_split
+
+
+def main(argv=None):
+    """Entry point of the ``fastmf`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> from fastmf.cli import main
+    >>> with contextlib.redirect_stdout(io.StringIO()) as out:
+    ...     status = main(["demo", "--users", "300", "--items", "200", "--ratings", "6000",
+    ...                    "--factors", "4", "--iters", "3", "--quiet"])
+    >>> status, "test RMSE" in out.getvalue()
+    (0, True)
+    """
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except (ValueError, TypeError, KeyError, OSError) as exc:
+        print(f"fastmf {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="fastmf", description="Fast matrix factorization.")
+    p.add_argument("--version", action="version", version=f"fastmf {__version__}")
+    sub = p.add_subparsers(dest="command")
+
+    d = sub.add_parser("demo", help="fit ALS on a data set and print results and "
+                                    "recommendations (default: synthetic, no download)")
+    d.add_argument("--data", default="synthetic",
+                   help="'synthetic' (default), a MovieLens variant such as 'ml-100k', or a "
+                        "CSV path (user,item,rating[,timestamp])")
+    d.add_argument("--path", help="local MovieLens folder or zip (no download)")
+    d.add_argument("--users", type=int, default=3000, help="synthetic: number of users")
+    d.add_argument("--items", type=int, default=1500, help="synthetic: number of items")
+    d.add_argument("--ratings", type=int, default=150_000, help="synthetic: number of ratings")
+    _model_args(d, factors=32, iters=10)
+    d.add_argument("--quiet", action="store_true", help="no progress bar")
+    d.set_defaults(run=_demo)
+
+    f = sub.add_parser("fit", help="fit a model on a CSV file and save it")
+    f.add_argument("csv", help="user,item,rating[,timestamp] rows; a header line is skipped")
+    f.add_argument("-o", "--output", default="model.npz")
+    f.add_argument("--sep", default=",")
+    _model_args(f, factors=64, iters=15)
+    f.add_argument("--quiet", action="store_true", help="no progress bar")
+    f.set_defaults(run=_fit)
+
+    e = sub.add_parser("evaluate", help="RMSE and MAE of a saved model on a CSV file")
+    e.add_argument("model")
+    e.add_argument("csv")
+    e.add_argument("--sep", default=",")
+    e.set_defaults(run=_evaluate)
+
+    r = sub.add_parser("recommend", help="top-n items for users of a saved model")
+    r.add_argument("model")
+    r.add_argument("users", nargs="+", help="raw user IDs as in the training CSV")
+    r.add_argument("-n", type=int, default=10)
+    r.add_argument("--exclude", help="CSV of interactions not to recommend again")
+    r.add_argument("--sep", default=",")
+    r.set_defaults(run=_recommend)
+    return p
+
+
+def _model_args(p, factors, iters):
+    p.add_argument("--factors", type=int, default=factors, help=f"latent factors ({factors})")
+    p.add_argument("--iters", type=int, default=iters, help=f"iterations ({iters})")
+    p.add_argument("--reg", type=float, default=0.1, help="L2 regularisation (0.1)")
+    p.add_argument("--solver", default="als", help="MatrixFactorization solver ('als')")
+    p.add_argument("--threads", type=int, default=None, help="threads (all cores)")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _model(args, **kw):
+    return MatrixFactorization(n_factors=args.factors, solver=args.solver, n_iter=args.iters,
+                               reg=args.reg, n_threads=args.threads, random_state=args.seed,
+                               verbose=not args.quiet, **kw)
+
+
+def read_csv(path, sep=","):
+    """Read ``user,item,rating[,timestamp]`` rows (raw IDs kept as strings) into a Ratings.
+
+    A first line whose rating field is not a number is taken as a header.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from fastmf.cli import read_csv
+    >>> path = os.path.join(tempfile.mkdtemp(), "r.csv")
+    >>> _ = open(path, "w").write("user,item,rating\\nann,x,4\\nbob,x,2\\n")
+    >>> read_csv(path).shape
+    (2, 1)
+    """
+    with open(path, newline="") as f:
+        rows = [row for row in csv.reader(f, delimiter=sep) if row]
+    if rows and not _is_number(rows[0][2] if len(rows[0]) > 2 else ""):
+        rows = rows[1:]
+    if not rows:
+        raise ValueError(f"{path} has no rating rows")
+    width = {len(r) for r in rows}
+    if len(width) != 1 or width.pop() not in (3, 4):
+        raise ValueError(f"{path}: every row must have 3 or 4 fields (user,item,rating"
+                         "[,timestamp]); check --sep")
+    cols = list(zip(*rows, strict=True))
+    try:
+        values = np.array(cols[2], dtype=float)
+        stamps = np.array(cols[3], dtype=float) if len(cols) == 4 else None
+    except ValueError as exc:
+        raise ValueError(f"{path}: a rating or timestamp is not a number ({exc})") from None
+    return Ratings.from_ids(np.array(cols[0]), np.array(cols[1]), values, timestamps=stamps)
+
+
+def _is_number(s):
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return True
+
+
+def _load_data(args):
+    if args.data == "synthetic":
+        return datasets.make_ratings(args.users, args.items, args.ratings, random_state=args.seed)
+    if args.data.startswith("ml-"):
+        return datasets.load_movielens(args.data[3:], path=args.path)
+    return read_csv(args.data)
+
+
+def _demo(args):
+    t0 = time.perf_counter()
+    data = _load_data(args)
+    train, test = train_test_split(data, test_size=0.1, random_state=args.seed)
+    print(f"data: {args.data}: {data.n_users:,} users x {data.n_items:,} items, "
+          f"{data.nnz:,} ratings; 90/10 split")
+    model = _model(args)
+    t1 = time.perf_counter()
+    model.fit(train, eval_set=test)
+    fit_s = time.perf_counter() - t1
+    pred = model.predict(test)
+    baseline = np.full(len(test.values), train.values.mean())
+    relevant = test.subset(test.values >= 4) if (test.values >= 4).any() else test
+    rank = metrics.ranking_metrics(model, train, relevant, k=10)
+    per_iter = np.median(model.history_["seconds"])
+    print(f"\nMatrixFactorization(solver={args.solver!r}, n_factors={args.factors}, "
+          f"n_iter={args.iters}, reg={args.reg})")
+    rows = [("test RMSE", metrics.rmse(test.values, pred)),
+            ("test MAE", metrics.mae(test.values, pred)),
+            ("RMSE of the global mean", metrics.rmse(test.values, baseline)),
+            ("precision@10 (test ratings >= 4)", rank["precision"]),
+            ("nDCG@10 (test ratings >= 4)", rank["ndcg"]),
+            ("fit seconds (incl. first-run compilation)", fit_s),
+            ("seconds per iteration (median)", per_iter)]
+    for name, value in rows:
+        print(f"  {name:<42} {value:10.4f}")
+    users = np.arange(min(3, data.n_users))
+    items, scores = model.recommend(users, n=5, exclude=train)
+    print("\ntop-5 recommendations (raw item IDs, predicted rating):")
+    for u, its, sc in zip(users, items, scores, strict=True):
+        uid = u if data.user_ids is None else data.user_ids[u]
+        names = its if data.item_ids is None else data.item_ids[its]
+        print(f"  user {uid}: " + ", ".join(f"{n} ({s:.2f})" for n, s in
+                                            zip(names, sc, strict=True)))
+    print(f"\ntotal {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _fit(args):
+    data = read_csv(args.csv, args.sep)
+    model = _model(args).fit(data)
+    model.save(args.output)
+    print(f"fitted on {data.nnz:,} ratings in {sum(model.history_['seconds']):.2f} s; "
+          f"final loss {model.history_['train_loss'][-1]:.6g}; saved to {args.output}")
+    return 0
+
+
+def _evaluate(args):
+    model = load(args.model)
+    data = read_csv(args.csv, args.sep)
+    pred = model.predict(data)
+    print(f"RMSE {metrics.rmse(data.values, pred):.4f}  MAE {metrics.mae(data.values, pred):.4f}"
+          f"  ({data.nnz:,} ratings)")
+    return 0
+
+
+def _recommend(args):
+    model = load(args.model)
+    users = _raw_users(model, args.users)
+    exclude = None
+    if args.exclude:
+        seen = read_csv(args.exclude, args.sep)
+        pairs_u, pairs_i = model._index_pairs(seen)
+        keep = (pairs_u >= 0) & (pairs_i >= 0)
+        exclude = Ratings(pairs_u[keep], pairs_i[keep], n_users=model.n_users_,
+                          n_items=model.n_items_, duplicates="sum")
+    items, scores = model.recommend(users, n=args.n, exclude=exclude)
+    for raw, its, sc in zip(args.users, items, scores, strict=True):
+        names = its if model.item_ids_ is None else model._index_to_raw(its, model.item_ids_)
+        print(f"{raw}: " + ", ".join(f"{n} ({s:.3f})" for n, s in zip(names, sc, strict=True)
+                                     if n is not None))
+    return 0
+
+
+def _raw_users(model, raw):
+    if model.user_ids_ is None:
+        return np.array([int(x) for x in raw])
+    return model._raw_to_index(np.array(raw).astype(model.user_ids_.dtype), model.user_ids_,
+                               "user")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

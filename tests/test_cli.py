@@ -1,0 +1,84 @@
+import re
+
+import numpy as np
+import pytest
+
+from fastmf.cli import main, read_csv
+from fastmf.datasets import make_ratings
+
+SMALL = ["--users", "200", "--items", "120", "--ratings", "5000", "--factors", "4",
+         "--iters", "4", "--quiet"]
+
+
+def test_demo_beats_the_global_mean(capsys):
+    assert main(["demo", *SMALL]) == 0
+    out = capsys.readouterr().out
+    rmse = float(re.search(r"test RMSE\s+([\d.]+)", out).group(1))
+    base = float(re.search(r"RMSE of the global mean\s+([\d.]+)", out).group(1))
+    assert rmse < 0.9 * base
+    assert "top-5 recommendations" in out
+
+
+def test_demo_on_movielens_folder(ml100k_dir, capsys):
+    assert main(["demo", "--data", "ml-100k", "--path", str(ml100k_dir), "--factors", "8",
+                 "--iters", "5", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "943 users x 1,682 items, 100,000 ratings" in out
+    assert float(re.search(r"test RMSE\s+([\d.]+)", out).group(1)) < 0.97
+
+
+def write_csv(path, ratings, header=True):
+    with open(path, "w") as f:
+        if header:
+            f.write("user,item,rating\n")
+        for u, i, r in zip(ratings.users, ratings.items, ratings.values, strict=True):
+            f.write(f"user{u},item{i},{r}\n")
+
+
+def test_fit_evaluate_recommend_round_trip(tmp_path, capsys):
+    data = make_ratings(80, 50, 1500, random_state=0)
+    csv_path, model_path = tmp_path / "r.csv", tmp_path / "m.npz"
+    write_csv(csv_path, data)
+    assert read_csv(csv_path).nnz == data.nnz
+    assert main(["fit", str(csv_path), "-o", str(model_path), "--factors", "3", "--iters", "3",
+                 "--quiet"]) == 0
+    assert main(["evaluate", str(model_path), str(csv_path)]) == 0
+    out = capsys.readouterr().out
+    assert float(re.search(r"RMSE ([\d.]+)", out).group(1)) < 1.0
+    assert main(["recommend", str(model_path), "user0", "user7", "-n", "3", "--exclude",
+                 str(csv_path)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["user0", "user7"]
+    seen = {f"item{i}" for i in data.items[data.users == 0]}
+    recs = re.findall(r"(item\d+) \(", lines[0])
+    assert len(recs) == 3 and not seen & set(recs)
+
+
+def test_errors_exit_with_a_message(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("u,i\nann,x\n")
+    assert main(["fit", str(bad), "-o", str(tmp_path / "m.npz")]) == 1
+    assert "every row must have 3 or 4 fields" in capsys.readouterr().err
+    nan = tmp_path / "nan.csv"
+    nan.write_text("u,i,rating\nx,y,nan\n")
+    assert main(["fit", str(nan), "-o", str(tmp_path / "m.npz")]) == 1
+    assert "values must be finite" in capsys.readouterr().err
+    assert main(["demo", "--data", "ml-7k", "--quiet"]) == 1
+    assert "variant" in capsys.readouterr().err
+
+
+def test_unknown_user_in_recommend(tmp_path, capsys):
+    data = make_ratings(30, 20, 300, random_state=0)
+    csv_path, model_path = tmp_path / "r.csv", tmp_path / "m.npz"
+    write_csv(csv_path, data, header=False)
+    assert main(["fit", str(csv_path), "-o", str(model_path), "--factors", "2", "--iters", "1",
+                 "--quiet"]) == 0
+    assert main(["recommend", str(model_path), "nobody"]) == 1
+    assert "unknown user ID 'nobody'" in capsys.readouterr().err
+    np.testing.assert_equal(main(["evaluate", str(model_path), str(csv_path)]), 0)
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    with pytest.raises(SystemExit):
+        main(["--version"])
