@@ -3,11 +3,14 @@
 from . import datasets, metrics, model_selection
 from ._ratings import Ratings
 from .base import load
+from .fm import FMClassifier, FMRegressor
 from .mf import MatrixFactorization
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "FMClassifier",
+    "FMRegressor",
     "MatrixFactorization",
     "load",
     "Ratings",

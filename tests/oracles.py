@@ -104,3 +104,191 @@ def mf_objective(R_dense, mask, W, H, ub, ib, mu, reg, reg_bias, scale_reg):
     if ub is not None:
         pen += reg_bias * (su @ ub ** 2 + si @ ib ** 2)
     return sse + pen
+
+
+# ---------------------------------------------------------------- factorization machines
+def fm_predict(X_dense, w0, w, V):
+    """The FM model by its O(d^2) definition: w0 + x.w + sum_{j<k} <v_j, v_k> x_j x_k."""
+    X = np.asarray(X_dense, dtype=np.float64)
+    V = np.asarray(V, dtype=np.float64)
+    pair = np.triu(V @ V.T, 1)
+    return w0 + X @ np.asarray(w, np.float64) + np.einsum("ij,jk,ik->i", X, pair, X)
+
+
+def fm_sgd_epoch(X_dense, y, order, w0, w, V, groups, reg_w0, reg_w, reg_v, lr, logistic):
+    """Serial SGD epoch, one row at a time, with gradients taken from the O(d^2) model."""
+    w0, w, V = float(w0), np.array(w, np.float64), np.array(V, np.float64)
+    total = 0.0
+    for i in order:
+        x = X_dense[i]
+        pred = fm_predict(x[None], w0, w, V)[0]
+        if logistic:
+            total += np.log1p(np.exp(-y[i] * pred))
+            g = -y[i] / (1 + np.exp(y[i] * pred))
+        else:
+            total += 0.5 * (pred - y[i]) ** 2
+            g = pred - y[i]
+        nz = np.flatnonzero(x)
+        s = V[nz].T @ x[nz]
+        w0 -= lr * (g + reg_w0 * w0)
+        for j in nz:
+            gv = g * x[j] * (s - V[j] * x[j]) + reg_v[groups[j]] * V[j]
+            w[j] -= lr * (g * x[j] + reg_w[groups[j]] * w[j])
+            V[j] -= lr * gv
+    return w0, w, V, total
+
+
+def fm_cd_sweep(X_dense, target, w0, w, V, order, alpha, lam_w0, mu_w0, lam_w, mu_w, lam_v,
+                mu_v, groups, noise=None):
+    """Coordinate by coordinate (w0, then per feature w_j, V[j, :]) with the FM recomputed
+    from scratch: each coordinate's slope h comes from two evaluations of the O(d^2) model,
+    and the coordinate moves to N((alpha (theta h.h - h.e) + lam mu) / P, 1/P)'s mean plus
+    ``noise(k) / sqrt(P)`` when ``noise`` (a function of the parameter index) is given."""
+    w0, w, V = float(w0), np.array(w, np.float64), np.array(V, np.float64)
+    d, r = V.shape
+
+    def move(theta, h, lam, mu, k):
+        e = fm_predict(X_dense, w0, w, V) - target
+        prec = alpha * h @ h + lam
+        if prec <= 0:
+            return theta
+        new = (alpha * (theta * (h @ h) - h @ e) + lam * mu) / prec
+        return new + (noise(k) / np.sqrt(prec) if noise is not None else 0.0)
+
+    w0 = move(w0, np.ones(len(target)), lam_w0, mu_w0, 0)
+    for j in order:
+        g = groups[j]
+        h = X_dense[:, j].astype(np.float64)
+        w[j] = move(w[j], h, lam_w[g], mu_w[g], 1 + j)
+        for f in range(r):
+            old = V[j, f]
+            V[j, f] = 0.0
+            base = fm_predict(X_dense, w0, w, V)
+            V[j, f] = 1.0
+            h = fm_predict(X_dense, w0, w, V) - base
+            V[j, f] = old
+            V[j, f] = move(old, h, lam_v[g, f], mu_v[g, f], 1 + d + j * r + f)
+    return w0, w, V
+
+
+# ------------------------------------------------------------ SGD and SVD++ (sgd.py, svdpp.py)
+
+def sgd_epoch(block_order, block_ptr, users, items, values, W, H, bu, bi, mu, lr, reg, reg_bias,
+              acc_u=None, acc_i=None):
+    """Plain-Python SGD (or LIBMF's per-row AdaGrad when ``acc_u``/``acc_i`` are given) over
+    the blocks in ``block_order`` one after another. Works on float64 copies; returns
+    ``(W, H, bu, bi, acc_u, acc_i, sse)``."""
+    W, H = W.astype(np.float64).copy(), H.astype(np.float64).copy()
+    bu, bi = bu.astype(np.float64).copy(), bi.astype(np.float64).copy()
+    adagrad = acc_u is not None
+    if adagrad:
+        acc_u, acc_i = acc_u.astype(np.float64).copy(), acc_i.astype(np.float64).copy()
+    k, sse = W.shape[1], 0.0
+    for b in np.ravel(block_order):
+        for p in range(block_ptr[b], block_ptr[b + 1]):
+            u, i = users[p], items[p]
+            pred = mu + (bu[u] + bi[i] if len(bu) else 0.0) + W[u] @ H[i]
+            e = values[p] - pred
+            sse += e * e
+            gw, gh = e * H[i] - reg * W[u], e * W[u] - reg * H[i]
+            gbu = e - reg_bias * bu[u] if len(bu) else 0.0
+            gbi = e - reg_bias * bi[i] if len(bu) else 0.0
+            lu = li = lr
+            if adagrad:
+                d = k + 1 if len(bu) else k
+                lu, li = lr / np.sqrt(acc_u[u]), lr / np.sqrt(acc_i[i])
+                acc_u[u] += (gw @ gw + gbu ** 2) / d
+                acc_i[i] += (gh @ gh + gbi ** 2) / d
+            W[u] += lu * gw
+            H[i] += li * gh
+            if len(bu):
+                bu[u] += lu * gbu
+                bi[i] += li * gbi
+    return W, H, bu, bi, acc_u, acc_i, sse
+
+
+def sgd_epoch_batched(block_order, block_ptr, users, items, values, W, H, bu, bi, mu, lr, reg,
+                      reg_bias, momentum, batch_size, VW, VH):
+    """Mini-batch SGD with lazy momentum, as plain Python: each batch of a block is scored at
+    its start, a row's gradient is summed over the batch and divided by the batch length,
+    ``v = momentum v + g`` and ``x -= lr v`` for the rows in the batch (bias = last column of
+    the velocities). Returns ``(W, H, bu, bi, VW, VH, sse)``."""
+    k = W.shape[1]
+    has_bias = len(bu) > 0
+    Wb = np.hstack([W, (bu if has_bias else np.zeros(len(W)))[:, None]]).astype(np.float64)
+    Hb = np.hstack([H, (bi if has_bias else np.zeros(len(H)))[:, None]]).astype(np.float64)
+    use_mom = len(VW) > 0
+    VW = VW.astype(np.float64).copy()
+    VH = VH.astype(np.float64).copy()
+    sse = 0.0
+    for b in np.ravel(block_order):
+        for b0 in range(block_ptr[b], block_ptr[b + 1], batch_size):
+            b1 = min(b0 + batch_size, block_ptr[b + 1])
+            gu, gi = {}, {}
+            for p in range(b0, b1):
+                u, i = users[p], items[p]
+                pred = mu + Wb[u, :k] @ Hb[i, :k] + (Wb[u, k] + Hb[i, k] if has_bias else 0.0)
+                e = values[p] - pred
+                sse += e * e
+                g = np.append(reg * Wb[u, :k] - e * Hb[i, :k],
+                              reg_bias * Wb[u, k] - e if has_bias else 0.0)
+                h = np.append(reg * Hb[i, :k] - e * Wb[u, :k],
+                              reg_bias * Hb[i, k] - e if has_bias else 0.0)
+                gu[u] = gu.get(u, 0.0) + g
+                gi[i] = gi.get(i, 0.0) + h
+            for grads, X, V in ((gu, Wb, VW), (gi, Hb, VH)):
+                for row, g in grads.items():
+                    step = g / (b1 - b0)
+                    if use_mom:
+                        step = step + momentum * V[row]
+                        V[row] = step
+                    X[row] -= lr * step
+    return (Wb[:, :k], Hb[:, :k], Wb[:, k] if has_bias else bu, Hb[:, k] if has_bias else bi,
+            VW, VH, sse)
+
+
+def implicit_sums(N_mask, Y):
+    """``Z[u] = |N(u)|^-1/2 sum_{j in N(u)} Y[j]`` from a dense boolean ``N_mask``."""
+    counts = N_mask.sum(1)
+    scale = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1)), 0.0)
+    return scale[:, None] * (N_mask.astype(np.float64) @ Y.astype(np.float64))
+
+
+def svdpp_predict(mu, bu, bi, W, H, Y, N_mask, users, items):
+    """SVD++ predictions from the formula, with ``N_mask`` the dense users x items implicit set."""
+    Z = implicit_sums(N_mask, Y)
+    return np.array([mu + bu[u] + bi[i] + H[i] @ (W[u] + Z[u]) for u, i in zip(users, items)])
+
+
+def svdpp_epoch(block_order, block_ptr, users, items, values, W, Z, H, bu, bi, mu, lr, reg,
+                reg_bias):
+    """The ratings pass of an SVD++ epoch as plain Python (``Z`` fixed). Returns
+    ``(W, H, bu, bi, G, sse)`` with ``G[u] = sum_i e_ui h_i`` (old ``h_i``)."""
+    W, H = W.astype(np.float64).copy(), H.astype(np.float64).copy()
+    bu, bi = bu.astype(np.float64).copy(), bi.astype(np.float64).copy()
+    G, sse = np.zeros_like(W), 0.0
+    for b in np.ravel(block_order):
+        for p in range(block_ptr[b], block_ptr[b + 1]):
+            u, i = users[p], items[p]
+            pu = W[u] + Z[u]
+            e = values[p] - (mu + bu[u] + bi[i] + H[i] @ pu)
+            sse += e * e
+            G[u] += e * H[i]
+            w_old = W[u].copy()
+            W[u] += lr * (e * H[i] - reg * w_old)
+            H[i] += lr * (e * pu - reg * H[i])
+            bu[u] += lr * (e - reg_bias * bu[u])
+            bi[i] += lr * (e - reg_bias * bi[i])
+    return W, H, bu, bi, G, sse
+
+
+def implicit_update(N_mask, G_scaled, Y, lr, reg):
+    """``y_j <- (1 - lr reg)^sqrt(c_j) y_j + lr / sqrt(c_j) sum_{u: j in N(u)} G_scaled[u]``,
+    ``c_j`` the number of users with ``j`` in ``N(u)``; items nobody has stay as they are."""
+    Y = Y.astype(np.float64).copy()
+    for j in range(Y.shape[0]):
+        us = np.flatnonzero(N_mask[:, j])
+        if len(us):
+            root = np.sqrt(len(us))
+            Y[j] = (1 - lr * reg) ** root * Y[j] + lr / root * G_scaled[us].sum(0)
+    return Y

@@ -1,0 +1,273 @@
+"""Factorization-machine solvers: SGD epochs, coordinate descent (ALS) and Gibbs sampling (MCMC).
+
+Each solver holds a :class:`FMData` (the canonical CSR and CSC arrays of the design matrix, the
+targets, the feature groups and the blocks of mutually exclusive features) and the parameter
+arrays ``w0`` (shape (1,), float64), ``w`` (d,) and ``V`` (d, r), which it updates in place in
+``step()`` through the Cython kernels of :mod:`fastmf._ext.fm`; ``step()`` returns the training
+objective. Iteration, history and early stopping live in the estimators.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import log_ndtr, ndtri_exp
+
+from .._ext.fm import fm_cd_sweep, fm_predict, fm_residuals, fm_sgd_epoch
+
+# Hyper-priors of the MCMC sampler (libFM's and myFM's defaults): alpha ~ Gamma(1, 1),
+# lambda ~ Gamma(1, 1), mu ~ N(0, 1 / (gamma0 lambda)), w0 ~ N(0, 1 / LAMBDA_W0).
+ALPHA_0 = BETA_0 = 1.0
+GAMMA_0 = 1.0
+LAMBDA_W0 = 1.0
+
+
+class FMData:
+    """A validated CSR design matrix prepared for the kernels.
+
+    Parameters
+    ----------
+    X : scipy.sparse.csr_matrix of shape (n, d), canonical, data of the model's dtype
+    target : ndarray of float64, shape (n,)
+        Regression targets, or labels in {-1, +1}.
+    groups : ndarray of int32, shape (d,)
+        Group of each feature, in ``[0, n_groups)``.
+    n_groups : int
+    n_threads : int
+    need_csc : bool
+        Build the CSC arrays and the exclusive blocks (ALS and MCMC).
+    """
+
+    def __init__(self, X, target, groups, n_groups, n_threads, need_csc=True):
+        self.n, self.d = X.shape
+        self.csr = csr_arrays(X)
+        self.target = np.ascontiguousarray(target, dtype=np.float64)
+        self.groups = groups
+        self.n_groups = n_groups
+        self.n_threads = n_threads
+        if need_csc:
+            csc = X.tocsc()
+            csc.sort_indices()
+            self.csc = (csc.indptr.astype(np.int64), csc.indices.astype(np.int32), csc.data)
+            self.order, self.block_ptr, self.block_parallel = exclusive_blocks(X, groups,
+                                                                               n_groups)
+            self.indicator = sp.csr_matrix(
+                (np.ones(self.d), groups, np.arange(self.d + 1)), shape=(self.d, n_groups)).T
+
+
+def csr_arrays(X):
+    """(indptr int64, indices int32, data) of a canonical CSR matrix."""
+    return X.indptr.astype(np.int64), X.indices.astype(np.int32), X.data
+
+
+def exclusive_blocks(X, groups, n_groups):
+    """Features ordered by group, block pointers, and whether each group is exclusive.
+
+    A group is exclusive when no row has two stored entries among its features (a one-hot
+    categorical variable); the coordinate-descent kernel updates such a group in parallel.
+    """
+    n = X.shape[0]
+    counts = np.diff(X.indptr)
+    rows = np.repeat(np.arange(n, dtype=np.int64), counts)
+    key = rows * n_groups + groups[X.indices]
+    if n * n_groups <= 50_000_000:
+        per_cell = np.bincount(key, minlength=n * n_groups).reshape(n, n_groups)
+        exclusive = per_cell.max(axis=0) <= 1 if n else np.ones(n_groups, bool)
+    else:
+        key = np.sort(key)
+        dup = key[1:][key[1:] == key[:-1]]
+        exclusive = np.ones(n_groups, bool)
+        exclusive[np.unique(dup % n_groups)] = False
+    order = np.argsort(groups, kind="stable").astype(np.int32)
+    block_ptr = np.concatenate([[0], np.cumsum(np.bincount(groups, minlength=n_groups))])
+    return order, block_ptr.astype(np.int64), exclusive.astype(np.uint8)
+
+
+def predict(X_arrays, w0, w, V, n_threads):
+    """FM predictions (float64) of the rows of a CSR matrix given as :func:`csr_arrays`."""
+    indptr = X_arrays[0]
+    out = np.empty(len(indptr) - 1, dtype=np.float64)
+    fm_predict(*X_arrays, float(w0), w, V, out, n_threads)
+    return out
+
+
+def _per_group(value, n_groups):
+    value = np.asarray(value, dtype=np.float64)
+    return np.full(n_groups, float(value)) if value.ndim == 0 else np.ascontiguousarray(value)
+
+
+class SGDSolver:
+    """Plain SGD epochs in a fresh random row order each epoch (Hogwild over rows).
+
+    The objective returned by ``step`` is the mean loss of the samples as they were visited.
+    """
+
+    def __init__(self, data, w0, w, V, rng, *, learning_rate, lr_decay, reg_w0, reg_w, reg_v,
+                 fit_w0, logistic):
+        self.data, self.w0, self.w, self.V, self.rng = data, w0, w, V, rng
+        self.learning_rate, self.lr_decay = learning_rate, lr_decay
+        self.reg_w0 = reg_w0
+        self.reg_w = _per_group(reg_w, data.n_groups)
+        self.reg_v = _per_group(reg_v, data.n_groups)
+        self.fit_w0, self.logistic = fit_w0, logistic
+        self.epoch = 0
+
+    def step(self):
+        d = self.data
+        order = self.rng.permutation(d.n).astype(np.int64)
+        lr = self.learning_rate / (1.0 + self.lr_decay * self.epoch)
+        total = fm_sgd_epoch(*d.csr, d.target, order, self.w0, self.w, self.V, d.groups,
+                             self.reg_w0, self.reg_w, self.reg_v, lr, self.fit_w0,
+                             self.logistic, d.n_threads)
+        self.epoch += 1
+        return total / max(d.n, 1)
+
+
+class CDSolver:
+    """libFM's ALS: exact coordinate minimisation of the penalised squared error.
+
+    Regression objective: ``sum_i (y_i - y(x_i))^2 + reg_w0 w0^2 + sum_j reg_w[g_j] w_j^2 +
+    sum_jf reg_v[g_j] V_jf^2``, which never increases. With ``probit=True`` (classification)
+    each step is one EM iteration of probit regression: the targets become the expected latent
+    variables E[z_i | y_i, y(x_i)] and one sweep fits them; the objective is then the penalised
+    probit negative log-likelihood ``-sum_i log Phi(t_i y(x_i)) + penalty / 2``.
+    """
+
+    def __init__(self, data, w0, w, V, *, reg_w0, reg_w, reg_v, fit_w0, probit):
+        self.data, self.w0, self.w, self.V = data, w0, w, V
+        G, r = data.n_groups, V.shape[1]
+        self.reg_w0 = float(reg_w0)
+        self.reg_w = _per_group(reg_w, G)
+        self.reg_v = np.ascontiguousarray(np.repeat(_per_group(reg_v, G)[:, None], r, axis=1))
+        self.mu_w, self.mu_v = np.zeros(G), np.zeros((G, r))
+        self.fit_w0, self.probit = fit_w0, probit
+        self.e = np.empty(data.n)
+        self.q = np.empty((data.n, r))
+        self.target = data.target.copy()
+
+    def _residuals(self, target):
+        d = self.data
+        fm_residuals(*d.csr, float(self.w0[0]), self.w, self.V, target, self.e, self.q,
+                     d.n_threads)
+
+    def step(self):
+        d = self.data
+        if self.probit:
+            self._residuals(np.zeros(d.n))
+            self.target = self.e + probit_mean_shift(self.e, d.target)
+        self._residuals(self.target)
+        fm_cd_sweep(*d.csc, self.e, self.q, self.w0, self.w, self.V, d.groups, d.order,
+                    d.block_ptr, d.block_parallel, 1.0, self.reg_w0, 0.0, self.reg_w, self.mu_w,
+                    self.reg_v, self.mu_v, self.fit_w0, False, 0, d.n_threads)
+        return self.objective()
+
+    def penalty(self):
+        g = self.data.groups
+        w, V = self.w.astype(np.float64), self.V.astype(np.float64)
+        return (self.reg_w0 * float(self.w0[0]) ** 2 + float(self.reg_w[g] @ (w * w))
+                + float(self.reg_v[g, 0] @ np.einsum("ij,ij->i", V, V)))
+
+    def objective(self):
+        if not self.probit:
+            return float(self.e @ self.e) + self.penalty()
+        pred = self.e + self.target
+        return -float(np.sum(log_ndtr(self.data.target * pred))) + 0.5 * self.penalty()
+
+
+def probit_mean_shift(pred, labels):
+    """E[z] - pred for z ~ N(pred, 1) truncated to the side of ``labels`` (+1: z > 0)."""
+    m = labels * pred
+    return labels * np.exp(-0.5 * m * m - 0.5 * np.log(2 * np.pi) - log_ndtr(m))
+
+
+def sample_probit_latent(pred, labels, rng):
+    """Draw z ~ N(pred, 1) truncated to z > 0 where labels = +1 and z < 0 where -1."""
+    u = rng.random(len(pred))
+    log_u = np.log(np.maximum(u, 1e-300))
+    return pred - labels * ndtri_exp(log_u + log_ndtr(labels * pred))
+
+
+def sample_group_prior(values, indicator, counts, lam, rng):
+    """Gibbs draw of the group means and precisions of ``values`` (d,) or (d, r).
+
+    With the Normal-Gamma hyper-prior mu ~ N(0, 1/(gamma0 lam)), lam ~ Gamma(1, 1) (libFM).
+    Returns (mu, lam) of shape (G,) or (G, r).
+    """
+    values = values.astype(np.float64)
+    sums = indicator @ values
+    sq = indicator @ (values * values)
+    n = counts if values.ndim == 1 else counts[:, None]
+    mu = sums / (n + GAMMA_0) + rng.standard_normal(sums.shape) / np.sqrt((n + GAMMA_0) * lam)
+    ss = sq - 2 * mu * sums + n * mu * mu + GAMMA_0 * mu * mu
+    shape = (ALPHA_0 + n + 1) / 2
+    rate = (BETA_0 + np.maximum(ss, 0)) / 2
+    lam = rng.gamma(shape, 1.0 / rate)
+    return mu, lam
+
+
+class MCMCSolver:
+    """Gibbs sampling of the Bayesian FM (libFM/myFM): Gaussian priors per group with
+    Normal-Gamma hyper-priors, a Gamma prior on the noise precision alpha (regression) or a
+    probit link with sampled latent targets (classification).
+
+    Each ``step`` is one sweep: latent targets (probit) or alpha (regression), the group
+    hyper-parameters, then w0, every w_j and every V_jf through :func:`fm_cd_sweep` with
+    ``sample=True``; the Gaussian draws come from a counter-based generator seeded from
+    ``rng`` each sweep, so the chain is the same for any number of threads. After ``burn_in``
+    sweeps every sample is kept (``keep``) for posterior-mean predictions. Returns the training
+    RMSE of the current sample (regression) or its probit log-loss (classification).
+    """
+
+    def __init__(self, data, w0, w, V, rng, *, burn_in, n_keep, probit, fit_w0=True):
+        self.data, self.w0, self.w, self.V, self.rng = data, w0, w, V, rng
+        G, r = data.n_groups, V.shape[1]
+        self.counts = np.bincount(data.groups, minlength=G).astype(np.float64)
+        self.lam_w, self.lam_v = np.ones(G), np.ones((G, r))
+        self.mu_w, self.mu_v = np.zeros(G), np.zeros((G, r))
+        self.alpha = 1.0
+        self.burn_in, self.probit, self.fit_w0 = burn_in, probit, fit_w0
+        self.e = np.empty(data.n)
+        self.q = np.empty((data.n, r))
+        self.target = data.target.copy()
+        self.sweeps = 0
+        self.samples_w0 = np.zeros(n_keep)
+        self.samples_w = np.zeros((n_keep, len(w)), dtype=w.dtype)
+        self.samples_V = np.zeros((n_keep,) + V.shape, dtype=V.dtype)
+        self.n_kept = 0
+
+    def step(self):
+        d = self.data
+        if self.probit:
+            fm_residuals(*d.csr, float(self.w0[0]), self.w, self.V, np.zeros(d.n), self.e,
+                         self.q, d.n_threads)
+            self.target = sample_probit_latent(self.e, d.target, self.rng)
+            self.e -= self.target
+        else:
+            fm_residuals(*d.csr, float(self.w0[0]), self.w, self.V, self.target, self.e,
+                         self.q, d.n_threads)
+            sse = float(self.e @ self.e)
+            self.alpha = self.rng.gamma((ALPHA_0 + d.n) / 2, 2.0 / (BETA_0 + sse))
+        self.mu_w, self.lam_w = sample_group_prior(self.w, d.indicator, self.counts,
+                                                   self.lam_w, self.rng)
+        self.mu_v, self.lam_v = sample_group_prior(self.V, d.indicator, self.counts,
+                                                   self.lam_v, self.rng)
+        self.mu_v = np.ascontiguousarray(self.mu_v)
+        self.lam_v = np.ascontiguousarray(self.lam_v)
+        seed = int(self.rng.integers(0, 2**63))
+        fm_cd_sweep(*d.csc, self.e, self.q, self.w0, self.w, self.V, d.groups, d.order,
+                    d.block_ptr, d.block_parallel, self.alpha, LAMBDA_W0, 0.0, self.lam_w,
+                    self.mu_w, self.lam_v, self.mu_v, self.fit_w0, True, seed, d.n_threads)
+        self.sweeps += 1
+        if self.sweeps > self.burn_in and self.n_kept < len(self.samples_w0):
+            s = self.n_kept
+            self.samples_w0[s] = self.w0[0]
+            self.samples_w[s] = self.w
+            self.samples_V[s] = self.V
+            self.n_kept += 1
+        if self.probit:
+            pred = self.e + self.target
+            return -float(np.mean(log_ndtr(d.target * pred)))
+        return float(np.sqrt(np.mean(self.e * self.e)))
+
+    def kept(self):
+        """(w0, w, V) samples kept so far, each with a leading sample axis."""
+        k = self.n_kept
+        return self.samples_w0[:k], self.samples_w[:k], self.samples_V[:k]

@@ -1,0 +1,573 @@
+r"""Factorization machines: ``FMRegressor`` and ``FMClassifier`` over a sparse design matrix.
+
+The degree-2 model (Rendle, 2010) is
+
+.. math::
+
+    \hat y(x) = w_0 + \sum_j w_j x_j + \sum_{j<k} \langle v_j, v_k \rangle x_j x_k,
+
+its pairwise term computed in O(nnz(x) r) as
+:math:`\tfrac12 \sum_f [(\sum_j v_{jf} x_j)^2 - \sum_j v_{jf}^2 x_j^2]`. Kernels are in
+:mod:`fastmf._ext.fm` (Cython + OpenMP), solvers in :mod:`fastmf._solvers.fm`; the encoders
+that build MF, PITF and SVD++ designs are in :mod:`fastmf.fm_features`.
+"""
+
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import ndtr, ndtri
+from tqdm.auto import tqdm
+
+from ._config import resolve_n_threads
+from ._persist import SaveMixin
+from ._sklearn_compat import BaseEstimator, ClassifierMixin, RegressorMixin
+from ._solvers.fm import CDSolver, FMData, MCMCSolver, SGDSolver, csr_arrays, predict
+from ._validation import NotFittedError, check_dtype, check_float_param, check_int_param, \
+    check_option, check_random_state
+
+__all__ = ["FMRegressor", "FMClassifier"]
+
+_PARAMS_DOC = """
+    n_factors : int, default=8
+        Rank r of the pairwise interactions.
+    solver : {"als", "sgd", "mcmc"}, default="als"
+        ``"als"``: libFM's coordinate descent — every parameter in turn set to its exact
+        minimiser :math:`\\theta^* = (\\theta \\sum h^2 - \\sum h e) / (\\sum h^2 + \\lambda_\\theta)`
+        with cached residuals e and per-factor sums, O(nnz r) per sweep; the objective never
+        increases and the result does not depend on the thread count (features of a group
+        that is one-hot in every row are updated in parallel). ``"sgd"``: per-sample
+        gradient steps, rows in parallel without locks (Hogwild: non-deterministic with more
+        than one thread, deterministic with ``n_threads=1``). ``"mcmc"``: Gibbs sampling of
+        the Bayesian FM (libFM, myFM): Gaussian priors per group with Normal-Gamma
+        hyper-priors, so no regularisation to tune; predictions average the samples kept
+        after ``burn_in``; the chain is the same for any thread count.
+    n_iter : int, default=100
+        Sweeps (ALS), epochs (SGD) or Gibbs samples including burn-in (MCMC).
+    burn_in : int, default=10
+        MCMC only: sweeps discarded before samples are kept; must be < ``n_iter``.
+    learning_rate : float, default=0.01
+        SGD step size; epoch t uses ``learning_rate / (1 + lr_decay * t)``.
+    lr_decay : float, default=0.0
+        SGD learning-rate decay per epoch.
+    reg_w0, reg_w, reg_v : float or array-like of shape (n_groups,)
+        L2 weights (defaults 0.0, 0.1, 0.1) of the intercept, the linear weights and the
+        factors; ``reg_w`` and ``reg_v`` may give one weight per group of ``groups``. ALS
+        penalises the summed squared error; SGD applies them at every update of a feature
+        (libFM's conventions). Unused by MCMC, which samples them.
+    groups : array-like of int, shape (n_features,), optional
+        Group of each feature (e.g. ``FMEncoder.groups_``): features of a group share an L2
+        weight (ALS, SGD) or a prior (MCMC), and a group with at most one stored entry per row
+        is updated in parallel by ALS and MCMC. Default: one group.
+    init_std : float, default=0.1
+        Standard deviation of the normal initial factors.
+    dtype : {"float32", "float64"}, default="float32"
+        Precision of the parameters and of the design-matrix values in the kernels.
+    n_threads : int or None, default=None
+        Threads of the kernels; ``None`` uses every core.
+    random_state : int, numpy Generator or None, default=None
+        Seeds the initial factors, the SGD row order and the MCMC draws.
+    verbose : bool, default=False
+        Show a progress bar.
+    warm_start : bool, default=False
+        Continue from the fitted parameters on the next ``fit`` (same number of features and
+        n_factors); with ALS, 5 + 5 sweeps equal 10. MCMC restarts its chain (and burn-in)
+        from the last sample.
+    early_stopping_rounds : int or None, default=None
+        ALS and SGD: stop when the eval score of ``eval_set`` has not improved for this many
+        iterations and keep the best iteration's parameters (``best_iteration_``)."""
+
+_ATTRS_DOC = """
+    intercept_ : float
+        w0 (MCMC: its posterior mean).
+    coef_ : ndarray of shape (n_features,)
+        Linear weights w (MCMC: posterior mean).
+    factors_ : ndarray of shape (n_features, n_factors)
+        Pairwise factors V (MCMC: the last sample; predictions use all kept samples).
+    intercept_samples_, coef_samples_, factors_samples_ : ndarray or None
+        MCMC: the kept samples of w0, w and V, with a leading axis of length
+        ``n_iter - burn_in``; ``None`` for the other solvers.
+    history_ : dict of lists
+        Per iteration: ``train_loss`` (ALS: the objective; SGD: mean loss during the epoch;
+        MCMC: the current sample's train RMSE or log-loss), ``seconds``, and with an
+        ``eval_set`` the eval score (MCMC: of the running posterior mean).
+    n_iter_ : int
+    n_features_in_ : int"""
+
+
+class _BaseFM(SaveMixin, BaseEstimator):
+    _probit_for = ("mcmc",)
+
+    def __init__(self, n_factors=8, *, solver="als", n_iter=100, burn_in=10,
+                 learning_rate=0.01, lr_decay=0.0, reg_w0=0.0, reg_w=0.1, reg_v=0.1,
+                 groups=None, init_std=0.1, dtype="float32", n_threads=None,
+                 random_state=None, verbose=False, warm_start=False,
+                 early_stopping_rounds=None):
+        self.n_factors = n_factors
+        self.solver = solver
+        self.n_iter = n_iter
+        self.burn_in = burn_in
+        self.learning_rate = learning_rate
+        self.lr_decay = lr_decay
+        self.reg_w0 = reg_w0
+        self.reg_w = reg_w
+        self.reg_v = reg_v
+        self.groups = groups
+        self.init_std = init_std
+        self.dtype = dtype
+        self.n_threads = n_threads
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.early_stopping_rounds = early_stopping_rounds
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # ------------------------------------------------------------------ validation
+    def _check_params(self):
+        check_int_param(self.n_factors, "n_factors", low=1)
+        check_option(self.solver, "solver", ("als", "sgd", "mcmc"))
+        n_iter = check_int_param(self.n_iter, "n_iter", low=1)
+        burn_in = check_int_param(self.burn_in, "burn_in", low=0)
+        if self.solver == "mcmc" and burn_in >= n_iter:
+            raise ValueError(f"burn_in must be < n_iter, got burn_in={burn_in} and "
+                             f"n_iter={n_iter}")
+        check_float_param(self.learning_rate, "learning_rate", low=0, low_open=True)
+        check_float_param(self.lr_decay, "lr_decay", low=0)
+        check_float_param(self.reg_w0, "reg_w0", low=0)
+        check_float_param(self.init_std, "init_std", low=0)
+        check_int_param(self.early_stopping_rounds, "early_stopping_rounds", low=1,
+                        allow_none=True)
+        if self.early_stopping_rounds is not None and self.solver == "mcmc":
+            raise ValueError("early_stopping_rounds is not used with solver='mcmc' (the "
+                             "posterior mean only improves with more samples)")
+        return check_dtype(self.dtype)
+
+    def _check_groups(self, n_features):
+        if self.groups is None:
+            groups = np.zeros(n_features, dtype=np.int32)
+        else:
+            groups = np.asarray(self.groups)
+            if groups.ndim != 1 or len(groups) != n_features:
+                raise ValueError(f"groups must have one entry per feature ({n_features}), got "
+                                 f"shape {groups.shape}")
+            if n_features and (not np.issubdtype(groups.dtype, np.integer) or groups.min() < 0):
+                raise ValueError("groups must hold non-negative integers")
+            groups = groups.astype(np.int32)
+        n_groups = int(groups.max()) + 1 if n_features else 1
+        regs = {}
+        for name in ("reg_w", "reg_v"):
+            value = np.asarray(getattr(self, name), dtype=object)
+            if value.ndim == 0:
+                regs[name] = check_float_param(getattr(self, name), name, low=0)
+                continue
+            value = np.asarray(getattr(self, name), dtype=np.float64)
+            if value.shape != (n_groups,):
+                raise ValueError(f"{name} must be a float or have one entry per group "
+                                 f"({n_groups}), got shape {value.shape}")
+            if not np.all(np.isfinite(value)) or value.min() < 0:
+                raise ValueError(f"{name} must be finite and >= 0")
+            regs[name] = value
+        return groups, n_groups, regs
+
+    def _check_X(self, X, dtype, reset):
+        """Canonical CSR matrix of finite ``dtype`` values; checks the number of features."""
+        if sp.issparse(X):
+            X = sp.csr_matrix(X)
+            if not X.has_canonical_format:
+                X = X.copy()
+                X.sum_duplicates()
+            data = X.data
+        else:
+            if hasattr(X, "__array__") or isinstance(X, (list, tuple)):
+                arr = np.asarray(X)
+            else:
+                raise TypeError(f"X must be a sparse matrix or array-like, got "
+                                f"{type(X).__name__}")
+            if arr.dtype == object:
+                try:
+                    arr = arr.astype(np.float64)
+                except (TypeError, ValueError):
+                    raise ValueError("X must be numeric: could not convert its object "
+                                     "values to float") from None
+            if np.iscomplexobj(arr):
+                raise ValueError("X must be real: complex data is not supported")
+            if arr.ndim != 2:
+                raise ValueError(f"X must be 2-dimensional, got shape {arr.shape}. Reshape "
+                                 "your data with X.reshape(-1, 1) for a single feature.")
+            if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+                raise ValueError(f"X must be numeric, got dtype {arr.dtype}")
+            data = arr
+            X = None
+        if np.iscomplexobj(data):
+            raise ValueError("X must be real: complex data is not supported")
+        if not np.all(np.isfinite(data)):
+            raise ValueError("X must be finite: it contains NaN or inf")
+        if X is None:
+            X = sp.csr_matrix(data.astype(dtype))
+        n, d = X.shape
+        if n == 0:
+            raise ValueError(f"X has 0 sample(s) (shape {X.shape}); a minimum of 1 is required")
+        if d == 0:
+            raise ValueError(f"X has 0 feature(s) (shape {X.shape}); a minimum of 1 is "
+                             "required")
+        if reset:
+            self.n_features_in_ = d
+        elif d != self.n_features_in_:
+            raise ValueError(f"X has {d} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input")
+        return sp.csr_matrix((X.data.astype(dtype), X.indices, X.indptr), shape=X.shape)
+
+    def _check_y(self, y, n):
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn("A column-vector y was passed when a 1d array was expected; "
+                          "its single column is used", DataConversionWarning, stacklevel=3)
+            y = y.ravel()
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-dimensional, got shape {y.shape}")
+        if len(y) != n:
+            raise ValueError(f"X has {n} rows but y has {len(y)} values")
+        return y
+
+    # ------------------------------------------------------------------ fitting
+    def _fit(self, X, target, eval_set, probit):
+        dtype = self._check_params()
+        if eval_set is not None:
+            if not (isinstance(eval_set, (tuple, list)) and len(eval_set) == 2):
+                raise TypeError("eval_set must be an (X, y) tuple")
+        elif self.early_stopping_rounds is not None:
+            raise ValueError("early_stopping_rounds needs an eval_set")
+        warm = bool(self.warm_start) and hasattr(self, "factors_")
+        if warm and (X.shape[1] != self.n_features_in_ or
+                     self.factors_.shape[1] != self.n_factors):
+            raise ValueError("warm_start needs data with the same number of features and the "
+                             f"same n_factors; the model has {self.n_features_in_} features")
+        X = self._check_X(X, dtype, reset=True)
+        groups, n_groups, regs = self._check_groups(X.shape[1])
+        eval_data = None
+        if eval_set is not None:
+            X_eval = self._check_X(eval_set[0], dtype, reset=False)
+            y_eval = self._eval_target(self._check_y(eval_set[1], X_eval.shape[0]))
+            eval_data = (csr_arrays(X_eval), y_eval)
+        rng = check_random_state(self.random_state)
+        n_threads = resolve_n_threads(self.n_threads)
+        if not warm or self.factors_.dtype != dtype:
+            w0 = np.array([float(np.mean(target)) if not self._is_classifier else 0.0])
+            w = np.zeros(X.shape[1], dtype=dtype)
+            V = (rng.standard_normal((X.shape[1], self.n_factors)) * self.init_std).astype(dtype)
+            self.history_, self.n_iter_ = None, 0
+        else:
+            if self.coef_samples_ is None:
+                w0, w = np.array([self.intercept_]), self.coef_.copy()
+            else:
+                w0, w = np.array([self.intercept_samples_[-1]]), self.coef_samples_[-1].copy()
+            V = self.factors_.copy()
+        data = FMData(X, target, groups, n_groups, n_threads, need_csc=self.solver != "sgd")
+        if self.solver == "sgd":
+            solver = SGDSolver(data, w0, w, V, rng, learning_rate=self.learning_rate,
+                               lr_decay=self.lr_decay, reg_w0=self.reg_w0, fit_w0=True,
+                               logistic=self._is_classifier, **regs)
+        elif self.solver == "als":
+            solver = CDSolver(data, w0, w, V, reg_w0=self.reg_w0, fit_w0=True,
+                              probit=self._is_classifier, **regs)
+        else:
+            solver = MCMCSolver(data, w0, w, V, rng, burn_in=self.burn_in,
+                                n_keep=self.n_iter - self.burn_in, probit=probit)
+        self._run(solver, (w0, w, V), eval_data, n_threads)
+        return self
+
+    def _run(self, solver, state, eval_data, n_threads):
+        """The fitting loop: history, eval scores, early stopping, clean interrupts."""
+        mcmc = isinstance(solver, MCMCSolver)
+        if not getattr(self, "history_", None):
+            self.history_ = {"train_loss": [], "seconds": []}
+            if eval_data is not None:
+                self.history_[self._eval_name] = []
+            self.n_iter_ = 0
+        history = self.history_
+        best, best_state, wait, eval_sum = np.inf, None, 0, None
+        bar = tqdm(total=self.n_iter, disable=not self.verbose, desc=type(self).__name__,
+                   unit="it", leave=False)
+        try:
+            for _ in range(self.n_iter):
+                saved = [a.copy() for a in state]
+                t0 = time.perf_counter()
+                try:
+                    loss = float(solver.step())
+                except KeyboardInterrupt:
+                    for a, s in zip(state, saved, strict=True):
+                        a[...] = s
+                    warnings.warn(f"fit interrupted: keeping the model after {self.n_iter_} "
+                                  "iterations", RuntimeWarning, stacklevel=3)
+                    break
+                if not np.isfinite(loss):
+                    raise FloatingPointError(
+                        f"the training loss became {loss} at iteration {self.n_iter_ + 1}: the "
+                        "fit diverged; lower learning_rate or raise the regularisation")
+                history["seconds"].append(time.perf_counter() - t0)
+                history["train_loss"].append(loss)
+                self.n_iter_ += 1
+                if eval_data is not None:
+                    X_arr, y_eval = eval_data
+                    if mcmc:
+                        if solver.n_kept == 0:
+                            raw = predict(X_arr, state[0][0], state[1], state[2], n_threads)
+                            score = self._eval_score(self._link(raw, 1), y_eval)
+                        else:
+                            raw = predict(X_arr, state[0][0], state[1], state[2], n_threads)
+                            part = self._link(raw, 1)
+                            eval_sum = part if eval_sum is None else eval_sum + part
+                            score = self._eval_score(eval_sum / solver.n_kept, y_eval)
+                    else:
+                        raw = predict(X_arr, state[0][0], state[1], state[2], n_threads)
+                        score = self._eval_score(self._link(raw, 0), y_eval)
+                    history[self._eval_name].append(score)
+                    if self.early_stopping_rounds is not None:
+                        if score < best:
+                            best, wait = score, 0
+                            best_state = ([a.copy() for a in state], self.n_iter_)
+                        else:
+                            wait += 1
+                            if wait >= self.early_stopping_rounds:
+                                break
+                bar.set_postfix({"loss": f"{loss:.4g}"}, refresh=False)
+                bar.update()
+        finally:
+            bar.close()
+        if best_state is not None and best_state[1] != self.n_iter_:
+            for a, s in zip(state, best_state[0], strict=True):
+                a[...] = s
+            self.best_iteration_ = best_state[1]
+        w0, w, V = state
+        self.intercept_samples_ = self.coef_samples_ = self.factors_samples_ = None
+        if mcmc and solver.n_kept > 0:
+            s_w0, s_w, s_V = solver.kept()
+            self.intercept_samples_, self.coef_samples_ = s_w0.copy(), s_w.copy()
+            self.factors_samples_ = s_V.copy()
+            self.intercept_ = float(np.mean(s_w0))
+            self.coef_ = s_w.mean(axis=0, dtype=np.float64).astype(w.dtype)
+        else:
+            self.intercept_, self.coef_ = float(w0[0]), w
+        self.factors_ = V
+        self.link_ = ("probit" if self._is_classifier and self.solver in ("als", "mcmc")
+                      else "logit" if self._is_classifier else "identity")
+
+    # ------------------------------------------------------------------ prediction
+    def _raw_predictions(self, X):
+        """Per-sample raw predictions: (S, n) for MCMC, (1, n) otherwise."""
+        if not hasattr(self, "factors_"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet: "
+                                 "call 'fit' first.")
+        X = self._check_X(X, self.factors_.dtype, reset=False)
+        arrays = csr_arrays(X)
+        n_threads = resolve_n_threads(self.n_threads)
+        if self.factors_samples_ is None:
+            return predict(arrays, self.intercept_, self.coef_, self.factors_, n_threads)[None]
+        return np.stack([predict(arrays, w0, w, V, n_threads) for w0, w, V in
+                         zip(self.intercept_samples_, self.coef_samples_,
+                             self.factors_samples_, strict=True)])
+
+    def _link(self, raw, axis_mean):
+        return raw
+
+
+class FMRegressor(RegressorMixin, _BaseFM):
+    __doc__ = r"""Factorization machine regression (squared error).
+
+    Fits :math:`\hat y(x) = w_0 + \sum_j w_j x_j + \sum_{j<k} \langle v_j, v_k\rangle x_j x_k`
+    to real targets, on a sparse (or dense) design matrix, e.g. one built by
+    :class:`fastmf.fm_features.FMEncoder`.
+
+    Parameters
+    ----------""" + _PARAMS_DOC + """
+
+    Attributes
+    ----------""" + _ATTRS_DOC + """
+
+    References
+    ----------
+    S. Rendle. Factorization machines with libFM. ACM TIST 3(3), 2012.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp, fastmf
+    >>> rng = np.random.default_rng(0)
+    >>> X = sp.random(200, 30, density=0.2, random_state=0, format="csr")
+    >>> y = X @ rng.normal(size=30)
+    >>> model = fastmf.FMRegressor(n_factors=4, n_iter=20, random_state=0).fit(X, y)
+    >>> bool(model.score(X, y) > 0.9)
+    True
+    """
+
+    _is_classifier = False
+    _eval_name = "eval_rmse"
+
+    def fit(self, X, y, *, eval_set=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : sparse matrix or array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        eval_set : (X, y) tuple, optional
+            Held-out data scored (RMSE) after every iteration into ``history_["eval_rmse"]``.
+
+        Returns
+        -------
+        self
+        """
+        n = X.shape[0] if hasattr(X, "shape") and len(X.shape) else len(X)
+        y = self._check_y(y, n)
+        if not np.issubdtype(y.dtype, np.number) or y.dtype == bool:
+            try:
+                y = y.astype(np.float64)
+            except (TypeError, ValueError):
+                raise ValueError("y must be numeric") from None
+        y = y.astype(np.float64)
+        if not np.all(np.isfinite(y)):
+            raise ValueError("y must be finite: it contains NaN or inf")
+        return self._fit(X, y, eval_set, probit=False)
+
+    def predict(self, X):
+        """Predicted targets (MCMC: the posterior mean over the kept samples).
+
+        Parameters
+        ----------
+        X : sparse matrix or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self._raw_predictions(X).mean(axis=0)
+
+    def _eval_target(self, y):
+        return y.astype(np.float64)
+
+    @staticmethod
+    def _eval_score(pred, y):
+        return float(np.sqrt(np.mean((pred - y) ** 2)))
+
+
+class FMClassifier(ClassifierMixin, _BaseFM):
+    __doc__ = r"""Factorization machine binary classification.
+
+    The score :math:`\hat y(x)` of the FM model goes through a link: the logistic function
+    with ``solver="sgd"`` (log-loss), the normal CDF :math:`\Phi` with ``"als"`` (EM for
+    probit regression: each sweep fits the expected latent targets) and ``"mcmc"`` (probit
+    Gibbs sampling, as libFM and myFM). Exactly two classes.
+
+    Parameters
+    ----------""" + _PARAMS_DOC + """
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+    link_ : {"logit", "probit"}""" + _ATTRS_DOC + """
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp, fastmf
+    >>> X = sp.random(300, 20, density=0.3, random_state=1, format="csr")
+    >>> y = np.where(X @ np.random.default_rng(1).normal(size=20) > 0, "yes", "no")
+    >>> clf = fastmf.FMClassifier(n_factors=2, n_iter=20, random_state=0).fit(X, y)
+    >>> clf.classes_.tolist(), bool(clf.score(X, y) > 0.9)
+    (['no', 'yes'], True)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    _is_classifier = True
+    _eval_name = "eval_logloss"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    def fit(self, X, y, *, eval_set=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : sparse matrix or array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Labels of exactly two classes.
+        eval_set : (X, y) tuple, optional
+            Held-out data scored (log-loss) after every iteration into
+            ``history_["eval_logloss"]``.
+
+        Returns
+        -------
+        self
+        """
+        n = X.shape[0] if hasattr(X, "shape") and len(X.shape) else len(X)
+        y = self._check_y(y, n)
+        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+            raise ValueError("y must be finite: it contains NaN or inf")
+        if y.dtype.kind == "f" and np.any(y != np.round(y)) and len(np.unique(y)) > 2:
+            raise ValueError("Unknown label type: continuous y; FMClassifier needs two classes")
+        classes = np.unique(y)
+        if len(classes) != 2:
+            raise ValueError(f"y must hold exactly two classes, got {len(classes)}: "
+                             f"{classes[:5].tolist()}; FMClassifier is a binary classifier")
+        self.classes_ = classes
+        target = np.where(y == classes[1], 1.0, -1.0)
+        return self._fit(X, target, eval_set, probit=True)
+
+    def _eval_target(self, y):
+        return np.where(y == self.classes_[1], 1.0, 0.0)
+
+    @staticmethod
+    def _eval_score(prob, y):
+        p = np.clip(prob, 1e-15, 1 - 1e-15)
+        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+    def _link(self, raw, _):
+        if self.solver == "sgd":
+            return 1.0 / (1.0 + np.exp(-raw))
+        return ndtr(raw)
+
+    def decision_function(self, X):
+        """Score of the positive class ``classes_[1]``: the link's argument (MCMC: the
+        score of the posterior-mean probability, so that it orders as ``predict_proba``).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        raw = self._raw_predictions(X)
+        if len(raw) == 1:
+            return raw[0]
+        p = np.clip(ndtr(raw).mean(axis=0), 1e-300, 1 - 1e-16)
+        return ndtri(p)
+
+    def predict_proba(self, X):
+        """Probabilities of ``classes_`` (MCMC: averaged over the kept samples).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2)
+        """
+        p = self._link(self._raw_predictions(X), 0).mean(axis=0)
+        return np.column_stack([1 - p, p])
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Most probable class of each row."""
+        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
+
+
+try:
+    from sklearn.exceptions import DataConversionWarning
+except ImportError:  # pragma: no cover
+    DataConversionWarning = UserWarning
