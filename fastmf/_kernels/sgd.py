@@ -1,0 +1,189 @@
+"""Block-stratified parallel SGD epochs for biased matrix factorization (DSGD / LIBMF's FPSG).
+
+The ratings are cut into P x P blocks (user group x item group) and stored block by block
+(``block_ptr`` delimits them). ``block_order[s]`` lists P blocks that share no user group and no
+item group; sub-epoch ``s`` runs those P blocks at once, one per ``prange`` iteration, so no two
+threads ever touch the same row of ``W`` or ``H``. The result is therefore the same as running
+the blocks one after another in the given order: it depends on ``block_order`` and the entry
+order, never on the number of threads.
+
+Per rating, with ``e = r - mu - b_u - c_i - w_u . h_i`` and both updates from the old values::
+
+    b_u += lr (e - reg_bias b_u)        c_i += lr (e - reg_bias c_i)
+    w_u += lr (e h_i - reg w_u)         h_i += lr (e w_u - reg h_i)
+
+Zero-length bias arrays mean a model without biases.
+"""
+
+import numba
+import numpy as np
+from numba import prange
+
+from .._config import JIT, PARALLEL_JIT
+
+
+@numba.njit(**JIT)
+def _sgd_block(start, end, users, items, values, W, H, bu, bi, mu, lr, reg, reg_bias,
+               acc_u, acc_i):
+    """Plain (or, with non-empty ``acc_u``/``acc_i``, AdaGrad) SGD over one block's entries."""
+    k = W.shape[1]
+    has_bias = bu.shape[0] > 0
+    adagrad = acc_u.shape[0] > 0
+    loss = 0.0
+    for p in range(start, end):
+        u = users[p]
+        i = items[p]
+        w = W[u]
+        h = H[i]
+        pred = mu
+        if has_bias:
+            pred += bu[u] + bi[i]
+        for f in range(k):
+            pred += w[f] * h[f]
+        e = values[p] - pred
+        loss += e * e
+        lu = lr
+        li = lr
+        if adagrad:
+            # LIBMF's per-row AdaGrad: one accumulator per row, the mean squared gradient
+            gu = 0.0
+            gi = 0.0
+            for f in range(k):
+                a = e * h[f] - reg * w[f]
+                b = e * w[f] - reg * h[f]
+                gu += a * a
+                gi += b * b
+            if has_bias:
+                a = e - reg_bias * bu[u]
+                b = e - reg_bias * bi[i]
+                gu += a * a
+                gi += b * b
+                gu /= k + 1
+                gi /= k + 1
+            else:
+                gu /= k
+                gi /= k
+            lu = lr / np.sqrt(acc_u[u])
+            li = lr / np.sqrt(acc_i[i])
+            acc_u[u] += gu
+            acc_i[i] += gi
+        if has_bias:
+            bu[u] += lu * (e - reg_bias * bu[u])
+            bi[i] += li * (e - reg_bias * bi[i])
+        for f in range(k):
+            wf = w[f]
+            hf = h[f]
+            w[f] = wf + lu * (e * hf - reg * wf)
+            h[f] = hf + li * (e * wf - reg * hf)
+    return loss
+
+
+@numba.njit(**PARALLEL_JIT)
+def sgd_epoch(block_order, block_ptr, users, items, values, W, H, bu, bi, mu, lr, reg,
+              reg_bias, acc_u, acc_i):
+    """One SGD epoch over all blocks; returns the sum of squared errors seen before each update.
+
+    Plain SGD with step ``lr``; with non-empty ``acc_u`` (n_users,) and ``acc_i`` (n_items,)
+    (start them at 1) it is LIBMF's per-row AdaGrad: a row's step is ``lr / sqrt(acc)`` and
+    ``acc`` grows by the mean squared gradient of the row at each of its updates.
+    """
+    n_sub, n_par = block_order.shape
+    total = 0.0
+    for s in range(n_sub):
+        for q in prange(n_par):
+            b = block_order[s, q]
+            total += _sgd_block(block_ptr[b], block_ptr[b + 1], users, items, values, W, H, bu,
+                                bi, mu, lr, reg, reg_bias, acc_u, acc_i)
+    return total
+
+
+@numba.njit(**JIT)
+def _batch_block(start, end, batch_size, users, items, values, W, H, bu, bi, mu, lr, reg,
+                 reg_bias, momentum, VW, VH, GW, GH, seen_u, seen_i):
+    """Mini-batch SGD with (lazy) momentum over one block's entries.
+
+    Each batch of ``batch_size`` consecutive entries is scored with the parameters as they were
+    at the batch start; a touched row moves by ``lr * v`` with ``v = momentum * v + g`` and ``g``
+    its summed per-rating gradient divided by the batch length. Columns ``k`` of ``GW``/``VW``
+    (and ``GH``/``VH``) hold the bias. ``seen_*`` mark rows already applied in a batch.
+    """
+    k = W.shape[1]
+    has_bias = bu.shape[0] > 0
+    use_mom = VW.shape[0] > 0
+    loss = 0.0
+    for b0 in range(start, end, batch_size):
+        b1 = min(b0 + batch_size, end)
+        for p in range(b0, b1):
+            u = users[p]
+            i = items[p]
+            w = W[u]
+            h = H[i]
+            pred = mu
+            if has_bias:
+                pred += bu[u] + bi[i]
+            for f in range(k):
+                pred += w[f] * h[f]
+            e = values[p] - pred
+            loss += e * e
+            gw = GW[u]
+            gh = GH[i]
+            for f in range(k):
+                gw[f] += reg * w[f] - e * h[f]
+                gh[f] += reg * h[f] - e * w[f]
+            if has_bias:
+                gw[k] += reg_bias * bu[u] - e
+                gh[k] += reg_bias * bi[i] - e
+        scale = 1.0 / (b1 - b0)
+        for p in range(b0, b1):
+            u = users[p]
+            if seen_u[u] != b0:
+                seen_u[u] = b0
+                _apply(W[u], GW[u], VW[u] if use_mom else GW[u], bu, u, has_bias, lr, scale,
+                       momentum, use_mom)
+            i = items[p]
+            if seen_i[i] != b0:
+                seen_i[i] = b0
+                _apply(H[i], GH[i], VH[i] if use_mom else GH[i], bi, i, has_bias, lr, scale,
+                       momentum, use_mom)
+    return loss
+
+
+@numba.njit(**JIT)
+def _apply(x, g, v, bias, row, has_bias, lr, scale, momentum, use_mom):
+    """x -= lr * v with v = momentum * v + scale * g (or v = scale * g); then g = 0."""
+    k = x.shape[0]
+    for f in range(k + 1 if has_bias else k):
+        step = g[f] * scale
+        if use_mom:
+            step += momentum * v[f]
+            v[f] = step
+        g[f] = 0.0
+        if f < k:
+            x[f] -= lr * step
+        else:
+            bias[row] -= lr * step
+
+
+@numba.njit(**PARALLEL_JIT)
+def sgd_epoch_batched(block_order, block_ptr, users, items, values, W, H, bu, bi, mu, lr, reg,
+                      reg_bias, momentum, batch_size, VW, VH):
+    """One mini-batch SGD epoch with momentum; returns the sum of squared errors.
+
+    ``VW`` (n_users, k + 1) and ``VH`` (n_items, k + 1) are the velocities (bias in the last
+    column), kept between epochs; pass zero-length arrays for no momentum. With
+    ``batch_size=1`` and no momentum this is exactly :func:`sgd_epoch`.
+    """
+    n_sub, n_par = block_order.shape
+    k = W.shape[1]
+    GW = np.zeros((W.shape[0], k + 1), W.dtype)
+    GH = np.zeros((H.shape[0], k + 1), H.dtype)
+    seen_u = np.full(W.shape[0], -1, np.int64)
+    seen_i = np.full(H.shape[0], -1, np.int64)
+    total = 0.0
+    for s in range(n_sub):
+        for q in prange(n_par):
+            b = block_order[s, q]
+            total += _batch_block(block_ptr[b], block_ptr[b + 1], batch_size, users, items,
+                                  values, W, H, bu, bi, mu, lr, reg, reg_bias, momentum, VW, VH,
+                                  GW, GH, seen_u, seen_i)
+    return total

@@ -1,0 +1,139 @@
+"""Parallel, deterministic SGD for biased matrix factorization (block-stratified epochs).
+
+Everything random about an SGD fit is derived from one integer, the model's ``sgd_seed_``
+(drawn from ``random_state`` when the factors are initialised), and the epoch number: the
+user/item groups and the entry order within blocks come from the seed, the order of the blocks
+in epoch ``e`` from ``(seed, e)``. A warm-started fit therefore continues exactly where the
+previous one stopped (5 + 5 epochs equal 10), and the thread count never changes the result.
+"""
+
+import numpy as np
+
+from .._kernels.sgd import sgd_epoch, sgd_epoch_batched
+
+# Number of user groups (and item groups): a sub-epoch runs this many blocks in parallel, so
+# it bounds the useful thread count. Fixed (not tied to n_threads) to keep results independent
+# of the thread count; smaller data sets use fewer groups.
+MAX_BLOCKS = 32
+
+DIVERGENCE_HINT = "Lower learning_rate (or raise reg); SGD steps that are too large blow up."
+
+
+def n_blocks(n_users, n_items, nnz):
+    """Groups per side: MAX_BLOCKS, fewer for small data (about 4+ ratings per block)."""
+    by_nnz = int(np.sqrt(max(nnz, 1) / 4))
+    return max(1, min(MAX_BLOCKS, n_users, n_items, by_nnz))
+
+
+def block_layout(users, items, n_users, n_items, P, seed):
+    """Assign users and items to P random groups and order the entries block by block.
+
+    Returns ``(order, block_ptr)``: ``order`` permutes the entries so that block
+    ``b = user_group * P + item_group`` occupies ``order[block_ptr[b]:block_ptr[b + 1]]``, in a
+    random order within the block.
+    """
+    rng = np.random.default_rng([seed, 0x5D5])
+    user_group = rng.permutation(n_users) * P // n_users
+    item_group = rng.permutation(n_items) * P // n_items
+    order = rng.permutation(len(users))
+    key = user_group[users[order]] * P + item_group[items[order]]
+    order = order[np.argsort(key, kind="stable")]
+    block_ptr = np.zeros(P * P + 1, np.int64)
+    np.cumsum(np.bincount(key, minlength=P * P), out=block_ptr[1:])
+    return order, block_ptr
+
+
+def block_schedule(seed, epoch, P):
+    """(P, P) array: row s lists the P blocks of sub-epoch s, no two sharing a row or column.
+
+    Every block appears once; the order is drawn from ``(seed, epoch)``.
+    """
+    rng = np.random.default_rng([seed, epoch + 1])
+    shifts = rng.permutation(P)
+    cols = rng.permutation(P)
+    rows = np.arange(P)
+    return (rows[None, :] * P + cols[(rows[None, :] + shifts[:, None]) % P]).astype(np.int64)
+
+
+def epoch_learning_rate(model, epoch):
+    """The step size of epoch ``epoch`` (0-based) under ``lr_schedule``."""
+    lr = float(model.learning_rate)
+    if model.lr_schedule == "inverse":
+        return lr / (1.0 + float(model.lr_decay) * epoch)
+    return lr
+
+
+def l2_penalty(reg, reg_bias, counts_u, counts_i, W, H, bu, bi):
+    """reg * sum_u n_u ||w_u||^2 + ... : the L2 terms SGD minimises (one per rating)."""
+    W, H = W.astype(np.float64), H.astype(np.float64)
+    pen = reg * (counts_u @ np.einsum("ij,ij->i", W, W) + counts_i @ np.einsum("ij,ij->i", H, H))
+    if len(bu):
+        pen += reg_bias * (counts_u @ bu.astype(np.float64) ** 2
+                           + counts_i @ bi.astype(np.float64) ** 2)
+    return float(pen)
+
+
+class SGDSolver:
+    """One ``step()`` = one epoch of block-stratified SGD; returns the training objective.
+
+    The objective is the sum of squared errors (each measured just before its rating's update,
+    as LIBMF and Surprise report it) plus the per-rating L2 terms at the end of the epoch.
+    Optimiser state that must survive a warm start lives on the model: ``sgd_seed_`` and
+    ``sgd_user_state_`` / ``sgd_item_state_`` (AdaGrad accumulators of shape (n,) or momentum
+    velocities of shape (n, k + 1); zero-length when unused).
+    """
+
+    divergence_hint = DIVERGENCE_HINT
+
+    def __init__(self, model, ratings, rng):
+        if model.reg_scaling != "count":
+            raise ValueError(
+                "reg_scaling='none' is not available with solver='sgd': SGD applies the L2 "
+                "terms at every rating, which is the reg_scaling='count' objective")
+        self.model = model
+        dt = model.item_factors_.dtype
+        if not hasattr(model, "sgd_seed_") or not model._warm:
+            model.sgd_seed_ = int(rng.integers(2**31 - 1))
+        m, n = ratings.shape
+        self.P = n_blocks(m, n, ratings.nnz)
+        order, self.block_ptr = block_layout(ratings.users, ratings.items, m, n, self.P,
+                                             model.sgd_seed_)
+        self.users = ratings.users[order].astype(np.int32)
+        self.items = ratings.items[order].astype(np.int32)
+        self.values = ratings.values[order].astype(dt)
+        self.counts_u = np.bincount(ratings.users, minlength=m).astype(np.float64)
+        self.counts_i = np.bincount(ratings.items, minlength=n).astype(np.float64)
+        self.reg = float(model.reg)
+        self.reg_bias = float(model.reg if model.reg_bias is None else model.reg_bias)
+        self.batched = model.batch_size > 1 or model.momentum > 0
+        k = model.n_factors
+        if self.batched and model.momentum > 0:
+            shape_u, shape_i = (m, k + 1), (n, k + 1)
+        elif model.lr_schedule == "adagrad":
+            shape_u, shape_i = (m,), (n,)
+        else:
+            shape_u, shape_i = (0,), (0,)
+        state_u = getattr(model, "sgd_user_state_", None)
+        if not (model._warm and state_u is not None and state_u.shape == shape_u):
+            fill = 1.0 if model.lr_schedule == "adagrad" and not self.batched else 0.0
+            model.sgd_user_state_ = np.full(shape_u, fill, dt)
+            model.sgd_item_state_ = np.full(shape_i, fill, dt)
+        self.extra_state = (model.sgd_user_state_, model.sgd_item_state_)
+
+    def step(self):
+        m = self.model
+        ub, ib = m._bias_arrays()
+        epoch = m.n_iter_
+        order = block_schedule(m.sgd_seed_, epoch, self.P)
+        lr = epoch_learning_rate(m, epoch)
+        f = m.item_factors_.dtype.type  # scalars in the factors' precision: float32 math
+        common = (order, self.block_ptr, self.users, self.items, self.values, m.user_factors_,
+                  m.item_factors_, ub, ib, f(m.global_mean_), f(lr), f(self.reg),
+                  f(self.reg_bias))
+        if self.batched:
+            sse = sgd_epoch_batched(*common, f(m.momentum), int(m.batch_size),
+                                    m.sgd_user_state_, m.sgd_item_state_)
+        else:
+            sse = sgd_epoch(*common, m.sgd_user_state_, m.sgd_item_state_)
+        return sse + l2_penalty(self.reg, self.reg_bias, self.counts_u, self.counts_i,
+                                m.user_factors_, m.item_factors_, ub, ib)

@@ -1,0 +1,151 @@
+import numba
+import numpy as np
+import pytest
+
+from fastmf._kernels.sgd import sgd_epoch, sgd_epoch_batched
+from fastmf._solvers.mf_sgd import block_layout, block_schedule, n_blocks
+from tests import oracles
+
+
+def blocked_problem(m, n, nnz, k, P, seed, dtype=np.float64, bias=True):
+    rng = np.random.default_rng(seed)
+    cells = rng.choice(m * n, size=nnz, replace=False)
+    users, items = cells // n, cells % n
+    values = rng.integers(1, 6, size=nnz).astype(float)
+    order, block_ptr = block_layout(users, items, m, n, P, seed)
+    arrays = (users[order].astype(np.int32), items[order].astype(np.int32),
+              values[order].astype(dtype))
+    W = (rng.normal(size=(m, k)) * 0.3).astype(dtype)
+    H = (rng.normal(size=(n, k)) * 0.3).astype(dtype)
+    bu = (rng.normal(size=m if bias else 0) * 0.1).astype(dtype)
+    bi = (rng.normal(size=n if bias else 0) * 0.1).astype(dtype)
+    return block_schedule(seed, 0, P), block_ptr, arrays, W, H, bu, bi
+
+
+def scalars(dtype, *xs):
+    return tuple(np.dtype(dtype).type(x) for x in xs)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("adagrad", [False, True])
+@pytest.mark.parametrize("k", [1, 4])
+def test_sgd_epoch_matches_python_loop(dtype, bias, adagrad, k):
+    order, ptr, (u, i, v), W, H, bu, bi = blocked_problem(12, 9, 50, k, 3, seed=k, dtype=dtype,
+                                                          bias=bias)
+    acc_u = np.ones(12 if adagrad else 0, dtype)
+    acc_i = np.ones(9 if adagrad else 0, dtype)
+    mu, lr, reg, reg_b = scalars(dtype, 3.0, 0.05, 0.1, 0.02)
+    ref = oracles.sgd_epoch(order, ptr, u, i, v, W, H, bu, bi, float(mu), float(lr),
+                            float(reg), float(reg_b), acc_u if adagrad else None,
+                            acc_i if adagrad else None)
+    sse = sgd_epoch(order, ptr, u, i, v, W, H, bu, bi, mu, lr, reg, reg_b, acc_u, acc_i)
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    for got, want in zip((W, H, bu, bi), ref[:4]):
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+    if adagrad:
+        np.testing.assert_allclose(acc_u, ref[4], rtol=tol)
+        np.testing.assert_allclose(acc_i, ref[5], rtol=tol)
+    np.testing.assert_allclose(sse, ref[6], rtol=tol)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 100])
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("bias", [True, False])
+def test_sgd_epoch_batched_matches_python_loop(batch_size, momentum, bias):
+    order, ptr, (u, i, v), W, H, bu, bi = blocked_problem(10, 11, 60, 3, 2, seed=5, bias=bias)
+    VW = np.full((10, 4) if momentum else (0, 4), 0.01)
+    VH = np.full((11, 4) if momentum else (0, 4), -0.01)
+    ref = oracles.sgd_epoch_batched(order, ptr, u, i, v, W, H, bu, bi, 3.0, 0.1, 0.1, 0.05,
+                                    momentum, batch_size, VW, VH)
+    sse = sgd_epoch_batched(order, ptr, u, i, v, W, H, bu, bi, 3.0, 0.1, 0.1, 0.05, momentum,
+                            batch_size, VW, VH)
+    cols = slice(None) if bias else slice(0, 3)  # without biases the last column is unused
+    for got, want in zip((W, H, bu, bi, VW[:, cols], VH[:, cols]),
+                         (*ref[:4], ref[4][:, cols], ref[5][:, cols])):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(sse, ref[6], rtol=1e-10)
+
+
+def test_batch_of_one_without_momentum_is_plain_sgd():
+    order, ptr, (u, i, v), W, H, bu, bi = blocked_problem(8, 7, 30, 2, 2, seed=1)
+    W2, H2, bu2, bi2 = W.copy(), H.copy(), bu.copy(), bi.copy()
+    empty = np.zeros(0)
+    sgd_epoch(order, ptr, u, i, v, W, H, bu, bi, 3.0, 0.1, 0.1, 0.1, empty, empty)
+    sgd_epoch_batched(order, ptr, u, i, v, W2, H2, bu2, bi2, 3.0, 0.1, 0.1, 0.1, 0.0, 1,
+                      np.zeros((0, 3)), np.zeros((0, 3)))
+    for a, b in ((W, W2), (H, H2), (bu, bu2), (bi, bi2)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_sgd_step_is_the_negative_gradient():
+    # one rating in one block: the update is -lr * gradient of
+    # 1/2 e^2 + 1/2 reg (|w|^2 + |h|^2) + 1/2 reg_b (b^2 + c^2), checked by finite differences
+    rng = np.random.default_rng(0)
+    k, mu, r, lr, reg, reg_b = 3, 3.0, 4.0, 1e-3, 0.2, 0.1
+    w, h, b, c = rng.normal(size=k), rng.normal(size=k), 0.3, -0.2
+
+    def loss(x):
+        w_, h_, b_, c_ = x[:k], x[k:2 * k], x[2 * k], x[2 * k + 1]
+        e = r - mu - b_ - c_ - w_ @ h_
+        return 0.5 * e * e + 0.5 * reg * (w_ @ w_ + h_ @ h_) + 0.5 * reg_b * (b_ * b_ + c_ * c_)
+
+    x0 = np.concatenate([w, h, [b, c]])
+    eps = 1e-6
+    grad = np.array([(loss(x0 + eps * d) - loss(x0 - eps * d)) / (2 * eps)
+                     for d in np.eye(len(x0))])
+    W, H, bu, bi = w[None].copy(), h[None].copy(), np.array([b]), np.array([c])
+    empty = np.zeros(0)
+    sgd_epoch(np.zeros((1, 1), np.int64), np.array([0, 1]), np.zeros(1, np.int32),
+              np.zeros(1, np.int32), np.array([r]), W, H, bu, bi, mu, lr, reg, reg_b, empty,
+              empty)
+    step = np.concatenate([W[0], H[0], bu, bi]) - x0
+    np.testing.assert_allclose(step, -lr * grad, rtol=1e-6, atol=1e-10)
+
+
+def test_same_result_at_one_and_two_threads():
+    order, ptr, (u, i, v), W, H, bu, bi = blocked_problem(40, 30, 600, 8, 4, seed=3,
+                                                          dtype=np.float32)
+    results = []
+    for n in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+        arrays = [a.copy() for a in (W, H, bu, bi)]
+        previous = numba.get_num_threads()
+        numba.set_num_threads(n)
+        try:
+            args = scalars(np.float32, 3.0, 0.05, 0.05, 0.05)
+            sgd_epoch(order, ptr, u, i, v, *arrays, *args, np.zeros(0, np.float32),
+                      np.zeros(0, np.float32))
+        finally:
+            numba.set_num_threads(previous)
+        results.append(arrays)
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("P", [1, 2, 5])
+def test_block_schedule_runs_every_block_once_without_conflicts(P):
+    order = block_schedule(7, 3, P)
+    assert sorted(order.ravel()) == list(range(P * P))
+    for row in order:
+        assert len(set(row // P)) == P and len(set(row % P)) == P
+    assert not np.array_equal(block_schedule(7, 3, 5), block_schedule(7, 4, 5))
+
+
+def test_block_layout_groups_entries_by_block():
+    rng = np.random.default_rng(0)
+    users, items = rng.integers(0, 20, 200), rng.integers(0, 15, 200)
+    P = 3
+    order, ptr = block_layout(users, items, 20, 15, P, seed=1)
+    assert sorted(order) == list(range(200)) and ptr[-1] == 200
+    # every user (item) stays in one row (column) group
+    user_group, item_group = {}, {}
+    for b in range(P * P):
+        for p in order[ptr[b]:ptr[b + 1]]:
+            assert user_group.setdefault(users[p], b // P) == b // P
+            assert item_group.setdefault(items[p], b % P) == b % P
+
+
+def test_n_blocks_shrinks_for_tiny_data():
+    assert n_blocks(1, 50, 100) == 1
+    assert n_blocks(10_000, 5_000, 1_000_000) == 32
+    assert 1 <= n_blocks(12, 9, 50) <= 9
