@@ -5,6 +5,7 @@ from ._ratings import Ratings
 from .base import load
 from .fm import FMClassifier, FMRegressor
 from .mf import MatrixFactorization
+from .svdpp import SVDpp
 
 __version__ = "0.1.0"
 
@@ -14,6 +15,7 @@ __all__ = [
     "MatrixFactorization",
     "load",
     "Ratings",
+    "SVDpp",
     "datasets",
     "metrics",
     "model_selection",
