@@ -42,39 +42,44 @@ def _sgd_block(start, end, users, items, values, W, H, bu, bi, mu, lr, reg, reg_
             pred += w[f] * h[f]
         e = values[p] - pred
         loss += e * e
-        lu = lr
-        li = lr
-        if adagrad:
-            # LIBMF's per-row AdaGrad: one accumulator per row, the mean squared gradient
-            gu = 0.0
-            gi = 0.0
-            for f in range(k):
-                a = e * h[f] - reg * w[f]
-                b = e * w[f] - reg * h[f]
-                gu += a * a
-                gi += b * b
-            if has_bias:
-                a = e - reg_bias * bu[u]
-                b = e - reg_bias * bi[i]
-                gu += a * a
-                gi += b * b
-                gu /= k + 1
-                gi /= k + 1
-            else:
-                gu /= k
-                gi /= k
-            lu = lr / np.sqrt(acc_u[u])
-            li = lr / np.sqrt(acc_i[i])
-            acc_u[u] += gu
-            acc_i[i] += gi
+        gbu = gbi = e * 0  # typed like the data: float32 arithmetic stays float32
         if has_bias:
-            bu[u] += lu * (e - reg_bias * bu[u])
-            bi[i] += li * (e - reg_bias * bi[i])
+            gbu = e - reg_bias * bu[u]
+            gbi = e - reg_bias * bi[i]
+        if not adagrad:
+            if has_bias:
+                bu[u] += lr * gbu
+                bi[i] += lr * gbi
+            for f in range(k):
+                wf = w[f]
+                hf = h[f]
+                w[f] = wf + lr * (e * hf - reg * wf)
+                h[f] = hf + lr * (e * wf - reg * hf)
+            continue
+        # LIBMF's per-row AdaGrad: the step uses the accumulator before this update, which
+        # then grows by the row's mean squared gradient
+        lu = lr / np.sqrt(acc_u[u])
+        li = lr / np.sqrt(acc_i[i])
+        gu = e * 0
+        gi = e * 0
         for f in range(k):
             wf = w[f]
             hf = h[f]
-            w[f] = wf + lu * (e * hf - reg * wf)
-            h[f] = hf + li * (e * wf - reg * hf)
+            a = e * hf - reg * wf
+            b = e * wf - reg * hf
+            gu += a * a
+            gi += b * b
+            w[f] = wf + lu * a
+            h[f] = hf + li * b
+        d = k
+        if has_bias:
+            gu += gbu * gbu
+            gi += gbi * gbi
+            bu[u] += lu * gbu
+            bi[i] += li * gbi
+            d = k + 1
+        acc_u[u] += gu / d
+        acc_i[i] += gi / d
     return loss
 
 

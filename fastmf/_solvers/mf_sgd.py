@@ -36,8 +36,8 @@ def block_layout(users, items, n_users, n_items, P, seed):
     user_group = rng.permutation(n_users) * P // n_users
     item_group = rng.permutation(n_items) * P // n_items
     order = rng.permutation(len(users))
-    key = user_group[users[order]] * P + item_group[items[order]]
-    order = order[np.argsort(key, kind="stable")]
+    key = (user_group[users[order]] * P + item_group[items[order]]).astype(np.uint16)
+    order = order[np.argsort(key, kind="stable")]  # radix sort: P * P <= 1024 fits 16 bits
     block_ptr = np.zeros(P * P + 1, np.int64)
     np.cumsum(np.bincount(key, minlength=P * P), out=block_ptr[1:])
     return order, block_ptr
