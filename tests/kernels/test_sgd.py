@@ -145,7 +145,23 @@ def test_block_layout_groups_entries_by_block():
             assert item_group.setdefault(items[p], b % P) == b % P
 
 
-def test_n_blocks_shrinks_for_tiny_data():
-    assert n_blocks(1, 50, 100) == 1
+def test_n_blocks_shrinks_for_small_data():
+    assert n_blocks(1, 50, 100_000) == 1
+    assert n_blocks(12, 9, 50) == 1
+    assert n_blocks(943, 1682, 90_000) == 4
+    assert n_blocks(943, 1682, 200_000) == 8
     assert n_blocks(10_000, 5_000, 1_000_000) == 32
-    assert 1 <= n_blocks(12, 9, 50) <= 9
+
+
+def test_block_layout_balances_ratings_over_contiguous_ranges():
+    rng = np.random.default_rng(0)
+    users = np.minimum(rng.zipf(1.5, 20_000) - 1, 999)  # a few very heavy users
+    items = rng.integers(0, 300, 20_000)
+    order, ptr = block_layout(users, items, 1000, 300, 4, seed=0)
+    per_item_group = np.diff(ptr).reshape(4, 4).sum(0)
+    assert per_item_group.max() < 1.2 * per_item_group.min()
+    groups = np.repeat(np.arange(16), np.diff(ptr)) // 4
+    first = {}
+    for u, g in zip(users[order], groups):
+        first.setdefault(u, g)
+    assert list(first[u] for u in sorted(first)) == sorted(first[u] for u in first)
