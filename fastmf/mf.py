@@ -46,10 +46,12 @@ class MatrixFactorization(FactorModel):
         ``"sgd"``: stochastic gradient descent over the ratings (Funk SVD; see
         ``learning_rate`` and below). Epochs run in parallel by block stratification (DSGD /
         LIBMF's FPSG: users and items cut into P x P blocks, P blocks sharing no row at once),
-        so the result for a ``random_state`` is the same at any thread count (at most 32
-        threads are used). Supports only ``reg_scaling="count"``: SGD applies the L2 terms
-        at every rating, which is exactly that objective (as LIBMF and Surprise do). Fold-in
-        (``transform``) is the ALS closed form.
+        so the result for a ``random_state`` is the same at any thread count (P is set by
+        the data size: a power of two, about one per 16,384 ratings, at most 32; it bounds
+        the useful thread count). Supports only ``reg_scaling="count"``: SGD applies the L2 terms
+        at every rating, which is exactly that objective (as LIBMF and Surprise do). Its
+        ``train_loss`` is the squared error of each rating seen just before its update plus
+        the L2 terms at the end of the epoch. Fold-in (``transform``) is the ALS closed form.
     n_iter : int, default=15
         Number of iterations (one iteration updates both sides; for ``"sgd"`` one epoch).
     reg : float, default=0.1

@@ -3,13 +3,24 @@
 import numpy as np
 import scipy.sparse as sp
 
-from ._config import check_blas_threads, threads
+from ._config import threads
 from ._kernels.als import als_half_sweep
 from ._kernels.svdpp import implicit_sums, implicit_update, svdpp_epoch
-from ._solvers.mf_sgd import DIVERGENCE_HINT, block_layout, block_schedule, \
-    epoch_learning_rate, l2_penalty, n_blocks
-from ._validation import check_dtype, check_float_param, check_int_param, check_option, \
-    check_random_state
+from ._solvers.mf_sgd import (
+    DIVERGENCE_HINT,
+    block_layout,
+    block_schedule,
+    epoch_learning_rate,
+    l2_penalty,
+    n_blocks,
+)
+from ._validation import (
+    check_dtype,
+    check_float_param,
+    check_int_param,
+    check_option,
+    check_random_state,
+)
 from .base import FactorModel
 
 
@@ -169,8 +180,7 @@ class SVDpp(FactorModel):
             self._set_index_space(ratings)
             self._init_params(ratings, dtype, rng)
         eval_data = self._eval_data(eval_set)
-        with threads(self.n_threads) as n:
-            check_blas_threads(n)
+        with threads(self.n_threads):  # no BLAS runs under these kernels
             solver = _SVDppSolver(self, ratings)
             state = [self.user_factors_, self.base_user_factors_, self.item_factors_,
                      self.implicit_factors_, self.user_bias_, self.item_bias_]

@@ -41,7 +41,7 @@ def _fastmf(**kw):
 
 def _surprise(case, train, test, threads):
     import pandas as pd
-    from surprise import SVDpp, Dataset, Reader
+    from surprise import Dataset, Reader, SVDpp
 
     df = pd.DataFrame({"u": train.users, "i": train.items, "r": train.values})
     reader = Reader(rating_scale=(float(train.values.min()), float(train.values.max())))

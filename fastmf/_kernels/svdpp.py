@@ -1,6 +1,7 @@
 """SVD++ epoch kernels: implicit sums, a block-stratified SGD pass, and the implicit-factor update.
 
-The model is ``r = mu + b_u + c_i + h_i . (w_u + z_u)`` with ``z_u = |N(u)|^-1/2 sum_{j in N(u)} y_j``.
+The model is ``r = mu + b_u + c_i + h_i . (w_u + z_u)``, with
+``z_u = |N(u)|^-1/2 sum_{j in N(u)} y_j``.
 One epoch is three parallel, deterministic passes:
 
 1. :func:`implicit_sums` — ``z_u`` for every user from the current ``y`` (parallel over users).

@@ -41,7 +41,7 @@ def test_sgd_epoch_matches_python_loop(dtype, bias, adagrad, k):
                             acc_i if adagrad else None)
     sse = sgd_epoch(order, ptr, u, i, v, W, H, bu, bi, mu, lr, reg, reg_b, acc_u, acc_i)
     tol = 1e-4 if dtype == np.float32 else 1e-10
-    for got, want in zip((W, H, bu, bi), ref[:4]):
+    for got, want in zip((W, H, bu, bi), ref[:4], strict=False):
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
     if adagrad:
         np.testing.assert_allclose(acc_u, ref[4], rtol=tol)
@@ -62,7 +62,7 @@ def test_sgd_epoch_batched_matches_python_loop(batch_size, momentum, bias):
                             batch_size, VW, VH)
     cols = slice(None) if bias else slice(0, 3)  # without biases the last column is unused
     for got, want in zip((W, H, bu, bi, VW[:, cols], VH[:, cols]),
-                         (*ref[:4], ref[4][:, cols], ref[5][:, cols])):
+                         (*ref[:4], ref[4][:, cols], ref[5][:, cols]), strict=False):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(sse, ref[6], rtol=1e-10)
 
@@ -118,7 +118,7 @@ def test_same_result_at_one_and_two_threads():
         finally:
             numba.set_num_threads(previous)
         results.append(arrays)
-    for a, b in zip(*results):
+    for a, b in zip(*results, strict=False):
         np.testing.assert_array_equal(a, b)
 
 
@@ -162,6 +162,6 @@ def test_block_layout_balances_ratings_over_contiguous_ranges():
     assert per_item_group.max() < 1.2 * per_item_group.min()
     groups = np.repeat(np.arange(16), np.diff(ptr)) // 4
     first = {}
-    for u, g in zip(users[order], groups):
+    for u, g in zip(users[order], groups, strict=False):
         first.setdefault(u, g)
     assert list(first[u] for u in sorted(first)) == sorted(first[u] for u in first)

@@ -46,7 +46,7 @@ def test_svdpp_epoch_matches_python_loop(dtype, k):
     G = np.zeros_like(W)
     sse = svdpp_epoch(order, ptr, u, i, v, W, Z, H, bu, bi, f(3.0), f(0.05), f(0.1), f(0.02), G)
     tol = 1e-4 if dtype == np.float32 else 1e-10
-    for got, want in zip((W, H, bu, bi, G), ref[:5]):
+    for got, want in zip((W, H, bu, bi, G), ref[:5], strict=False):
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
     np.testing.assert_allclose(sse, ref[5], rtol=tol)
 
@@ -101,5 +101,5 @@ def test_svdpp_epoch_same_at_one_and_two_threads():
         finally:
             numba.set_num_threads(previous)
         results.append((W, H, bu, bi, G))
-    for a, b in zip(*results):
+    for a, b in zip(*results, strict=False):
         np.testing.assert_array_equal(a, b)
