@@ -188,14 +188,10 @@ class _BaseFM(SaveMixin, BaseEstimator):
             else:
                 raise TypeError(f"X must be a sparse matrix or array-like, got "
                                 f"{type(X).__name__}")
-            if arr.dtype == object:
-                try:
-                    arr = arr.astype(np.float64)
-                except (TypeError, ValueError):
-                    raise ValueError("X must be numeric: could not convert its object "
-                                     "values to float") from None
             if np.iscomplexobj(arr):
-                raise ValueError("X must be real: complex data is not supported")
+                raise ValueError("Complex data not supported: X must be real")
+            if arr.dtype == object:
+                arr = arr.astype(np.float64)  # a TypeError or ValueError names the bad value
             if arr.ndim != 2:
                 raise ValueError(f"X must be 2-dimensional, got shape {arr.shape}. Reshape "
                                  "your data with X.reshape(-1, 1) for a single feature.")
@@ -204,17 +200,18 @@ class _BaseFM(SaveMixin, BaseEstimator):
             data = arr
             X = None
         if np.iscomplexobj(data):
-            raise ValueError("X must be real: complex data is not supported")
+            raise ValueError("Complex data not supported: X must be real")
         if not np.all(np.isfinite(data)):
             raise ValueError("X must be finite: it contains NaN or inf")
         if X is None:
             X = sp.csr_matrix(data.astype(dtype))
         n, d = X.shape
         if n == 0:
-            raise ValueError(f"X has 0 sample(s) (shape {X.shape}); a minimum of 1 is required")
+            raise ValueError(f"X has 0 sample(s) (shape={X.shape}) while a minimum of 1 is "
+                             "required.")
         if d == 0:
-            raise ValueError(f"X has 0 feature(s) (shape {X.shape}); a minimum of 1 is "
-                             "required")
+            raise ValueError(f"X has 0 feature(s) (shape={X.shape}) while a minimum of 1 is "
+                             "required.")
         if reset:
             self.n_features_in_ = d
         elif d != self.n_features_in_:
@@ -223,6 +220,9 @@ class _BaseFM(SaveMixin, BaseEstimator):
         return sp.csr_matrix((X.data.astype(dtype), X.indices, X.indptr), shape=X.shape)
 
     def _check_y(self, y, n):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
+                             "is None")
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             warnings.warn("A column-vector y was passed when a 1d array was expected; "
@@ -361,8 +361,8 @@ class _BaseFM(SaveMixin, BaseEstimator):
     def _raw_predictions(self, X):
         """Per-sample raw predictions: (S, n) for MCMC, (1, n) otherwise."""
         if not hasattr(self, "factors_"):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet: "
-                                 "call 'fit' first.")
+            raise _NotFitted(f"This {type(self).__name__} instance is not fitted yet: "
+                             "call 'fit' first.")
         X = self._check_X(X, self.factors_.dtype, reset=False)
         arrays = csr_arrays(X)
         n_threads = resolve_n_threads(self.n_threads)
@@ -421,8 +421,7 @@ class FMRegressor(RegressorMixin, _BaseFM):
         -------
         self
         """
-        n = X.shape[0] if hasattr(X, "shape") and len(X.shape) else len(X)
-        y = self._check_y(y, n)
+        y = self._check_y(y, _n_rows(X))
         if not np.issubdtype(y.dtype, np.number) or y.dtype == bool:
             try:
                 y = y.astype(np.float64)
@@ -506,16 +505,17 @@ class FMClassifier(ClassifierMixin, _BaseFM):
         -------
         self
         """
-        n = X.shape[0] if hasattr(X, "shape") and len(X.shape) else len(X)
-        y = self._check_y(y, n)
+        y = self._check_y(y, _n_rows(X))
         if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
             raise ValueError("y must be finite: it contains NaN or inf")
         if y.dtype.kind == "f" and np.any(y != np.round(y)) and len(np.unique(y)) > 2:
             raise ValueError("Unknown label type: continuous y; FMClassifier needs two classes")
         classes = np.unique(y)
-        if len(classes) != 2:
-            raise ValueError(f"y must hold exactly two classes, got {len(classes)}: "
-                             f"{classes[:5].tolist()}; FMClassifier is a binary classifier")
+        if len(classes) > 2:
+            raise ValueError(f"Only binary classification is supported: y holds "
+                             f"{len(classes)} classes")
+        if len(classes) < 2:
+            raise ValueError("y holds 1 class; FMClassifier needs exactly two classes")
         self.classes_ = classes
         target = np.where(y == classes[1], 1.0, -1.0)
         return self._fit(X, target, eval_set, probit=True)
@@ -564,10 +564,22 @@ class FMClassifier(ClassifierMixin, _BaseFM):
 
     def predict(self, X):
         """Most probable class of each row."""
-        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
+        positive = self.predict_proba(X)[:, 1] > 0.5
+        return self.classes_[positive.astype(int)]
+
+
+def _n_rows(X):
+    if sp.issparse(X) or hasattr(X, "shape"):
+        return X.shape[0] if len(X.shape) else 0
+    return len(np.asarray(X))
 
 
 try:
     from sklearn.exceptions import DataConversionWarning
+    from sklearn.exceptions import NotFittedError as _SklearnNotFitted
+
+    class _NotFitted(NotFittedError, _SklearnNotFitted):
+        """fastmf's NotFittedError that scikit-learn also recognises."""
 except ImportError:  # pragma: no cover
     DataConversionWarning = UserWarning
+    _NotFitted = NotFittedError

@@ -1,0 +1,248 @@
+"""FMRegressor and FMClassifier: scikit-learn conformance, solver properties, bad input."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import fastmf
+from fastmf.fm_features import FMEncoder
+
+sklearn = pytest.importorskip("sklearn")
+from sklearn.model_selection import GridSearchCV  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import MaxAbsScaler  # noqa: E402
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+from tests import oracles  # noqa: E402
+
+
+@parametrize_with_checks([
+    fastmf.FMRegressor(n_iter=10),
+    fastmf.FMClassifier(n_iter=10),
+    fastmf.FMRegressor(solver="mcmc", n_iter=10, burn_in=2),
+    fastmf.FMClassifier(solver="mcmc", n_iter=10, burn_in=2),
+])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def planted(n=600, d=8, r=2, noise=0.05, seed=0):
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, d, density=0.5, random_state=seed, format="csr")
+    w0, w, V = 0.5, rng.normal(size=d), rng.normal(size=(d, r))
+    y = oracles.fm_predict(X.toarray(), w0, w, V) + noise * rng.normal(size=n)
+    return X, y, V
+
+
+def mf_data(seed=0, n_users=120, n_items=80, n_ratings=3000, noise=0.3):
+    data = fastmf.datasets.make_ratings(n_users, n_items, n_ratings, rank=3, noise=noise,
+                                        discrete=False, random_state=seed)
+    train, test = fastmf.model_selection.train_test_split(data, test_size=0.2, random_state=0)
+    enc = FMEncoder().fit(train)
+    return enc, train, test
+
+
+def rmse(a, b):
+    return float(np.sqrt(np.mean((np.asarray(a) - np.asarray(b)) ** 2)))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_als_objective_never_increases(dtype):
+    X, y, _ = planted()
+    model = fastmf.FMRegressor(n_factors=3, n_iter=15, dtype=dtype, random_state=0).fit(X, y)
+    loss = np.array(model.history_["train_loss"])
+    assert np.all(np.diff(loss) <= 1e-6 * loss[:-1])
+
+
+def test_probit_em_objective_never_increases():
+    X, y, _ = planted(seed=1)
+    labels = (y > np.median(y)).astype(int)
+    clf = fastmf.FMClassifier(n_factors=2, n_iter=15, random_state=0).fit(X, labels)
+    loss = np.array(clf.history_["train_loss"])
+    assert np.all(np.diff(loss) <= 1e-6 * np.abs(loss[:-1]))
+    assert clf.link_ == "probit" and clf.score(X, labels) > 0.85
+
+
+def test_als_float32_matches_float64():
+    X, y, _ = planted(seed=2)
+    p32 = fastmf.FMRegressor(n_factors=3, n_iter=10, dtype="float32", random_state=0)
+    p64 = fastmf.FMRegressor(n_factors=3, n_iter=10, dtype="float64", random_state=0)
+    np.testing.assert_allclose(p32.fit(X, y).predict(X), p64.fit(X, y).predict(X), atol=2e-3)
+
+
+def test_als_warm_start_5_plus_5_equals_10():
+    X, y, _ = planted(seed=3)
+    ten = fastmf.FMRegressor(n_factors=3, n_iter=10, random_state=0, dtype="float64").fit(X, y)
+    warm = fastmf.FMRegressor(n_factors=3, n_iter=5, random_state=0, dtype="float64",
+                              warm_start=True)
+    warm.fit(X, y).fit(X, y)
+    np.testing.assert_allclose(warm.factors_, ten.factors_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(warm.predict(X), ten.predict(X), rtol=1e-10)
+    assert warm.n_iter_ == 10 and len(warm.history_["train_loss"]) == 10
+
+
+def test_als_same_result_for_any_thread_count():
+    enc, train, _ = mf_data()
+    X = enc.transform(train)
+    fits = [fastmf.FMRegressor(n_factors=4, n_iter=5, groups=enc.groups_, n_threads=t,
+                               random_state=0).fit(X, train.values) for t in (1, 2)]
+    np.testing.assert_array_equal(fits[0].factors_, fits[1].factors_)
+
+
+def test_sgd_one_thread_is_deterministic_and_learns():
+    X, y, _ = planted(seed=4)
+    kw = dict(solver="sgd", n_factors=3, n_iter=30, learning_rate=0.05, reg_w=0.0,
+              reg_v=0.001, n_threads=1, random_state=0)
+    a = fastmf.FMRegressor(**kw).fit(X, y)
+    b = fastmf.FMRegressor(**kw).fit(X, y)
+    np.testing.assert_array_equal(a.factors_, b.factors_)
+    assert a.score(X, y) > 0.9
+    assert a.history_["train_loss"][-1] < a.history_["train_loss"][0]
+
+
+def test_sgd_logistic_classifier():
+    X, y, _ = planted(seed=5)
+    labels = np.where(y > np.median(y), "pos", "neg")
+    clf = fastmf.FMClassifier(solver="sgd", n_factors=2, n_iter=60, learning_rate=0.1,
+                              reg_w=1e-3, reg_v=1e-3, random_state=0).fit(X, labels)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(1), 1)
+    assert clf.link_ == "logit" and clf.score(X, labels) > 0.85
+    order = np.argsort(clf.decision_function(X))
+    assert np.all(np.diff(proba[order, 1]) >= -1e-12)
+
+
+def test_mcmc_recovers_planted_interactions():
+    X, y, V = planted(n=1500, d=6, r=2, noise=0.05, seed=6)
+    model = fastmf.FMRegressor(solver="mcmc", n_factors=2, n_iter=150, burn_in=50,
+                               random_state=0).fit(X, y)
+    S = model.factors_samples_.astype(np.float64)
+    inter = np.einsum("sjf,skf->jk", S, S) / len(S)
+    iu = np.triu_indices(6, 1)
+    np.testing.assert_allclose(inter[iu], (V @ V.T)[iu], atol=0.1)
+    assert rmse(model.predict(X), y) < 0.1
+    assert model.coef_samples_.shape == (100, 6)
+
+
+def test_mcmc_beats_als_and_sgd_on_ratings():
+    enc, train, test = mf_data(seed=1, noise=0.5)
+    Xtr, Xte = enc.transform(train), enc.transform(test)
+    kw = dict(n_factors=8, groups=enc.groups_, random_state=0)
+    scores = {}
+    for solver, extra in [("mcmc", dict(n_iter=100, burn_in=20)), ("als", dict(n_iter=20)),
+                          ("sgd", dict(n_iter=30, learning_rate=0.02))]:
+        m = fastmf.FMRegressor(solver=solver, **kw, **extra).fit(Xtr, train.values)
+        scores[solver] = rmse(m.predict(Xte), test.values)
+    assert scores["mcmc"] < scores["als"] and scores["mcmc"] < scores["sgd"], scores
+
+
+def test_mcmc_chain_does_not_depend_on_threads():
+    enc, train, _ = mf_data()
+    X = enc.transform(train)
+    fits = [fastmf.FMRegressor(solver="mcmc", n_factors=3, n_iter=6, burn_in=2,
+                               groups=enc.groups_, n_threads=t, random_state=5)
+            .fit(X, train.values) for t in (1, 2)]
+    np.testing.assert_array_equal(fits[0].factors_samples_, fits[1].factors_samples_)
+
+
+def test_mcmc_probit_classifier():
+    X, y, _ = planted(seed=7)
+    labels = (y > np.median(y)).astype(int)
+    clf = fastmf.FMClassifier(solver="mcmc", n_factors=2, n_iter=60, burn_in=10,
+                              random_state=0).fit(X, labels)
+    assert clf.link_ == "probit" and clf.score(X, labels) > 0.85
+    order = np.argsort(clf.decision_function(X))
+    assert np.all(np.diff(clf.predict_proba(X)[order, 1]) >= -1e-12)
+
+
+def test_mf_encoding_with_fm_als_matches_matrix_factorization():
+    enc, train, test = mf_data(seed=2)
+    lam = 2.0
+    mf = fastmf.MatrixFactorization(n_factors=4, n_iter=30, reg=lam, reg_scaling="none",
+                                    random_state=0).fit(train)
+    fm = fastmf.FMRegressor(n_factors=4, n_iter=30, reg_w=lam, reg_v=lam,
+                            groups=enc.groups_, random_state=0)
+    fm.fit(enc.transform(train), train.values)
+    a = rmse(mf.predict(test), test.values)
+    b = rmse(fm.predict(enc.transform(test)), test.values)
+    assert abs(a - b) < 0.03 * a, (a, b)
+
+
+def test_eval_set_history_and_early_stopping():
+    X, y, _ = planted(seed=8)
+    Xtr, Xev, ytr, yev = X[:400], X[400:], y[:400], y[400:]
+    model = fastmf.FMRegressor(solver="sgd", n_iter=200, learning_rate=0.05,
+                               early_stopping_rounds=3, random_state=0)
+    model.fit(Xtr, ytr, eval_set=(Xev, yev))
+    hist = model.history_["eval_rmse"]
+    assert len(hist) < 200
+    assert rmse(model.predict(Xev), yev) == pytest.approx(min(hist), rel=1e-5)
+    mc = fastmf.FMRegressor(solver="mcmc", n_iter=20, burn_in=5, random_state=0)
+    mc.fit(Xtr, ytr, eval_set=(Xev, yev))
+    assert mc.history_["eval_rmse"][-1] == pytest.approx(rmse(mc.predict(Xev), yev), rel=1e-6)
+
+
+def test_pipeline_grid_search_and_save_load(tmp_path):
+    X, y, _ = planted(seed=9)
+    pipe = make_pipeline(MaxAbsScaler(), fastmf.FMRegressor(n_iter=5, random_state=0))
+    grid = GridSearchCV(pipe, {"fmregressor__reg_v": [0.1, 1.0]}, cv=2).fit(X, y)
+    assert grid.best_score_ > 0.5
+    for solver in ("als", "mcmc"):
+        model = fastmf.FMRegressor(solver=solver, n_iter=6, burn_in=2, reg_w=[0.2],
+                                   random_state=0).fit(X, y)
+        model.save(tmp_path / f"{solver}.npz")
+        loaded = fastmf.load(tmp_path / f"{solver}.npz")
+        np.testing.assert_allclose(loaded.predict(X), model.predict(X))
+
+
+def test_group_wise_regularisation_shrinks_its_group():
+    X, y, _ = planted(seed=10)
+    groups = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    model = fastmf.FMRegressor(n_iter=10, groups=groups, reg_w=[0.0, 1e6], reg_v=[0.0, 1e6],
+                               random_state=0).fit(X, y)
+    assert np.abs(model.coef_[4:]).max() < 1e-3 and np.abs(model.factors_[4:]).max() < 1e-3
+    assert np.abs(model.coef_[:4]).max() > 0.1
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(n_factors=0), "n_factors must be >= 1"),
+    (dict(reg_v=-1.0), "reg_v must be >= 0"),
+    (dict(reg_w=[0.1, -1.0], groups=[0, 1] * 4), "reg_w must be finite and >= 0"),
+    (dict(reg_w=[0.1, 0.2, 0.3]), "reg_w must be a float or have one entry per group"),
+    (dict(solver="mcmc", n_iter=10, burn_in=10), "burn_in must be < n_iter"),
+    (dict(solver="lbfgs"), "solver must be one of"),
+    (dict(groups=[0, 1]), "groups must have one entry per feature"),
+    (dict(groups=[0, -1, 0, 0, 0, 0, 0, 0]), "groups must hold non-negative integers"),
+    (dict(learning_rate=0.0), "learning_rate must be >"),
+])
+def test_bad_parameters(params, match):
+    X, y, _ = planted()
+    with pytest.raises(ValueError, match=match):
+        fastmf.FMRegressor(**params).fit(X, y)
+
+
+def test_bad_data():
+    X, y, _ = planted()
+    model = fastmf.FMRegressor(n_iter=2)
+    bad = X.copy()
+    bad.data[0] = np.nan
+    with pytest.raises(ValueError, match="NaN or inf"):
+        model.fit(bad, y)
+    with pytest.raises(ValueError, match="y must be finite"):
+        model.fit(X, np.r_[np.inf, y[1:]])
+    with pytest.raises(ValueError, match="rows but y has"):
+        model.fit(X, y[:-1])
+    model.fit(X, y)
+    with pytest.raises(ValueError, match="X has 7 features, but FMRegressor is expecting 8"):
+        model.predict(X[:, :7])
+    clf = fastmf.FMClassifier(n_iter=2)
+    with pytest.raises(ValueError, match="1 class"):
+        clf.fit(X, np.zeros(len(y)))
+    with pytest.raises(ValueError, match="Only binary classification"):
+        clf.fit(X, np.arange(len(y)) % 3)
+    with pytest.raises(ValueError, match="early_stopping_rounds needs an eval_set"):
+        fastmf.FMRegressor(early_stopping_rounds=2).fit(X, y)
+    with pytest.raises(ValueError, match="not used with solver='mcmc'"):
+        fastmf.FMRegressor(solver="mcmc", early_stopping_rounds=2).fit(X, y, eval_set=(X, y))
+    with pytest.raises(fastmf.fm._NotFitted):
+        fastmf.FMRegressor().predict(X)
