@@ -6,6 +6,7 @@ import scipy.sparse as sp
 from ._config import threads
 from ._kernels.als import als_half_sweep
 from ._kernels.svdpp import implicit_sums, implicit_update, svdpp_epoch
+from ._ratings import Ratings
 from ._solvers.mf_sgd import (
     DIVERGENCE_HINT,
     block_layout,
@@ -20,6 +21,7 @@ from ._validation import (
     check_int_param,
     check_option,
     check_random_state,
+    check_sparse_matrix,
 )
 from .base import FactorModel
 
@@ -32,7 +34,8 @@ class SVDpp(FactorModel):
         \hat r_{ui} = \mu + b_u + c_i + h_i^\top\Big(w_u + |N(u)|^{-1/2}
         \sum_{j \in N(u)} y_j\Big)
 
-    with :math:`N(u)` the items user :math:`u` rated in the training data. Trained by SGD on
+    with :math:`N(u)` the items user :math:`u` rated in the training data (or the stored items
+    of the user's row in the ``implicit`` matrix given to :meth:`fit`). Trained by SGD on
 
     .. math::
 
@@ -150,7 +153,7 @@ class SVDpp(FactorModel):
                         allow_none=True)
         return check_dtype(self.dtype)
 
-    def fit(self, X, y=None, *, eval_set=None):
+    def fit(self, X, y=None, *, eval_set=None, implicit=None):
         """Fit the model.
 
         Parameters
@@ -161,6 +164,10 @@ class SVDpp(FactorModel):
             Ratings, when ``X`` holds [user, item] pairs.
         eval_set : Ratings or (X_pairs, y) tuple, optional
             Held-out ratings scored after every epoch.
+        implicit : Ratings or sparse matrix of shape (n_users, n_items), optional
+            The implicit sets :math:`N(u)`: the stored entries of each user's row (their values
+            are ignored), e.g. every item the user rated, clicked or was shown, including items
+            without a known rating. Default: the items of the training ratings.
 
         Returns
         -------
@@ -168,6 +175,11 @@ class SVDpp(FactorModel):
         """
         dtype = self._check_params()
         ratings = self._validate_data(X, y)
+        pattern = ratings.csr if implicit is None else check_sparse_matrix(
+            implicit.csr if isinstance(implicit, Ratings) else implicit, "implicit")
+        if pattern.shape != ratings.shape:
+            raise ValueError(f"implicit must have shape {ratings.shape} like the ratings, got "
+                             f"{pattern.shape}")
         if self.early_stopping_rounds is not None and eval_set is None:
             raise ValueError("early_stopping_rounds needs an eval_set")
         rng = check_random_state(self.random_state)
@@ -181,7 +193,7 @@ class SVDpp(FactorModel):
             self._init_params(ratings, dtype, rng)
         eval_data = self._eval_data(eval_set)
         with threads(self.n_threads):  # no BLAS runs under these kernels
-            solver = _SVDppSolver(self, ratings)
+            solver = _SVDppSolver(self, ratings, pattern)
             state = [self.user_factors_, self.base_user_factors_, self.item_factors_,
                      self.implicit_factors_, self.user_bias_, self.item_bias_]
             self._iterate(solver.step, self.n_iter, state, eval_data,
@@ -223,7 +235,7 @@ class SVDpp(FactorModel):
 class _SVDppSolver:
     """One ``step()`` = one SVD++ epoch (see :class:`SVDpp`); returns the training objective."""
 
-    def __init__(self, model, ratings):
+    def __init__(self, model, ratings, implicit):
         self.model = model
         dt = model.item_factors_.dtype
         m, n = ratings.shape
@@ -233,15 +245,17 @@ class _SVDppSolver:
         self.users = ratings.users[order].astype(np.int32)
         self.items = ratings.items[order].astype(np.int32)
         self.values = ratings.values[order].astype(dt)
-        pattern = sp.csr_matrix((np.ones(ratings.nnz, dt), ratings.csr.indices,
-                                 ratings.csr.indptr), shape=ratings.shape)
+        self.counts_u = np.bincount(ratings.users, minlength=m).astype(np.float64)
+        self.counts_i = np.bincount(ratings.items, minlength=n).astype(np.float64)
+        pattern = sp.csr_matrix((np.ones(len(implicit.indices), dt), implicit.indices,
+                                 implicit.indptr), shape=ratings.shape)
         self.N = (pattern.indptr, pattern.indices)
         csc = pattern.tocsc()
         csc.sort_indices()
         self.N_t = (csc.indptr, csc.indices)
-        self.counts_u = np.diff(pattern.indptr).astype(np.float64)
-        self.counts_i = np.diff(csc.indptr).astype(np.float64)
-        self.scale_u = (1.0 / np.sqrt(np.maximum(self.counts_u, 1))).astype(dt)[:, None]
+        self.implicit_counts = np.diff(csc.indptr).astype(np.float64)
+        n_implicit = np.diff(pattern.indptr)
+        self.scale_u = (1.0 / np.sqrt(np.maximum(n_implicit, 1))).astype(dt)[:, None]
         self.reg = float(model.reg)
         self.reg_bias = float(model.reg if model.reg_bias is None else model.reg_bias)
         self.reg_y = float(model.reg if model.reg_implicit is None else model.reg_implicit)
@@ -265,8 +279,8 @@ class _SVDppSolver:
         implicit_update(*self.N_t, self.G, m.implicit_factors_, f(lr), f(self.reg_y))
         implicit_sums(*self.N, m.implicit_factors_, self.Z)
         np.add(m.base_user_factors_, self.Z, out=m.user_factors_)
-        Y = m.implicit_factors_.astype(np.float64)
+        Y = m.implicit_factors_
         return sse + l2_penalty(self.reg, self.reg_bias, self.counts_u, self.counts_i,
                                 m.base_user_factors_, m.item_factors_, m.user_bias_,
-                                m.item_bias_) + self.reg_y * (self.counts_i
-                                                               @ np.einsum("ij,ij->i", Y, Y))
+                                m.item_bias_) + self.reg_y * float(
+            self.implicit_counts @ np.einsum("ij,ij->i", Y, Y))

@@ -29,6 +29,24 @@ def test_prediction_equals_the_formula(planted):
     np.testing.assert_allclose(model.predict(test), want, rtol=1e-4, atol=1e-4)
 
 
+def test_separate_implicit_matrix_defines_the_implicit_sets(planted):
+    train, test = planted
+    implicit = fastmf.Ratings(np.r_[train.users, test.users], np.r_[train.items, test.items],
+                              n_users=train.n_users, n_items=train.n_items)
+    model = svdpp(n_iter=3).fit(train, implicit=implicit)
+    mask = implicit.csr.toarray() != 0
+    want = oracles.svdpp_predict(model.global_mean_, model.user_bias_, model.item_bias_,
+                                 model.base_user_factors_, model.item_factors_,
+                                 model.implicit_factors_, mask, test.users, test.items)
+    np.testing.assert_allclose(model.predict(test), want, rtol=1e-4, atol=1e-4)
+    default = svdpp(n_iter=3).fit(train)
+    assert not np.allclose(default.user_factors_, model.user_factors_)
+    with pytest.raises(ValueError, match="implicit must have shape"):
+        svdpp().fit(train, implicit=implicit.csr[:10])
+    with pytest.raises(TypeError, match="implicit"):
+        svdpp().fit(train, implicit=mask)
+
+
 def test_loss_decreases_and_eval_improves(planted):
     train, test = planted
     model = svdpp(n_iter=25).fit(train, eval_set=test)
