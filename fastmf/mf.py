@@ -14,6 +14,7 @@ _SOLVERS = {
     "als": "mf_als:ALSSolver",
     "hals": "mf_hals:CCDSolver",
     "sgd": "mf_sgd:SGDSolver",
+    "mcmc": "mf_mcmc:BayesianMFSolver",
 }
 
 
@@ -35,7 +36,7 @@ class MatrixFactorization(FactorModel):
     ----------
     n_factors : int, default=64
         Number of latent factors k.
-    solver : {"als", "hals", "sgd"}, default="als"
+    solver : {"als", "hals", "sgd", "mcmc"}, default="als"
         ``"als"``: alternating least squares, every row solved in closed form (a k+1 by k+1
         Cholesky solve with the bias folded in), rows in parallel; the objective never
         increases and the result does not depend on the thread count.
@@ -99,6 +100,15 @@ class MatrixFactorization(FactorModel):
         parameters of its start and each touched row moves by its gradient averaged over the
         batch. The recipe lr 0.08, momentum 0.9, batch 128 is
         ``learning_rate=0.08, momentum=0.9, batch_size=128``.
+    burn_in : int or None, default=None
+        ``"mcmc"`` only (Bayesian MF, the FM Gibbs sampler of ``FMRegressor(solver="mcmc")``
+        on the one-hot user and item design: Normal-Gamma hyper-priors per side, no ``reg``
+        to tune; the same chain for any thread count): sweeps discarded before samples are
+        kept; must be < ``n_iter``; ``None`` discards the first fifth. Predictions are
+        posterior means: ``user_factors_`` and ``item_factors_`` hold the S kept samples side
+        by side scaled by 1/sqrt(S), so they have S * n_factors columns; the biases and
+        ``global_mean_`` are posterior means.
+        ``warm_start`` and ``early_stopping_rounds`` are not supported with it.
 
     Attributes
     ----------
@@ -129,7 +139,7 @@ class MatrixFactorization(FactorModel):
                  reg_scaling="count", fit_biases=True, init_std=0.1, dtype="float32",
                  n_threads=None, random_state=None, verbose=False, warm_start=False,
                  early_stopping_rounds=None, learning_rate=0.01, lr_schedule="constant",
-                 lr_decay=0.1, momentum=0.0, batch_size=1):
+                 lr_decay=0.1, momentum=0.0, batch_size=1, burn_in=None):
         self.n_factors = n_factors
         self.solver = solver
         self.n_iter = n_iter
@@ -149,6 +159,7 @@ class MatrixFactorization(FactorModel):
         self.lr_decay = lr_decay
         self.momentum = momentum
         self.batch_size = batch_size
+        self.burn_in = burn_in
 
     def _check_params(self):
         check_int_param(self.n_factors, "n_factors", low=1)
@@ -161,6 +172,11 @@ class MatrixFactorization(FactorModel):
         check_float_param(self.init_std, "init_std", low=0)
         check_int_param(self.early_stopping_rounds, "early_stopping_rounds", low=1,
                         allow_none=True)
+        if self.solver == "mcmc":
+            burn_in = check_int_param(self.burn_in, "burn_in", low=0, allow_none=True)
+            if burn_in is not None and burn_in >= self.n_iter:
+                raise ValueError(f"burn_in must be < n_iter, got burn_in={burn_in} and "
+                                 f"n_iter={self.n_iter}")
         if self.solver == "sgd":
             check_float_param(self.learning_rate, "learning_rate", low=0, low_open=True)
             check_option(self.lr_schedule, "lr_schedule", ("constant", "inverse", "adagrad"))

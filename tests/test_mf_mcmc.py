@@ -1,0 +1,79 @@
+"""Bayesian MF: MatrixFactorization(solver="mcmc")."""
+
+import numpy as np
+import pytest
+
+import fastmf
+
+
+@pytest.fixture(scope="module")
+def split():
+    data = fastmf.datasets.make_ratings(150, 100, 4000, rank=3, noise=0.5, discrete=False,
+                                        random_state=0)
+    return fastmf.model_selection.train_test_split(data, test_size=0.2, random_state=0)
+
+
+def rmse(model, test):
+    return float(np.sqrt(np.mean((model.predict(test) - test.values) ** 2)))
+
+
+def test_posterior_mean_beats_map_als(split):
+    train, test = split
+    mc = fastmf.MatrixFactorization(n_factors=8, solver="mcmc", n_iter=80, burn_in=20,
+                                    random_state=0).fit(train, eval_set=test)
+    als = fastmf.MatrixFactorization(n_factors=8, n_iter=15, random_state=0).fit(train)
+    assert rmse(mc, test) < rmse(als, test)
+    # 60 kept samples side by side; the eval history scores the running posterior mean
+    assert mc.user_factors_.shape == (150, 60 * 8) and mc.item_factors_.shape == (100, 480)
+    assert mc.history_["eval_rmse"][-1] == pytest.approx(rmse(mc, test), rel=1e-5)
+    assert len(mc.history_["train_loss"]) == 80
+
+
+def test_factor_columns_are_scaled_samples(split):
+    # with one kept sample the model is that sample itself; with more, the product of the
+    # stacked columns averages the per-sample products
+    train, test = split
+    one = fastmf.MatrixFactorization(n_factors=4, solver="mcmc", n_iter=6, burn_in=5,
+                                     random_state=1).fit(train)
+    two = fastmf.MatrixFactorization(n_factors=4, solver="mcmc", n_iter=7, burn_in=5,
+                                     random_state=1).fit(train)
+    U1, V1 = one.user_factors_, one.item_factors_
+    U2, V2 = two.user_factors_, two.item_factors_
+    np.testing.assert_allclose(U2[:, :4] * np.sqrt(2), U1, rtol=1e-5, atol=1e-6)
+    second = (U2[:, 4:] @ V2[:, 4:].T) * 2
+    np.testing.assert_allclose(U2 @ V2.T, (U1 @ V1.T + second) / 2, rtol=1e-4, atol=1e-5)
+
+
+def test_chain_is_the_same_for_any_thread_count(split):
+    train, _ = split
+    fits = [fastmf.MatrixFactorization(n_factors=3, solver="mcmc", n_iter=5, burn_in=2,
+                                       n_threads=t, random_state=3).fit(train) for t in (1, 2)]
+    np.testing.assert_array_equal(fits[0].user_factors_, fits[1].user_factors_)
+    np.testing.assert_array_equal(fits[0].item_bias_, fits[1].item_bias_)
+
+
+def test_recommend_uses_posterior_mean(split):
+    train, _ = split
+    model = fastmf.MatrixFactorization(n_factors=3, solver="mcmc", n_iter=8, burn_in=3,
+                                       random_state=0).fit(train)
+    items, scores = model.recommend([0, 1], n=5, exclude=train)
+    np.testing.assert_allclose(scores, model.predict(np.repeat([0, 1], 5), items.ravel())
+                               .reshape(2, 5), rtol=1e-5)
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(burn_in=10, n_iter=10), "burn_in must be < n_iter"),
+    (dict(burn_in=-1), "burn_in must be >= 0"),
+    (dict(fit_biases=False, n_iter=5), "fit_biases must be True"),
+])
+def test_bad_parameters(split, params, match):
+    train, _ = split
+    with pytest.raises(ValueError, match=match):
+        fastmf.MatrixFactorization(solver="mcmc", **params).fit(train)
+
+
+def test_early_stopping_is_refused(split):
+    train, test = split
+    with pytest.raises(ValueError, match="not used with solver='mcmc'"):
+        fastmf.MatrixFactorization(solver="mcmc", early_stopping_rounds=2).fit(
+            train, eval_set=test)
