@@ -9,8 +9,8 @@ from ._kernels.svdpp import implicit_sums, implicit_update, svdpp_epoch
 from ._ratings import Ratings
 from ._solvers.mf_sgd import (
     DIVERGENCE_HINT,
-    block_layout,
     block_schedule,
+    blocked_entries,
     epoch_learning_rate,
     l2_penalty,
     n_blocks,
@@ -240,11 +240,8 @@ class _SVDppSolver:
         dt = model.item_factors_.dtype
         m, n = ratings.shape
         self.P = n_blocks(m, n, ratings.nnz)
-        order, self.block_ptr = block_layout(ratings.users, ratings.items, m, n, self.P,
-                                             model.sgd_seed_)
-        self.users = ratings.users[order].astype(np.int32)
-        self.items = ratings.items[order].astype(np.int32)
-        self.values = ratings.values[order].astype(dt)
+        self.users, self.items, self.values, self.block_ptr = blocked_entries(
+            ratings, self.P, model.sgd_seed_, dt)
         self.counts_u = np.bincount(ratings.users, minlength=m).astype(np.float64)
         self.counts_i = np.bincount(ratings.items, minlength=n).astype(np.float64)
         pattern = sp.csr_matrix((np.ones(len(implicit.indices), dt), implicit.indices,

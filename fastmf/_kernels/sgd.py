@@ -192,3 +192,57 @@ def sgd_epoch_batched(block_order, block_ptr, users, items, values, W, H, bu, bi
                                   values, W, H, bu, bi, mu, lr, reg, reg_bias, momentum, VW, VH,
                                   GW, GH, seen_u, seen_i)
     return total
+
+
+@numba.njit(**JIT)
+def block_sort(users, items, user_group, item_group, P, seed, order, block_ptr):
+    """Counting sort of the entries by block ``user_group * P + item_group``, shuffled within.
+
+    Writes ``block_ptr`` (P * P + 1) and ``order`` (nnz): block ``b`` is
+    ``order[block_ptr[b]:block_ptr[b + 1]]``, in the order of a Fisher-Yates shuffle driven by
+    a SplitMix64 stream seeded with ``seed`` (explicit state: no global RNG).
+    """
+    nnz = users.shape[0]
+    n_blocks = P * P
+    for b in range(n_blocks + 1):
+        block_ptr[b] = 0
+    for p in range(nnz):
+        block_ptr[user_group[users[p]] * P + item_group[items[p]] + 1] += 1
+    for b in range(n_blocks):
+        block_ptr[b + 1] += block_ptr[b]
+    fill = block_ptr[:n_blocks].copy()
+    for p in range(nnz):
+        b = user_group[users[p]] * P + item_group[items[p]]
+        order[fill[b]] = p
+        fill[b] += 1
+    state = np.uint64(seed)
+    for b in range(n_blocks):
+        start = block_ptr[b]
+        for q in range(block_ptr[b + 1] - 1, start, -1):
+            state, r = _splitmix64(state)
+            # Lemire's multiply-shift: the top 32 bits scaled to [0, q - start] (no division)
+            j = start + np.int64(((r >> np.uint64(32)) * np.uint64(q - start + 1))
+                                 >> np.uint64(32))
+            t = order[q]
+            order[q] = order[j]
+            order[j] = t
+
+
+@numba.njit(**JIT)
+def _splitmix64(state):
+    """One step of SplitMix64: returns (new state, 64 random bits)."""
+    state = state + np.uint64(0x9E3779B97F4A7C15)
+    z = state
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return state, z ^ (z >> np.uint64(31))
+
+
+@numba.njit(**JIT)
+def gather_entries(order, users, items, values, out_users, out_items, out_values):
+    """``out_*[q] = *[order[q]]`` for the three entry arrays in one pass (with type casts)."""
+    for q in range(order.shape[0]):
+        p = order[q]
+        out_users[q] = users[p]
+        out_items[q] = items[p]
+        out_values[q] = values[p]

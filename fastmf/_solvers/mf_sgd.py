@@ -9,7 +9,7 @@ previous one stopped (5 + 5 epochs equal 10), and the thread count never changes
 
 import numpy as np
 
-from .._kernels.sgd import sgd_epoch, sgd_epoch_batched
+from .._kernels.sgd import block_sort, gather_entries, sgd_epoch, sgd_epoch_batched
 
 # Number of user groups (and item groups): a sub-epoch runs this many blocks in parallel, so
 # it bounds the useful thread count. It depends on the data only (not on n_threads), which keeps
@@ -40,15 +40,27 @@ def block_layout(users, items, n_users, n_items, P, seed):
     ``order`` permutes the entries so that block ``b = user_group * P + item_group`` occupies
     ``order[block_ptr[b]:block_ptr[b + 1]]``, in a random order (from ``seed``) within the block.
     """
-    rng = np.random.default_rng([seed, 0x5D5])
     user_group = _balanced_ranges(np.bincount(users, minlength=n_users), P)
     item_group = _balanced_ranges(np.bincount(items, minlength=n_items), P)
-    order = rng.permutation(len(users))
-    key = (user_group[users[order]] * P + item_group[items[order]]).astype(np.uint16)
-    order = order[np.argsort(key, kind="stable")]  # radix sort: P * P <= 1024 fits 16 bits
-    block_ptr = np.zeros(P * P + 1, np.int64)
-    np.cumsum(np.bincount(key, minlength=P * P), out=block_ptr[1:])
+    order = np.empty(len(users), np.int64)
+    block_ptr = np.empty(P * P + 1, np.int64)
+    shuffle_seed = int(np.random.default_rng([seed, 0x5D5]).integers(2**63))
+    block_sort(users, items, user_group, item_group, P, shuffle_seed, order, block_ptr)
     return order, block_ptr
+
+
+def blocked_entries(ratings, P, seed, dtype):
+    """The ratings laid out by :func:`block_layout`: (users, items, values, block_ptr).
+
+    ``users`` and ``items`` as int32, ``values`` in ``dtype``: the arrays the epoch kernels read.
+    """
+    m, n = ratings.shape
+    order, block_ptr = block_layout(ratings.users, ratings.items, m, n, P, seed)
+    users = np.empty(len(order), np.int32)
+    items = np.empty(len(order), np.int32)
+    values = np.empty(len(order), dtype)
+    gather_entries(order, ratings.users, ratings.items, ratings.values, users, items, values)
+    return users, items, values, block_ptr
 
 
 def _balanced_ranges(counts, P):
@@ -113,11 +125,8 @@ class SGDSolver:
             model.sgd_seed_ = int(rng.integers(2**31 - 1))
         m, n = ratings.shape
         self.P = n_blocks(m, n, ratings.nnz)
-        order, self.block_ptr = block_layout(ratings.users, ratings.items, m, n, self.P,
-                                             model.sgd_seed_)
-        self.users = ratings.users[order].astype(np.int32)
-        self.items = ratings.items[order].astype(np.int32)
-        self.values = ratings.values[order].astype(dt)
+        self.users, self.items, self.values, self.block_ptr = blocked_entries(
+            ratings, self.P, model.sgd_seed_, dt)
         self.counts_u = np.bincount(ratings.users, minlength=m).astype(np.float64)
         self.counts_i = np.bincount(ratings.items, minlength=n).astype(np.float64)
         self.reg = float(model.reg)

@@ -2,8 +2,9 @@ import numba
 import numpy as np
 import pytest
 
+import fastmf
 from fastmf._kernels.sgd import sgd_epoch, sgd_epoch_batched
-from fastmf._solvers.mf_sgd import block_layout, block_schedule, n_blocks
+from fastmf._solvers.mf_sgd import block_layout, block_schedule, blocked_entries, n_blocks
 from tests import oracles
 
 
@@ -165,3 +166,23 @@ def test_block_layout_balances_ratings_over_contiguous_ranges():
     for u, g in zip(users[order], groups, strict=False):
         first.setdefault(u, g)
     assert list(first[u] for u in sorted(first)) == sorted(first[u] for u in first)
+
+
+def test_block_layout_shuffle_is_seeded_and_blocked_entries_gather_it():
+    rng = np.random.default_rng(3)
+    users, items = rng.integers(0, 50, 3000), rng.integers(0, 40, 3000)
+    a, ptr = block_layout(users, items, 50, 40, 2, seed=1)
+    b, _ = block_layout(users, items, 50, 40, 2, seed=1)
+    c, ptr_c = block_layout(users, items, 50, 40, 2, seed=2)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(ptr, ptr_c)  # groups depend on the data, not the seed
+    assert not np.array_equal(a, c)
+    for s in range(4):  # same entries per block, in another order
+        assert sorted(a[ptr[s]:ptr[s + 1]]) == sorted(c[ptr[s]:ptr[s + 1]])
+    ratings = fastmf.Ratings(users, items, rng.random(3000), duplicates="sum")
+    u, i, v, ptr2 = blocked_entries(ratings, 2, 1, np.float32)
+    order, _ = block_layout(ratings.users, ratings.items, 50, 40, 2, seed=1)
+    np.testing.assert_array_equal(u, ratings.users[order])
+    np.testing.assert_array_equal(i, ratings.items[order])
+    np.testing.assert_array_equal(v, ratings.values[order].astype(np.float32))
+    assert u.dtype == np.int32 and v.dtype == np.float32
