@@ -141,3 +141,22 @@ def test_movielens_100k_beats_surprise_published_rmse(ml100k_dir):
     train, test = fastmf.model_selection.train_test_split(data, test_size=0.1, random_state=0)
     pred = fastmf.SVDpp(random_state=0).fit(train).predict(test)
     assert fastmf.metrics.rmse(test.values, pred) < 0.919
+
+
+def test_scikit_learn_clone_and_cross_val_score(planted):
+    sklearn = pytest.importorskip("sklearn")
+    from sklearn.model_selection import cross_val_score
+
+    train, _ = planted
+    model = svdpp(n_iter=3)
+    assert sklearn.base.clone(model).get_params() == model.get_params()
+    scores = cross_val_score(model, np.column_stack([train.users, train.items]), train.values,
+                             cv=2)
+    assert len(scores) == 2 and np.isfinite(scores).all()
+
+
+def test_transformer_view_on_a_sparse_matrix(planted):
+    train, _ = planted
+    model = svdpp(n_iter=2)
+    W = model.fit_transform(train.csr)
+    assert W.shape == (train.n_users, 6) and model.components_.shape == (train.n_items, 6)
