@@ -188,10 +188,15 @@ cdef void _update_feature(const int64_t *cptr, const int32_t *rows, const floati
                          Py_ssize_t d, Py_ssize_t j, double alpha, double lam_w, double mu_w,
                          const double *lam_v, const double *mu_v, bint sample,
                          uint64_t seed) noexcept nogil:
-    """Update w_j, then V[j, 0], ..., V[j, r - 1], keeping ``e`` and ``q`` exact."""
+    """Update w_j, then V[j, 0], ..., V[j, r - 1], keeping ``e`` and ``q`` exact.
+
+    One pass over the column per coordinate: the pass that applies coordinate t's change to
+    ``e`` and ``q`` also accumulates the sums sum h^2 and sum h e of coordinate t + 1.
+    """
     cdef Py_ssize_t p, i, f
     cdef Py_ssize_t lo = cptr[j], hi = cptr[j + 1]
-    cdef double x, h, h2 = 0.0, he = 0.0, new, delta, v
+    cdef double x, h, hn, h2 = 0.0, he = 0.0, h2n, hen, new, delta, v, vn = 0.0
+    cdef floating *Vj = V + j * r
     for p in range(lo, hi):
         x = cdata[p]
         h2 += x * x
@@ -199,29 +204,44 @@ cdef void _update_feature(const int64_t *cptr, const int32_t *rows, const floati
     new = _draw_coordinate(w[j], h2, he, alpha, lam_w, mu_w, sample, seed, 1 + j)
     delta = <double>(<floating>new) - w[j]
     w[j] = <floating>new
-    if delta != 0.0:
-        for p in range(lo, hi):
-            e[rows[p]] += delta * cdata[p]
-    for f in range(r):
-        v = V[j * r + f]
-        h2 = 0.0
-        he = 0.0
-        for p in range(lo, hi):
-            i = rows[p]
-            x = cdata[p]
-            h = x * (q[i * r + f] - v * x)
+    h2 = 0.0
+    he = 0.0
+    if r > 0:
+        vn = Vj[0]
+    for p in range(lo, hi):
+        i = rows[p]
+        x = cdata[p]
+        e[i] += delta * x
+        if r > 0:
+            h = x * (q[i * r] - vn * x)
             h2 += h * h
             he += h * e[i]
+    for f in range(r):
+        v = vn
         new = _draw_coordinate(v, h2, he, alpha, lam_v[f], mu_v[f], sample, seed,
                                1 + d + j * r + f)
         delta = <double>(<floating>new) - v
-        V[j * r + f] = <floating>new
-        if delta != 0.0:
+        Vj[f] = <floating>new
+        h2n = 0.0
+        hen = 0.0
+        if f + 1 < r:
+            vn = Vj[f + 1]
             for p in range(lo, hi):
                 i = rows[p]
                 x = cdata[p]
                 e[i] += delta * x * (q[i * r + f] - v * x)
                 q[i * r + f] += delta * x
+                hn = x * (q[i * r + f + 1] - vn * x)
+                h2n += hn * hn
+                hen += hn * e[i]
+        elif delta != 0.0:
+            for p in range(lo, hi):
+                i = rows[p]
+                x = cdata[p]
+                e[i] += delta * x * (q[i * r + f] - v * x)
+                q[i * r + f] += delta * x
+        h2 = h2n
+        he = hen
 
 
 def fm_cd_sweep(const int64_t[::1] col_ptr, const int32_t[::1] rows,

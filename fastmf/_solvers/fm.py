@@ -18,6 +18,9 @@ from .._ext.fm import fm_cd_sweep, fm_predict, fm_residuals, fm_sgd_epoch
 ALPHA_0 = BETA_0 = 1.0
 GAMMA_0 = 1.0
 LAMBDA_W0 = 1.0
+# The ALS and MCMC sweeps keep the residuals and factor sums exact as they go; every REFRESH
+# sweeps they are recomputed from scratch so that rounding cannot accumulate.
+REFRESH = 10
 
 
 class FMData:
@@ -142,6 +145,7 @@ class CDSolver:
         self.e = np.empty(data.n)
         self.q = np.empty((data.n, r))
         self.target = data.target.copy()
+        self.sweeps = 0
 
     def _residuals(self, target):
         d = self.data
@@ -150,10 +154,13 @@ class CDSolver:
 
     def step(self):
         d = self.data
+        if self.sweeps % REFRESH == 0:
+            self._residuals(self.target)
         if self.probit:
-            self._residuals(np.zeros(d.n))
-            self.target = self.e + probit_mean_shift(self.e, d.target)
-        self._residuals(self.target)
+            pred = self.e + self.target
+            self.target = pred + probit_mean_shift(pred, d.target)
+            self.e = pred - self.target
+        self.sweeps += 1
         fm_cd_sweep(*d.csc, self.e, self.q, self.w0, self.w, self.V, d.groups, d.order,
                     d.block_ptr, d.block_parallel, 1.0, self.reg_w0, 0.0, self.reg_w, self.mu_w,
                     self.reg_v, self.mu_v, self.fit_w0, False, 0, d.n_threads)
@@ -235,14 +242,14 @@ class MCMCSolver:
 
     def step(self):
         d = self.data
-        if self.probit:
-            fm_residuals(*d.csr, float(self.w0[0]), self.w, self.V, np.zeros(d.n), self.e,
-                         self.q, d.n_threads)
-            self.target = sample_probit_latent(self.e, d.target, self.rng)
-            self.e -= self.target
-        else:
+        if self.sweeps % REFRESH == 0:
             fm_residuals(*d.csr, float(self.w0[0]), self.w, self.V, self.target, self.e,
                          self.q, d.n_threads)
+        if self.probit:
+            pred = self.e + self.target
+            self.target = sample_probit_latent(pred, d.target, self.rng)
+            self.e = pred - self.target
+        else:
             sse = float(self.e @ self.e)
             self.alpha = self.rng.gamma((ALPHA_0 + d.n) / 2, 2.0 / (BETA_0 + sse))
         self.mu_w, self.lam_w = sample_group_prior(self.w, d.indicator, self.counts,
