@@ -16,10 +16,10 @@ random draws come from a counter-based generator keyed by an explicit ``seed`` a
 the parameter, so a sweep gives the same numbers for any number of threads.
 """
 
-from cython.parallel cimport parallel, prange
+from cython.parallel cimport parallel, prange, threadid
 from libc.math cimport cos, exp, log, log1p, sqrt
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 
 ctypedef fused floating:
     float
@@ -106,22 +106,31 @@ def fm_sgd_epoch(const int64_t[::1] indptr, const int32_t[::1] indices,
     w_j -= lr (g x_j + reg_w[groups[j]] w_j) and
     V[j, f] -= lr (g x_j (s_f - V[j, f] x_j) + reg_v[groups[j]] V[j, f]).
     Rows run in parallel without locks (Hogwild): with more than one thread the result depends
-    on scheduling; with one thread it is deterministic.
+    on scheduling; with one thread it is deterministic and sequential. w0, which every row
+    touches, is kept per thread during the epoch and the threads' changes are added at its end
+    (so that the threads do not fight over one cache line).
     """
     cdef Py_ssize_t n = order.shape[0], r = V.shape[1], t, i, p, j, f
     cdef double *s
-    cdef double pred, g, x, lw, lv, vjf, total = 0.0, loss, m
+    cdef double *b
+    cdef double pred, g, x, lw, lv, vjf, total = 0.0, loss, m, start = w0[0], moved = 0.0
+    cdef double *deltas
+    cdef int k
     cdef floating *Vp
     cdef floating *wp
     if n == 0:
         return 0.0
     Vp = &V[0, 0]
     wp = &w[0]
+    n_threads = max(n_threads, 1)
+    deltas = <double *> calloc(n_threads, sizeof(double))
     with nogil, parallel(num_threads=n_threads):
         s = <double *> malloc((r + 1) * sizeof(double))
+        b = <double *> malloc(sizeof(double))
+        b[0] = start
         for t in prange(n, schedule="static"):
             i = order[t]
-            pred = _row_predict(&indptr[0], &indices[0], &data[0], w0[0], wp, Vp, r, i, s)
+            pred = _row_predict(&indptr[0], &indices[0], &data[0], b[0], wp, Vp, r, i, s)
             if logistic:
                 m = y[i] * pred
                 if m > 0:
@@ -135,7 +144,7 @@ def fm_sgd_epoch(const int64_t[::1] indptr, const int32_t[::1] indices,
                 loss = 0.5 * g * g
             total += loss
             if fit_w0:
-                w0[0] = w0[0] - lr * (g + reg_w0 * w0[0])
+                b[0] = b[0] - lr * (g + reg_w0 * b[0])
             for p in range(indptr[i], indptr[i + 1]):
                 j = indices[p]
                 x = data[p]
@@ -145,7 +154,13 @@ def fm_sgd_epoch(const int64_t[::1] indptr, const int32_t[::1] indices,
                 for f in range(r):
                     vjf = Vp[j * r + f]
                     Vp[j * r + f] = <floating>(vjf - lr * (g * x * (s[f] - vjf * x) + lv * vjf))
+        deltas[threadid()] = b[0] - start
+        free(b)
         free(s)
+    for k in range(n_threads):
+        moved += deltas[k]
+    free(deltas)
+    w0[0] = start + moved
     return total
 
 
