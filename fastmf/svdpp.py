@@ -46,11 +46,15 @@ class SVDpp(FactorModel):
     sums :math:`z_u` once per user, (2) runs a block-stratified SGD pass over the ratings with
     :math:`z_u` fixed, accumulating every user's implicit gradient :math:`\sum_i e_{ui} h_i`
     (so an epoch costs O(nnz k), where Surprise's SVD++ pays O(sum_u |N(u)|^2 k)), then
-    (3) applies each :math:`y_j`'s summed step from all its users. The three passes are parallel
-    and touch disjoint rows, so the result for a ``random_state`` does not depend on the thread
-    count. Step (3) applies a whole epoch of implicit-factor steps at once; on very large data
-    with very popular items a smaller ``learning_rate`` may be needed (divergence raises an
-    error saying so).
+    (3) takes one gradient step per :math:`y_j` on the epoch's summed implicit gradient, scaled
+    by :math:`|U(j)|^{-1/2}` (L2 applied as the decay :math:`(1 - \eta\lambda_y)^{\sqrt{|U(j)|}}`).
+    Surprise instead moves every :math:`y_j` after every rating; summing a whole epoch of
+    those steps unscaled overshoots for popular items (all users push the shared
+    :math:`y_j` at once, and nobody sees the others' pushes until the next epoch), and the
+    :math:`|U(j)|^{-1/2}` preconditioner is what keeps it stable. The three passes are
+    parallel and touch disjoint rows, so the result for a ``random_state`` does not depend on
+    the thread count. On very large data with very popular items a smaller ``learning_rate``
+    may be needed (divergence raises an error saying so).
 
     Parameters
     ----------
