@@ -5,7 +5,9 @@ from ._ratings import Ratings
 from .base import load
 from .fm import FMClassifier, FMRegressor
 from .mf import MatrixFactorization
+from .nmf import NMF
 from .svdpp import SVDpp
+from .svd import PureSVD
 
 __version__ = "0.1.0"
 
@@ -13,6 +15,8 @@ __all__ = [
     "FMClassifier",
     "FMRegressor",
     "MatrixFactorization",
+    "NMF",
+    "PureSVD",
     "load",
     "Ratings",
     "SVDpp",

@@ -292,3 +292,77 @@ def implicit_update(N_mask, G_scaled, Y, lr, reg):
             root = np.sqrt(len(us))
             Y[j] = (1 - lr * reg) ** root * Y[j] + lr / root * G_scaled[us].sum(0)
     return Y
+
+
+# ------------------------------------------------------------ CCD++, HALS, NMF (hals.py, poisson.py)
+
+def ccd_update(res, mask, x, y, l1, l2, scale_reg, nonneg):
+    """One exact coordinate update of ``x`` (rows of dense ``res``/``mask``); returns (x, res)."""
+    x, res = x.astype(np.float64).copy(), res.astype(np.float64).copy()
+    for u in range(len(x)):
+        obs = np.flatnonzero(mask[u])
+        if len(obs) == 0:
+            x[u] = 0.0
+            continue
+        target = res[u, obs] + x[u] * y[obs]
+        num, den = target @ y[obs], y[obs] @ y[obs] + l2 * (len(obs) if scale_reg else 1.0)
+        new = np.sign(num) * max(abs(num) - l1, 0.0) / den
+        if nonneg:
+            new = max((num - l1) / den, 0.0) if den > 0 else 0.0
+        res[u, obs] = target - new * y[obs]
+        x[u] = new
+    return x, res
+
+
+def hals_sweep(W, HHt, XHt):
+    """scikit-learn's ``_update_cdnmf_fast`` (no shuffle), column by column; returns W."""
+    W = W.astype(np.float64).copy()
+    for t in range(W.shape[1]):
+        for i in range(W.shape[0]):
+            grad = -XHt[i, t] + HHt[t] @ W[i]
+            if HHt[t, t] != 0:
+                W[i, t] = max(W[i, t] - grad / HHt[t, t], 0.0)
+    return W
+
+
+def mu_update(X_dense, mask, A, B, kl, observed, l1, l2):
+    """Dense multiplicative update of ``A`` (rows of ``X_dense``) with ``B`` fixed."""
+    pred = A @ B.T
+    M = mask if observed else np.ones_like(X_dense, dtype=bool)
+    if kl:
+        num = np.where(mask, X_dense / np.maximum(pred, 1e-10), 0.0) @ B
+        den = M.astype(float) @ B
+    else:
+        num = np.where(mask, X_dense, 0.0) @ B
+        den = np.where(M, pred, 0.0) @ B
+    return A * num / (den + l1 + l2 * A)
+
+
+def poisson_loss(X_dense, mask, W, H, observed_only):
+    """Generalised KL divergence of ``W H^T`` from ``X``, by the dense formula."""
+    pred = np.maximum(W @ H.T, 1e-10)
+    cells = mask if observed_only else np.ones_like(mask)
+    x = np.where(cells, X_dense, 0.0)
+    term = np.where(x > 0, x * np.log(np.where(x > 0, x, 1.0) / pred), 0.0) - x + pred
+    return float(np.sum(np.where(cells, term, 0.0)))
+
+
+def poisson_sgd_epoch(X_dense, mask, A, B, lr, l1, l2, observed_only, max_ratio=1000.0):
+    """Loop-by-loop twin of ``poisson_sgd_epoch`` on dense inputs; returns the new ``A``."""
+    A = A.astype(np.float64).copy()
+    y_sum = B.sum(axis=0)
+    for u in range(A.shape[0]):
+        obs = np.flatnonzero(mask[u])
+        if len(obs) == 0:
+            if not observed_only:
+                A[u] = 0.0
+            continue
+        stored = B[obs].sum(axis=0)
+        d = stored if observed_only else y_sum
+        rest = np.zeros_like(d) if observed_only else np.maximum(y_sum - stored, 0) / len(obs)
+        for i in obs:
+            xhat = A[u] @ B[i]
+            rel = max((xhat - X_dense[u, i]) / max(xhat, 1e-10), -max_ratio)
+            g = rel * B[i] + rest + (l1 + l2 * A[u]) / len(obs)
+            A[u] = np.maximum(A[u] - lr / np.maximum(d + l1, 1e-10) * (A[u] + 1e-6) * g, 0.0)
+    return A

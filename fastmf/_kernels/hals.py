@@ -1,0 +1,151 @@
+"""Coordinate descent, one factor at a time: CCD++ on observed entries and Gram-matrix HALS.
+
+Two families share this file:
+
+* CCD++ (Yu et al., 2012) for losses over the *observed* entries. The residual
+  ``res = r - prediction`` is kept for every stored entry; updating factor ``f`` of row ``u`` is
+  the scalar least-squares problem
+  ``x_uf = sum_i (res_ui + x_uf y_if) y_if / (l2 s_u + sum_i y_if^2)``, after which the residual
+  is corrected by ``(x_old - x_new) y_if``. Rows touch disjoint stored entries, so they run in
+  parallel; the same kernel updates the columns through a CSC view whose ``perm`` maps each CSC
+  position to the residual's CSR position.
+* HALS (Cichocki & Phan, 2009) for the Frobenius loss over the *whole* matrix (zeros count), as
+  scikit-learn's ``_update_cdnmf_fast``: given ``HHt = H^T H (+ l2 I)`` and ``XHt = X H (- l1)``,
+  one sweep updates every entry of ``W`` in closed form, projected to ``>= 0``. The same kernel
+  updates ``H`` on the transposed problem.
+"""
+
+import numba
+import numpy as np
+from numba import prange
+
+from .._config import JIT, PARALLEL_JIT
+
+
+@numba.njit(**PARALLEL_JIT)
+def residual(indptr, indices, data, X, x_bias, Y, y_bias, offset, out):
+    """``out[p] = data[p] - offset - x_bias[u] - y_bias[i] - X[u] . Y[i]`` for stored entries.
+
+    Zero-length bias arrays mean no bias on that side.
+    """
+    m, k = X.shape
+    has_xb, has_yb = x_bias.shape[0] > 0, y_bias.shape[0] > 0
+    for u in prange(m):
+        xb = x_bias[u] if has_xb else 0.0
+        for p in range(indptr[u], indptr[u + 1]):
+            i = indices[p]
+            e = data[p] - offset - xb
+            if has_yb:
+                e -= y_bias[i]
+            for f in range(k):
+                e -= X[u, f] * Y[i, f]
+            out[p] = e
+
+
+@numba.njit(**PARALLEL_JIT)
+def ccd_update(indptr, indices, perm, res, x, y, l1, l2, scale_reg, nonneg):
+    """Update one factor ``x`` (length n_rows) with ``y`` fixed, keeping ``res`` exact.
+
+    Row ``u`` minimises ``sum_i (res_ui + x_old y_i - x_u y_i)^2 + l2 s_u x_u^2 + 2 l1 |x_u|``
+    over its stored entries (``s_u`` = its count when ``scale_reg``, else 1), projected to
+    ``x_u >= 0`` when ``nonneg`` (then the L1 term is linear). ``perm`` maps the positions of
+    ``indptr``/``indices`` into ``res``; pass a zero-length ``perm`` for the identity (CSR).
+    A bias is a factor whose ``y`` is all ones. Rows without entries get 0.
+    """
+    n_rows = indptr.shape[0] - 1
+    direct = perm.shape[0] == 0
+    for u in prange(n_rows):
+        start, end = indptr[u], indptr[u + 1]
+        if start == end:
+            x[u] = 0.0
+            continue
+        old = x[u]
+        num = 0.0
+        den = 0.0
+        if direct:
+            for p in range(start, end):
+                yi = y[indices[p]]
+                num += res[p] * yi
+                den += yi * yi
+        else:
+            for p in range(start, end):
+                yi = y[indices[p]]
+                num += res[perm[p]] * yi
+                den += yi * yi
+        num += old * den
+        den += l2 * ((end - start) if scale_reg else 1.0)
+        if nonneg:
+            new = (num - l1) / den if num > l1 and den > 0 else 0.0
+        elif num > l1:
+            new = (num - l1) / den
+        elif num < -l1:
+            new = (num + l1) / den
+        else:
+            new = 0.0
+        x[u] = new
+        delta = old - new
+        if delta == 0.0:
+            continue
+        if direct:
+            for p in range(start, end):
+                res[p] += delta * y[indices[p]]
+        else:
+            for p in range(start, end):
+                res[perm[p]] += delta * y[indices[p]]
+
+
+@numba.njit(**PARALLEL_JIT)
+def hals_sweep(W, HHt, XHt):
+    """One HALS sweep over every entry of ``W`` (in place); returns the projected-gradient norm².
+
+    For each column ``t`` in order, ``W[:, t] = max(0, W[:, t] - (W HHt - XHt)[:, t] / HHt[t, t])``
+    (scikit-learn's ``_update_cdnmf_fast`` without shuffling). Rows are independent given
+    ``HHt``, so they run in parallel, each looping over ``t``; the result is the same as the
+    column-major order. Columns with ``HHt[t, t] == 0`` are left as they are.
+    """
+    m, k = W.shape
+    violation = 0.0
+    for i in prange(m):
+        v = 0.0
+        for t in range(k):
+            grad = -XHt[i, t]
+            for r in range(k):
+                grad += HHt[t, r] * W[i, r]
+            w = W[i, t]
+            pg = min(0.0, grad) if w == 0 else grad
+            v += pg * pg
+            hess = HHt[t, t]
+            if hess != 0.0:
+                new = w - grad / hess
+                W[i, t] = new if new > 0.0 else 0.0
+        violation += v
+    return violation
+
+
+@numba.njit(**PARALLEL_JIT)
+def csr_matmul(indptr, indices, data, B, out):
+    """``out = A @ B`` for a CSR matrix ``A`` and a dense ``B``, rows in parallel."""
+    m = indptr.shape[0] - 1
+    k = B.shape[1]
+    for u in prange(m):
+        for f in range(k):
+            out[u, f] = 0.0
+        for p in range(indptr[u], indptr[u + 1]):
+            a = data[p]
+            i = indices[p]
+            for f in range(k):
+                out[u, f] += a * B[i, f]
+
+
+@numba.njit(**JIT)
+def csc_to_csr_positions(csc_indptr, csc_indices, csr_indptr):
+    """For each CSC position the CSR position of the same entry (both with sorted indices)."""
+    n = csc_indptr.shape[0] - 1
+    nxt = csr_indptr[:-1].copy()
+    perm = np.empty(csc_indices.shape[0], dtype=np.int64)
+    for j in range(n):  # columns in increasing order fill each CSR row left to right
+        for p in range(csc_indptr[j], csc_indptr[j + 1]):
+            u = csc_indices[p]
+            perm[p] = nxt[u]
+            nxt[u] += 1
+    return perm
