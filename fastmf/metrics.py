@@ -1,0 +1,211 @@
+"""Evaluation metrics: rating errors (RMSE, MAE) and ranking quality at k.
+
+Ranking metrics are computed by the parallel kernel ``fastmf._kernels.topk.ranking_block``
+on blocks of users: each block's scores come from one gemm into a reused buffer, so memory is
+O(block_size x n_items), never a dense users x items matrix.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._kernels.topk import ranking_block
+from ._ratings import Ratings
+from ._recommend import block_rows, csr_structure, score_dtype, thread_scope
+from ._validation import check_int_param, check_same_length, check_values
+
+__all__ = ["rmse", "mae", "ranking_metrics"]
+
+RANKING_KEYS = ("precision", "recall", "ndcg", "map", "hit_rate", "auc")
+
+
+def _check_targets(y_true, y_pred):
+    y_true = check_values(y_true, "y_true")
+    y_pred = check_values(y_pred, "y_pred")
+    check_same_length(y_true=y_true, y_pred=y_pred)
+    if len(y_true) == 0:
+        raise ValueError("y_true and y_pred are empty")
+    return y_true, y_pred
+
+
+def rmse(y_true, y_pred):
+    """Root mean squared error, ``sqrt(mean((y_true - y_pred) ** 2))``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of float, shape (n,)
+        True and predicted ratings: 1-dimensional, finite, same non-zero length.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from fastmf.metrics import rmse
+    >>> rmse([3.0, 4.0, 5.0], [2.0, 4.0, 5.0])
+    0.5773502691896257
+    """
+    y_true, y_pred = _check_targets(y_true, y_pred)
+    return float(np.sqrt(np.mean((y_true - y_pred) ** 2)))
+
+
+def mae(y_true, y_pred):
+    """Mean absolute error, ``mean(|y_true - y_pred|)``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of float, shape (n,)
+        True and predicted ratings: 1-dimensional, finite, same non-zero length.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from fastmf.metrics import mae
+    >>> mae([3.0, 4.0, 5.0], [2.0, 4.5, 5.0])
+    0.5
+    """
+    y_true, y_pred = _check_targets(y_true, y_pred)
+    return float(np.mean(np.abs(y_true - y_pred)))
+
+
+def _ranking_factors(model):
+    if isinstance(model, tuple):
+        if len(model) != 2:
+            raise ValueError(f"model given as a tuple must be (U, V), got {len(model)} elements")
+        U, V = model
+    elif hasattr(model, "_ranking_factors"):
+        U, V = model._ranking_factors()
+    else:
+        raise TypeError(
+            "model must be a fitted fastmf factor model or a (U, V) tuple of factor matrices, "
+            f"got {type(model).__name__}")
+    U, V = np.asarray(U), np.asarray(V)
+    for A, name in ((U, "U (user factors)"), (V, "V (item factors)")):
+        if A.ndim != 2:
+            raise ValueError(f"{name} must be 2-dimensional, got shape {A.shape}")
+        if A.dtype.kind not in "fiu" or A.dtype == bool:
+            raise TypeError(f"{name} must be a real numeric array, got dtype {A.dtype}")
+        if not np.isfinite(A).all():
+            raise ValueError(f"{name} must be finite")
+    if U.shape[1] != V.shape[1]:
+        raise ValueError(f"U has {U.shape[1]} factors but V has {V.shape[1]}")
+    dtype = score_dtype(U, V)
+    return np.ascontiguousarray(U, dtype=dtype), np.ascontiguousarray(V, dtype=dtype)
+
+
+def _interactions(X, name, shape):
+    """Users x items CSR of ``X``; only its structure (stored entries) is used, not values."""
+    if isinstance(X, Ratings):
+        X = X.csr
+    elif not sp.issparse(X):
+        raise TypeError(
+            f"{name} must be a Ratings or a scipy sparse matrix, got {type(X).__name__}")
+    elif X.ndim != 2:
+        raise ValueError(f"{name} must be 2-dimensional, got shape {X.shape}")
+    else:
+        X = X.tocsr()
+        if not X.has_canonical_format:  # duplicates would count an item twice
+            X = X.copy()
+            X.sum_duplicates()
+    if X.shape != shape:
+        raise ValueError(
+            f"{name} has shape {X.shape} but the model has {shape[0]} users and "
+            f"{shape[1]} items; pass {name} in the model's index space")
+    return X
+
+
+def ranking_metrics(model, train, test, k=10, *, n_threads=None, block_size=None):
+    """Ranking quality at k: precision, recall, nDCG, MAP, hit rate, and AUC.
+
+    Each user is scored against every item (``U @ V.T``, block by block); training items are
+    excluded from the ranking, and a user's relevant items are its test items that are not also
+    training items. With ``hits`` the relevant items among the top ``k' = min(k, n_items)`` and
+    ``c = min(k', n_relevant)``:
+
+    - ``precision`` = hits / k'.
+    - ``recall`` = hits / c: the *capped* recall (the denominator of implicit's ``precision``,
+      here averaged per user), which reaches 1 when a user has more relevant items than fit in
+      the list.
+    - ``ndcg`` = DCG / IDCG with binary relevance, DCG = sum over hit ranks r (1-based) of
+      1 / log2(r + 1), IDCG the same sum over r = 1..c.
+    - ``map`` = mean over users of AP@k = (sum over hit ranks r of precision@r) / c.
+    - ``hit_rate`` = fraction of users with at least one hit.
+    - ``auc`` = fraction of (relevant item, negative item) pairs ranked correctly, over the full
+      ranking of non-training items (not only the top k); negatives are items in neither train
+      nor test; ties count 1/2.
+
+    Ties in the top-k list are broken by the lower item index, as in ``recommend``. Metrics are
+    averaged over users with at least one relevant item; ``auc`` further skips users with no
+    negative item (NaN when no user has one).
+
+    Parameters
+    ----------
+    model : fitted fastmf factor model or tuple (U, V)
+        A model provides ``model._ranking_factors()``: ``(U, V)`` of shapes (n_users, n_factors)
+        and (n_items, n_factors) such that ``U @ V.T`` orders each user's items as the model
+        ranks them.
+    train, test : Ratings or scipy sparse matrix of shape (n_users, n_items)
+        Training and held-out interactions in the model's index space; stored entries count.
+    k : int, default=10
+        Length of the recommendation list.
+    n_threads : int, optional
+        Threads for the kernel; default every core (numba's current setting).
+    block_size : int, optional
+        Users scored at once; default: as many as fit in 64 MB of scores.
+
+    Returns
+    -------
+    dict of str to float
+        Keys ``"precision"``, ``"recall"``, ``"ndcg"``, ``"map"``, ``"hit_rate"``, ``"auc"``.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from fastmf.metrics import ranking_metrics
+    >>> U = np.array([[1.0], [-1.0]])                 # 2 users
+    >>> V = np.array([[3.0], [2.0], [1.0], [0.0]])    # 4 items
+    >>> train = sp.csr_matrix([[1, 0, 0, 0], [0, 0, 0, 1]])
+    >>> test = sp.csr_matrix([[0, 1, 0, 0], [1, 0, 0, 0]])
+    >>> m = ranking_metrics((U, V), train, test, k=2)
+    >>> m["precision"], m["recall"], m["hit_rate"], m["auc"]
+    (0.25, 0.5, 0.5, 0.5)
+    """
+    U, V = _ranking_factors(model)
+    shape = (U.shape[0], V.shape[0])
+    train = _interactions(train, "train", shape)
+    test = _interactions(test, "test", shape)
+    k = check_int_param(k, "k", low=1)
+    scope = thread_scope(n_threads)
+    kk = min(k, shape[1])
+    tr_indptr, tr_indices = csr_structure(train, "train")
+    te_indptr, te_indices = csr_structure(test, "test")
+
+    users = np.flatnonzero(np.diff(te_indptr))
+    per_user = np.empty((len(users), 7))
+    if len(users):
+        bs = block_rows(len(users), shape[1], U.dtype.itemsize, block_size)
+        buf = np.empty((bs, shape[1]), dtype=U.dtype)
+        top_idx = np.empty((bs, kk), dtype=np.int64)
+        top_score = np.empty((bs, kk), dtype=U.dtype)
+        pos_buf = np.empty(len(te_indices), dtype=U.dtype)
+        with scope:
+            for start in range(0, len(users), bs):
+                stop = min(start + bs, len(users))
+                m = stop - start
+                rows = users[start:stop]
+                np.matmul(U[rows], V.T, out=buf[:m])
+                ranking_block(buf[:m], rows, tr_indptr, tr_indices, te_indptr, te_indices,
+                              pos_buf, top_idx[:m], top_score[:m], per_user[start:stop])
+
+    valid = per_user[:, 6] > 0
+    if not valid.any():
+        raise ValueError("no user has a test item outside train: nothing to evaluate")
+    per_user = per_user[valid]
+    result = {key: float(per_user[:, t].mean()) for t, key in enumerate(RANKING_KEYS[:5])}
+    auc = per_user[:, 5]
+    auc = auc[~np.isnan(auc)]
+    result["auc"] = float(auc.mean()) if len(auc) else float("nan")
+    return result
