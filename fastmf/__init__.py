@@ -4,6 +4,7 @@ from . import datasets, metrics, model_selection
 from ._ratings import Ratings
 from .base import load
 from .fm import FMClassifier, FMRegressor
+from .implicit import ImplicitALS
 from .mf import MatrixFactorization
 from .nmf import NMF
 from .svdpp import SVDpp
@@ -14,6 +15,7 @@ __version__ = "0.1.0"
 __all__ = [
     "FMClassifier",
     "FMRegressor",
+    "ImplicitALS",
     "MatrixFactorization",
     "NMF",
     "PureSVD",

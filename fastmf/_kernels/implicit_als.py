@@ -10,10 +10,11 @@ where ``Y_u`` are the rows of ``Y`` the row touches. ``G`` is computed once per 
 NumPy (BLAS, outside any parallel region) and passed in, so a row costs O(n_u k^2 + k^3)
 (Cholesky) or O(cg_steps (n_u k + k^2)) (conjugate gradient) instead of O(n_items k^2).
 
-The kernels call no BLAS: rows are processed in parallel in ``n_chunks`` interleaved chunks
+Rows are processed in parallel in ``n_chunks`` interleaved chunks
 (chunk ``t`` takes rows ``t, t + n_chunks, ...``, which balances skewed row lengths under
 numba's static schedule), each chunk with its own scratch arrays. The result does not depend
-on the thread count.
+on the thread count. Both sweeps return the objective's share of the rows they update, for
+free, so ``history_`` records the exact objective without another pass over the data.
 """
 
 import numba
@@ -30,64 +31,131 @@ def n_row_chunks(m):
     return max(1, min(m, 256))
 
 
+#: Rows of the gathered block ``Z`` multiplied at once by the Cholesky sweep's gemm.
+GATHER_ROWS = 128
+
+
 @numba.njit(**PARALLEL_JIT)
 def implicit_cholesky_sweep(indptr, indices, conf, X, Y, gram):
     """Solve every row of ``X`` exactly with ``Y`` fixed (see the module docstring).
 
+    The row's matrix ``G + Y_u^T (C_u - I) Y_u`` is built as ``G + Z^T Z`` with
+    ``Z = sqrt(C_u - I) Y_u`` gathered in blocks of :data:`GATHER_ROWS` rows, each block one
+    BLAS gemm (``np.dot``) inside the parallel loop, so BLAS must run single-threaded here
+    (the estimator warns otherwise); then a Cholesky solve.
+
     Parameters
     ----------
     indptr, indices, conf : CSR arrays of the rows of ``X`` over the rows of ``Y``; ``conf``
-        holds the confidences ``c_ui`` (>= 0) of the stored (positive) entries.
+        holds the confidences ``c_ui`` (>= 1) of the stored (positive) entries.
     X : ndarray of shape (m, k), overwritten with the solution.
-    Y : ndarray of shape (n, k).
-    gram : ndarray of shape (k, k), ``Y^T Y + reg I`` (only its upper triangle is read).
+    Y : ndarray of shape (n, k), C-contiguous, same dtype.
+    gram : ndarray of shape (k, k), ``Y^T Y + reg I``.
+
+    Returns
+    -------
+    float
+        ``sum_u [f_u(x_u)]`` at the new rows, ``f_u(x) = sum_i c_ui (p_ui - x . y_i)^2 +
+        reg ||x||^2`` over all ``i`` (the row's share of the objective), computed for free as
+        ``sum_i c_ui - b_u . x_u`` since ``A_u x_u = b_u``.
     """
     m, k = X.shape
     n_chunks = n_row_chunks(m)
     zero, one = X.dtype.type(0), X.dtype.type(1)
+    total = 0.0
     for t in prange(n_chunks):
+        Z = np.empty((GATHER_ROWS, k), dtype=X.dtype)
         A = np.empty((k, k), dtype=X.dtype)
         b = np.empty(k, dtype=X.dtype)
+        b0 = np.empty(k, dtype=X.dtype)
+        part = 0.0
         for u in range(t, m, n_chunks):
             start, end = indptr[u], indptr[u + 1]
-            if start == end:  # no positives: b = 0, so x = 0
+            if start == end:  # no positives: b = 0, so x = 0 and f_u = 0
                 for a in range(k):
                     X[u, a] = zero
                 continue
+            A[:, :] = gram
             for a in range(k):
                 b[a] = zero
-                for c in range(a, k):
-                    A[a, c] = gram[a, c]
-            p = start
-            while p + 4 <= end:  # four rank-1 updates per pass over A
-                y0, y1, y2, y3 = Y[indices[p]], Y[indices[p + 1]], Y[indices[p + 2]], \
-                    Y[indices[p + 3]]
-                c0, c1, c2, c3 = conf[p], conf[p + 1], conf[p + 2], conf[p + 3]
-                w0, w1, w2, w3 = c0 - one, c1 - one, c2 - one, c3 - one
-                for a in range(k):
-                    a0, a1, a2, a3 = y0[a], y1[a], y2[a], y3[a]
-                    b[a] += c0 * a0 + c1 * a1 + c2 * a2 + c3 * a3
-                    a0 *= w0
-                    a1 *= w1
-                    a2 *= w2
-                    a3 *= w3
-                    for c in range(a, k):
-                        A[a, c] += a0 * y0[c] + a1 * y1[c] + a2 * y2[c] + a3 * y3[c]
-                p += 4
-            while p < end:
-                y = Y[indices[p]]
-                cp = conf[p]
-                w = cp - one
-                for a in range(k):
-                    ya = y[a]
-                    b[a] += cp * ya
-                    ya *= w
-                    for c in range(a, k):
-                        A[a, c] += ya * y[c]
-                p += 1
+            csum = 0.0
+            for p0 in range(start, end, GATHER_ROWS):
+                n = min(GATHER_ROWS, end - p0)
+                for q in range(n):
+                    y = Y[indices[p0 + q]]
+                    cp = conf[p0 + q]
+                    csum += cp
+                    w = np.sqrt(cp - one)
+                    for a in range(k):
+                        ya = y[a]
+                        b[a] += cp * ya
+                        Z[q, a] = w * ya
+                Zn = Z[:n]
+                A += np.dot(Zn.T, Zn)
+            b0[:] = b
             cholesky_solve(A, b)
+            bx = 0.0
             for a in range(k):
                 X[u, a] = b[a]
+                bx += np.float64(b0[a]) * b[a]
+            part += csum - bx
+        total += part
+    return total
+
+
+@numba.njit(**JIT)
+def _gram_times(gram, v, out):
+    """``out = gram @ v`` for a small dense ``gram``."""
+    k = v.shape[0]
+    for a in range(k):
+        s = out.dtype.type(0)
+        for c in range(k):
+            s += gram[a, c] * v[c]
+        out[a] = s
+
+
+@numba.njit(**JIT)
+def _accumulate(start, end, indices, conf, Y, v, out, bias, sign):
+    """``out += sum_p (bias c_p + sign (c_p - 1) (y_p . v)) y_p`` over entries ``start:end``.
+
+    Items go four at a time: four independent dot products, then one pass over ``out``.
+    Returns ``sum_p c_p (y_p . v)`` (float64), which the CG sweep uses for the loss.
+    """
+    k = v.shape[0]
+    zero, one = v.dtype.type(0), v.dtype.type(1)
+    cs = 0.0
+    p = start
+    while p + 4 <= end:
+        y0, y1, y2, y3 = Y[indices[p]], Y[indices[p + 1]], Y[indices[p + 2]], \
+            Y[indices[p + 3]]
+        s0, s1, s2, s3 = zero, zero, zero, zero
+        for a in range(k):
+            va = v[a]
+            s0 += y0[a] * va
+            s1 += y1[a] * va
+            s2 += y2[a] * va
+            s3 += y3[a] * va
+        c0, c1, c2, c3 = conf[p], conf[p + 1], conf[p + 2], conf[p + 3]
+        cs += np.float64(c0 * s0 + c1 * s1 + c2 * s2 + c3 * s3)
+        t0 = bias * c0 + sign * (c0 - one) * s0
+        t1 = bias * c1 + sign * (c1 - one) * s1
+        t2 = bias * c2 + sign * (c2 - one) * s2
+        t3 = bias * c3 + sign * (c3 - one) * s3
+        for a in range(k):
+            out[a] += t0 * y0[a] + t1 * y1[a] + t2 * y2[a] + t3 * y3[a]
+        p += 4
+    while p < end:
+        y = Y[indices[p]]
+        s = zero
+        for a in range(k):
+            s += y[a] * v[a]
+        cp = conf[p]
+        cs += np.float64(cp * s)
+        t = bias * cp + sign * (cp - one) * s
+        for a in range(k):
+            out[a] += t * y[a]
+        p += 1
+    return cs
 
 
 @numba.njit(**PARALLEL_JIT)
@@ -97,100 +165,66 @@ def implicit_cg_sweep(indptr, indices, conf, X, Y, gram, cg_steps):
     Same system as :func:`implicit_cholesky_sweep`, solved approximately from the current
     ``X`` (Takacs, Pilaszy & Tikk 2011): each step multiplies by the row's matrix without
     forming it, ``A v = G v + sum_i (c_ui - 1) (y_i . v) y_i``, in O(n_u k + k^2). A row whose
-    residual is already below 1e-20 (squared norm) is left as is.
+    residual is already below 1e-20 (squared norm) is left as is. No BLAS is called.
 
-    Parameters are those of :func:`implicit_cholesky_sweep`, plus ``cg_steps`` (>= 1). ``gram``
-    must be the full symmetric matrix here.
+    Parameters are those of :func:`implicit_cholesky_sweep`, plus ``cg_steps`` (>= 1).
+
+    Returns
+    -------
+    float
+        The rows' share of the objective at the new rows, ``sum_u f_u(x_u)``, computed for
+        free from the tracked residual ``r_u = b_u - A_u x_u`` as
+        ``sum_i c_ui - b_u . x_u - r_u . x_u`` (``b_u . x_u`` is updated with each step).
     """
     m, k = X.shape
     n_chunks = n_row_chunks(m)
     zero, one = X.dtype.type(0), X.dtype.type(1)
+    total = 0.0
     for t in prange(n_chunks):
         r = np.empty(k, dtype=X.dtype)
         d = np.empty(k, dtype=X.dtype)
         Ad = np.empty(k, dtype=X.dtype)
+        part = 0.0
         for u in range(t, m, n_chunks):
             start, end = indptr[u], indptr[u + 1]
             x = X[u]
-            # r = b - A x = -G x + sum_i (c_i - (c_i - 1) y_i.x) y_i
+            # r = b - A x = -G x + sum_i (c_i - (c_i - 1) y_i . x) y_i
+            _gram_times(gram, x, r)
             for a in range(k):
-                s = zero
-                for c in range(k):
-                    s += gram[a, c] * x[c]
-                r[a] = -s
+                r[a] = -r[a]
+            bx = _accumulate(start, end, indices, conf, Y, x, r, one, -one)
+            csum = 0.0
             for p in range(start, end):
-                y = Y[indices[p]]
-                cp = conf[p]
-                s = zero
-                for a in range(k):
-                    s += y[a] * x[a]
-                s = cp - (cp - one) * s
-                for a in range(k):
-                    r[a] += s * y[a]
+                csum += conf[p]
             rs_old = zero
             for a in range(k):
                 d[a] = r[a]
                 rs_old += r[a] * r[a]
-            if rs_old < 1e-20:
-                continue
-            for _ in range(cg_steps):
-                for a in range(k):
-                    s = zero
-                    for c in range(k):
-                        s += gram[a, c] * d[c]
-                    Ad[a] = s
-                for p in range(start, end):
-                    y = Y[indices[p]]
-                    s = zero
+            if rs_old >= 1e-20:
+                for _ in range(cg_steps):
+                    _gram_times(gram, d, Ad)
+                    bd = _accumulate(start, end, indices, conf, Y, d, Ad, zero, one)
+                    dAd = zero
                     for a in range(k):
-                        s += y[a] * d[a]
-                    s *= conf[p] - one
+                        dAd += d[a] * Ad[a]
+                    if dAd <= 0.0:  # d = 0 to working precision
+                        break
+                    step = rs_old / dAd
+                    bx += step * bd
+                    rs_new = zero
                     for a in range(k):
-                        Ad[a] += s * y[a]
-                dAd = zero
-                for a in range(k):
-                    dAd += d[a] * Ad[a]
-                if dAd <= 0.0:  # d = 0 to working precision
-                    break
-                step = rs_old / dAd
-                rs_new = zero
-                for a in range(k):
-                    x[a] += step * d[a]
-                    r[a] -= step * Ad[a]
-                    rs_new += r[a] * r[a]
-                if rs_new < 1e-20:
-                    break
-                beta = rs_new / rs_old
-                for a in range(k):
-                    d[a] = r[a] + beta * d[a]
-                rs_old = rs_new
-
-
-@numba.njit(**PARALLEL_JIT)
-def implicit_loss(indptr, indices, conf, X, Y, YtY):
-    """Weighted squared error over every cell, without a dense matrix (no penalty term).
-
-    ``sum_{u,i} c_ui (p_ui - x_u . y_i)^2`` equals
-    ``sum_u x_u^T (Y^T Y) x_u + sum_{stored} [c_ui (1 - s_ui)^2 - s_ui^2]`` with
-    ``s_ui = x_u . y_i``: O(nnz k + m k^2). ``YtY`` is the plain Gram matrix ``Y^T Y``.
-    Accumulates in float64.
-    """
-    m, k = X.shape
-    total = 0.0
-    for u in prange(m):
-        x = X[u]
-        row = 0.0
-        for a in range(k):
-            s = 0.0
-            for c in range(k):
-                s += YtY[a, c] * x[c]
-            row += np.float64(x[a]) * s
-        for p in range(indptr[u], indptr[u + 1]):
-            y = Y[indices[p]]
-            s = 0.0
+                        x[a] += step * d[a]
+                        r[a] -= step * Ad[a]
+                        rs_new += r[a] * r[a]
+                    if rs_new < 1e-20:
+                        break
+                    beta = rs_new / rs_old
+                    for a in range(k):
+                        d[a] = r[a] + beta * d[a]
+                    rs_old = rs_new
+            xr = 0.0
             for a in range(k):
-                s += np.float64(y[a]) * x[a]
-            e = 1.0 - s
-            row += conf[p] * e * e - s * s
-        total += row
+                xr += np.float64(x[a]) * r[a]
+            part += csum - bx - xr
+        total += part
     return total

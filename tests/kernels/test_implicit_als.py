@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fastmf._kernels.implicit_als import implicit_cg_sweep, implicit_cholesky_sweep, \
-    implicit_loss
+from fastmf._kernels.implicit_als import GATHER_ROWS, implicit_cg_sweep, \
+    implicit_cholesky_sweep
 from tests import oracles
 
 
@@ -85,9 +85,28 @@ def test_cg_leaves_converged_rows_alone():
     np.testing.assert_allclose(out, exact, rtol=1e-9, atol=1e-12)
 
 
+def row_objective(C, P, W, H, reg):
+    """The rows' share of the objective: the full objective without reg |H|^2."""
+    return oracles.implicit_objective(C, P, W, H, reg) - reg * np.sum(H.astype(float) ** 2)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_loss_equals_dense_objective(dtype):
+@pytest.mark.parametrize("solver", ["cholesky", "cg"])
+def test_sweeps_return_the_dense_objective(dtype, solver):
     X, conf, C, P, W, H = problem(10, 13, 4, 0.3, seed=6, dtype=dtype, empty_row=0)
-    got = implicit_loss(X.indptr, X.indices, conf, W, H, H.T @ H)
-    want = oracles.implicit_objective(C, P, W, H, 0.0)
-    np.testing.assert_allclose(got, want, rtol=1e-4 if dtype == np.float32 else 1e-11)
+    out = W.copy()
+    if solver == "cholesky":
+        got = implicit_cholesky_sweep(X.indptr, X.indices, conf, out, H, gram(H, 0.3))
+    else:
+        got = implicit_cg_sweep(X.indptr, X.indices, conf, out, H, gram(H, 0.3), 2)
+    want = row_objective(C, P, out, H, 0.3)
+    np.testing.assert_allclose(got, want, rtol=1e-4 if dtype == np.float32 else 1e-10)
+
+
+def test_cholesky_sweep_rows_longer_than_one_gathered_block():
+    X, conf, C, P, W, H = problem(3, 2 * GATHER_ROWS + 5, 3, 0.95, seed=8)
+    out = np.zeros_like(W)
+    got = implicit_cholesky_sweep(X.indptr, X.indices, conf, out, H, gram(H, 0.2))
+    np.testing.assert_allclose(out, oracles.implicit_row_solve(C, P, H, 0.2), rtol=1e-9,
+                               atol=1e-10)
+    np.testing.assert_allclose(got, row_objective(C, P, out, H, 0.2), rtol=1e-9)
