@@ -1,0 +1,135 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import fastmf
+from fastmf import ImplicitALS
+from tests import oracles
+
+
+def counts(seed=0, m=40, n=25):
+    rng = np.random.default_rng(seed)
+    R = np.where(rng.random((m, n)) < 0.2, rng.integers(1, 4, size=(m, n)), 0).astype(float)
+    return sp.csr_matrix(R), R
+
+
+def dense_objective(model, R):
+    C = 1 + model.alpha * R
+    return oracles.implicit_objective(C, (R > 0).astype(float), model.user_factors_,
+                                      model.item_factors_, model.reg)
+
+
+@pytest.mark.parametrize("solver", ["cholesky", "cg"])
+def test_history_is_the_dense_objective(solver):
+    X, R = counts()
+    model = ImplicitALS(4, solver=solver, n_iter=3, reg=0.1, alpha=2.0, dtype="float64",
+                        random_state=0).fit(X)
+    np.testing.assert_allclose(model.history_["train_loss"][-1], dense_objective(model, R),
+                               rtol=1e-9)
+
+
+def test_cholesky_objective_never_increases():
+    X, R = counts(1)
+    model = ImplicitALS(5, solver="cholesky", n_iter=8, reg=0.05, alpha=3.0, dtype="float64",
+                        random_state=0).fit(X)
+    loss = np.array(model.history_["train_loss"])
+    assert (np.diff(loss) <= 1e-9 * loss[:-1]).all()
+
+
+def test_cg_and_cholesky_agree():
+    X, R = counts(2)
+    kw = dict(n_iter=25, reg=0.1, alpha=2.0, dtype="float64", random_state=0)
+    chol = ImplicitALS(3, solver="cholesky", **kw).fit(X)
+    cg = ImplicitALS(3, solver="cg", **kw).fit(X)
+    a, b = chol.history_["train_loss"][-1], cg.history_["train_loss"][-1]
+    assert abs(a - b) <= 0.01 * a
+    np.testing.assert_allclose(chol.user_factors_ @ chol.item_factors_.T,
+                               cg.user_factors_ @ cg.item_factors_.T, atol=0.05)
+
+
+def test_float32_matches_float64():
+    X, _ = counts(3)
+    kw = dict(solver="cholesky", n_iter=5, reg=0.1, random_state=0)
+    a = ImplicitALS(4, dtype="float32", **kw).fit(X)
+    b = ImplicitALS(4, dtype="float64", **kw).fit(X)
+    assert a.user_factors_.dtype == np.float32
+    np.testing.assert_allclose(a.user_factors_ @ a.item_factors_.T,
+                               b.user_factors_ @ b.item_factors_.T, atol=2e-3)
+
+
+def test_thread_count_does_not_change_the_result():
+    X, _ = counts(4)
+    a = ImplicitALS(4, n_iter=3, n_threads=1, random_state=0).fit(X)
+    b = ImplicitALS(4, n_iter=3, n_threads=2, random_state=0).fit(X)
+    np.testing.assert_array_equal(a.user_factors_, b.user_factors_)
+
+
+def test_warm_start_5_plus_5_equals_10():
+    X, _ = counts(5)
+    full = ImplicitALS(3, solver="cholesky", n_iter=10, dtype="float64", random_state=0).fit(X)
+    warm = ImplicitALS(3, solver="cholesky", n_iter=5, dtype="float64", random_state=0,
+                       warm_start=True).fit(X)
+    warm.fit(X)
+    np.testing.assert_allclose(warm.user_factors_, full.user_factors_, rtol=1e-10, atol=1e-12)
+    assert warm.n_iter_ == 10 and len(warm.history_["train_loss"]) == 10
+
+
+def test_log_confidence_and_zeros_count_as_absent():
+    X, R = counts(6)
+    Xz = X.copy()
+    Xz[0, 0] = 0  # an explicitly stored zero is the same as an absent entry
+    Xz[0, 1] = 0
+    kw = dict(confidence="log", epsilon=0.5, alpha=2.0, solver="cholesky", n_iter=3,
+              dtype="float64", random_state=0)
+    a = ImplicitALS(3, **kw).fit(Xz)
+    R2 = R.copy()
+    R2[0, :2] = 0
+    b = ImplicitALS(3, **kw).fit(sp.csr_matrix(R2))
+    np.testing.assert_allclose(a.user_factors_, b.user_factors_, rtol=1e-12)
+    C = 1 + 2.0 * np.log1p(R2 / 0.5)
+    want = oracles.implicit_objective(C, (R2 > 0).astype(float), a.user_factors_,
+                                      a.item_factors_, a.reg)
+    np.testing.assert_allclose(a.history_["train_loss"][-1], want, rtol=1e-9)
+
+
+def test_planted_structure_ranks_held_out_items_well():
+    data = fastmf.datasets.make_counts(300, 120, rank=4, counts_per_user=25, random_state=0)
+    train, test = fastmf.model_selection.train_test_split(data, 0.2, method="user",
+                                                          random_state=0)
+    model = ImplicitALS(8, n_iter=10, reg=10.0, alpha=1.0, random_state=0).fit(train)
+    auc = fastmf.metrics.ranking_metrics(model, train, test, k=10)["auc"]
+    assert auc > 0.72
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(alpha=0.0), "alpha must be > 0"),
+    (dict(alpha=-1.0), "alpha must be > 0"),
+    (dict(solver="lu"), "solver must be one of"),
+    (dict(cg_steps=0), "cg_steps must be >= 1"),
+    (dict(confidence="sqrt"), "confidence must be one of"),
+    (dict(epsilon=0), "epsilon must be > 0"),
+    (dict(reg=-1.0), "reg must be >= 0"),
+    (dict(n_factors=0), "n_factors must be >= 1"),
+])
+def test_bad_parameters_raise(params, match):
+    X, _ = counts()
+    with pytest.raises(ValueError, match=match):
+        ImplicitALS(**params).fit(X)
+
+
+def test_bad_data_raise():
+    X, _ = counts()
+    neg = X.copy()
+    neg.data[3] = -1
+    with pytest.raises(ValueError, match="non-negative"):
+        ImplicitALS(2).fit(neg)
+    nan = X.copy()
+    nan.data[0] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        ImplicitALS(2).fit(nan)
+    with pytest.raises(ValueError, match="no positive entries"):
+        ImplicitALS(2).fit(fastmf.Ratings([0, 1], [0, 1], [0.0, 0.0]))
+    with pytest.raises(ValueError, match="empty"):
+        ImplicitALS(2).fit(sp.csr_matrix((3, 0)))
+    with pytest.raises(ValueError, match="duplicate"):
+        ImplicitALS(2).fit(np.array([[0, 1], [0, 1]]), [1.0, 2.0])
