@@ -106,6 +106,52 @@ def mf_objective(R_dense, mask, W, H, ub, ib, mu, reg, reg_bias, scale_reg):
     return sse + pen
 
 
+# ------------------------------------------------------------ implicit ALS (implicit_als.py)
+
+def implicit_row_solve(C, P, Y, reg):
+    """Exact implicit-ALS rows from dense confidences ``C`` and preferences ``P`` (m, n).
+
+    Row u solves ``(Y^T diag(C[u]) Y + reg I) x = Y^T diag(C[u]) P[u]`` with a dense
+    ``np.linalg.solve``: the textbook form, without the Gram-matrix trick.
+    """
+    Y = Y.astype(np.float64)
+    X = np.zeros((C.shape[0], Y.shape[1]))
+    for u in range(C.shape[0]):
+        A = Y.T @ (C[u][:, None] * Y) + reg * np.eye(Y.shape[1])
+        X[u] = np.linalg.solve(A, Y.T @ (C[u] * P[u]))
+    return X
+
+
+def implicit_objective(C, P, W, H, reg):
+    """``sum_{u,i} C (P - W H^T)^2 + reg (|W|^2 + |H|^2)`` on dense matrices."""
+    W, H = W.astype(np.float64), H.astype(np.float64)
+    return float(np.sum(C * (P - W @ H.T) ** 2) + reg * (np.sum(W ** 2) + np.sum(H ** 2)))
+
+
+def implicit_cg_rows(C, P, X0, Y, reg, steps):
+    """``steps`` plain conjugate-gradient iterations per row on the dense row systems of
+    :func:`implicit_row_solve`, starting from ``X0``."""
+    Y = Y.astype(np.float64)
+    X = X0.astype(np.float64).copy()
+    for u in range(C.shape[0]):
+        A = Y.T @ (C[u][:, None] * Y) + reg * np.eye(Y.shape[1])
+        x = X[u]
+        r = Y.T @ (C[u] * P[u]) - A @ x
+        d = r.copy()
+        rs = r @ r
+        for _ in range(steps):
+            if rs < 1e-20:
+                break
+            Ad = A @ d
+            step = rs / (d @ Ad)
+            x += step * d
+            r -= step * Ad
+            rs_new = r @ r
+            d = r + rs_new / rs * d
+            rs = rs_new
+    return X
+
+
 # ---------------------------------------------------------------- factorization machines
 def fm_predict(X_dense, w0, w, V):
     """The FM model by its O(d^2) definition: w0 + x.w + sum_{j<k} <v_j, v_k> x_j x_k."""
@@ -366,3 +412,58 @@ def poisson_sgd_epoch(X_dense, mask, A, B, lr, l1, l2, observed_only, max_ratio=
             g = rel * B[i] + rest + (l1 + l2 * A[u]) / len(obs)
             A[u] = np.maximum(A[u] - lr / np.maximum(d + l1, 1e-10) * (A[u] + 1e-6) * g, 0.0)
     return A
+
+
+# ------------------------------------------------------------ BPR (bpr.py)
+
+_M64 = (1 << 64) - 1
+
+
+def splitmix64(state):
+    """Python-integer twin of the kernel's splitmix64: ``(new_state, bits)``."""
+    state = (state + 0x9E3779B97F4A7C15) & _M64
+    z = state
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return state, z ^ (z >> 31)
+
+
+def bpr_triple_loss(w, hi, hj, bi, bj, reg):
+    """``-log sigmoid(w.(hi - hj) + bi - bj) + reg/2 (|w|^2 + |hi|^2 + |hj|^2 + bi^2 + bj^2)``."""
+    x = w @ (hi - hj) + bi - bj
+    return np.logaddexp(0.0, -x) + reg / 2 * (w @ w + hi @ hi + hj @ hj + bi ** 2 + bj ** 2)
+
+
+def bpr_epoch(R, W, H, b, n_samples, seeds, lr, reg, verify, popularity):
+    """Sequential BPR epoch on a dense 0/1 matrix, drawing exactly the kernel's samples.
+
+    Returns updated copies ``(W, H, b)``, the summed ``-log sigmoid`` and the skip count.
+    """
+    W, H, b = W.astype(float).copy(), H.astype(float).copy(), b.astype(float).copy()
+    users, items = np.nonzero(R)  # row-major order = CSR order
+    nnz, n_items = len(users), R.shape[1]
+    per = -(-n_samples // len(seeds))
+    total, skipped = 0.0, 0
+    for c, seed in enumerate(seeds):
+        state = int(seed)
+        for _ in range(c * per, min(n_samples, (c + 1) * per)):
+            state, bits = splitmix64(state)
+            p = (bits >> 24) % nnz
+            u, i = users[p], items[p]
+            state, bits = splitmix64(state)
+            j = items[(bits >> 24) % nnz] if popularity else (bits >> 24) % n_items
+            if verify and R[u, j]:
+                skipped += 1
+                continue
+            x = W[u] @ (H[i] - H[j]) + b[i] - b[j]
+            total += np.logaddexp(0.0, -x)
+            z = 1 / (1 + np.exp(x))
+            w = W[u].copy()
+            W[u] += lr * (z * (H[i] - H[j]) - reg * w)
+            hi, hj = H[i].copy(), H[j].copy()
+            H[i] = hi + lr * (z * w - reg * hi)
+            H[j] = H[j] + lr * (-z * w - reg * hj)
+            bi, bj = b[i], b[j]
+            b[i] = bi + lr * (z - reg * bi)
+            b[j] = b[j] + lr * (-z - reg * bj)
+    return W, H, b, total, skipped
