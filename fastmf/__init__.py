@@ -3,6 +3,7 @@
 from . import datasets, metrics, model_selection
 from ._ratings import Ratings
 from .base import load
+from .bpr import BPR
 from .fm import FMClassifier, FMRegressor
 from .implicit import ImplicitALS
 from .mf import MatrixFactorization
@@ -13,6 +14,7 @@ from .svd import PureSVD
 __version__ = "0.1.0"
 
 __all__ = [
+    "BPR",
     "FMClassifier",
     "FMRegressor",
     "ImplicitALS",
