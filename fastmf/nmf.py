@@ -10,8 +10,13 @@ from ._kernels.hals import ccd_update, csc_to_csr_positions, csr_matmul, hals_sw
 from ._kernels.linalg import squared_error
 from ._kernels.poisson import mu_apply, mu_terms, poisson_loss, poisson_sgd_epoch
 from ._ratings import Ratings
-from ._validation import check_dtype, check_float_param, check_int_param, check_option, \
-    check_random_state
+from ._validation import (
+    check_dtype,
+    check_float_param,
+    check_int_param,
+    check_option,
+    check_random_state,
+)
 from .base import FactorModel
 from .svd import CenteredOperator, randomized_svd
 
@@ -68,12 +73,13 @@ class NMF(FactorModel):
         gradient added exactly through the column sum. ``"auto"``: ``"hals"`` for Frobenius,
         ``"mu"`` for Poisson. An unsupported combination raises an error listing valid ones.
     missing : {"zero", "ignore"}, default="zero"
-    init : {"random", "nndsvd", "nndsvda"}, default="random"
+    init : {"random", "nndsvd", "nndsvda", "custom"}, default="random"
         ``"random"``: :math:`\sqrt{\bar x / k}\,|N(0, 1)|` with :math:`\bar x` the mean over the
         cells (``"zero"``) or the stored entries (``"ignore"``); ``"nndsvd"``: Boutsidis &
         Gallopoulos' non-negative double SVD of the zero-filled matrix (needs
         ``n_components <= min(X.shape)``); ``"nndsvda"``: the same with zeros replaced by
-        :math:`\bar x` (better for ``"mu"``, which cannot move a zero).
+        :math:`\bar x` (better for ``"mu"``, which cannot move a zero); ``"custom"``: the ``W`` and
+        ``H`` passed to ``fit``.
     max_iter : int, default=200
     tol : float, default=1e-4
         Stop when the objective's relative decrease over one iteration falls below ``tol``;
@@ -151,7 +157,7 @@ class NMF(FactorModel):
                                for lo in ("frobenius", "poisson"))
             raise ValueError(f"solver={self.solver!r} does not exist for loss={self.loss!r}; "
                              f"valid solvers are {combos}")
-        check_option(self.init, "init", ("random", "nndsvd", "nndsvda"))
+        check_option(self.init, "init", ("random", "nndsvd", "nndsvda", "custom"))
         check_int_param(self.max_iter, "max_iter", low=1)
         check_float_param(self.tol, "tol", low=0)
         check_float_param(self.l1, "l1", low=0)
@@ -172,7 +178,7 @@ class NMF(FactorModel):
         return ratings
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, *, W=None, H=None):
         """Fit W and H.
 
         Parameters
@@ -181,16 +187,24 @@ class NMF(FactorModel):
             Non-negative data: a matrix (its stored entries, or non-zero entries of a dense
             array, are the data), or [user, item] pairs with their values in ``y``.
         y : array-like of shape (n,), optional
+        W : array-like of shape (n_users, n_components), optional
+            Initial W, with ``init="custom"`` only (copied, non-negative).
+        H : array-like of shape (n_items, n_components), optional
+            Initial H, with ``init="custom"`` only. Note the orientation: scikit-learn's
+            ``H`` is the transpose of this one.
 
         Returns
         -------
         self
         """
         solver, dtype = self._check_params()
+        if (W is not None or H is not None) != (self.init == "custom"):
+            raise ValueError("W and H are used with init='custom' only, and init='custom' "
+                             "needs both")
         ratings = self._validate_data(X, y)
         m, n = ratings.shape
         k = self.n_components
-        if self.init != "random" and k > min(m, n):
+        if self.init.startswith("nndsvd") and k > min(m, n):
             raise ValueError(f"init={self.init!r} needs n_components <= min(n_users, n_items) "
                              f"= {min(m, n)}, got {k}; use init='random'")
         rng = check_random_state(self.random_state)
@@ -199,7 +213,11 @@ class NMF(FactorModel):
         prob = _Problem(self, ratings.csr, ratings.csc, dtype, solver)
         with threads(self.n_threads) as nt:
             check_blas_threads(nt)
-            self.user_factors_, self.item_factors_ = _initialize(prob, k, self.init, rng)
+            if self.init == "custom":
+                self.user_factors_ = _check_init(W, "W", (m, k), dtype)
+                self.item_factors_ = _check_init(H, "H", (n, k), dtype)
+            else:
+                self.user_factors_, self.item_factors_ = _initialize(prob, k, self.init, rng)
             step = prob.stepper(self.user_factors_, self.item_factors_)
             try:
                 self._iterate(step, self.max_iter, [self.user_factors_, self.item_factors_])
@@ -250,6 +268,15 @@ class NMF(FactorModel):
 
 class _Converged(Exception):
     """Raised by a step called after the previous one met ``tol`` (ends ``_iterate``)."""
+
+
+def _check_init(A, name, shape, dtype):
+    A = np.array(A, dtype=dtype, order="C")  # a copy: the fit updates it in place
+    if A.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {A.shape}")
+    if not np.isfinite(A).all() or A.min() < 0:
+        raise ValueError(f"{name} must be finite and non-negative")
+    return A
 
 
 def _coords(X):

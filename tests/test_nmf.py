@@ -180,3 +180,18 @@ def test_bad_data_raises(dense):
     neg = sp.csr_matrix(-np.ones((1, dense.shape[1])))
     with pytest.raises(ValueError, match="non-negative"):
         model.transform(neg)
+
+
+def test_custom_init_matches_sklearn_trajectory(dense):
+    skl = pytest.importorskip("sklearn.decomposition")
+    ref = skl.NMF(3, init="random", solver="cd", max_iter=1, tol=0, random_state=0)
+    W0 = ref.fit_transform(dense)  # any non-negative start; then 1 more sklearn iteration
+    H0 = ref.components_.T.copy()
+    W1 = skl.NMF(3, init="custom", solver="cd", max_iter=1, tol=0).fit_transform(
+        dense, W=W0.copy(), H=H0.T.copy())
+    ours = nmf(n_components=3, init="custom", max_iter=1).fit(dense, W=W0, H=H0)
+    np.testing.assert_allclose(ours.user_factors_, W1, rtol=1e-8, atol=1e-10)
+    with pytest.raises(ValueError, match="init='custom' only"):
+        nmf(n_components=3).fit(dense, W=W0, H=H0)
+    with pytest.raises(ValueError, match="H must have shape"):
+        nmf(n_components=3, init="custom").fit(dense, W=W0, H=H0.T)

@@ -124,17 +124,22 @@ def hals_sweep(W, HHt, XHt):
 
 @numba.njit(**PARALLEL_JIT)
 def csr_matmul(indptr, indices, data, B, out):
-    """``out = A @ B`` for a CSR matrix ``A`` and a dense ``B``, rows in parallel."""
+    """``out = A @ B`` for a CSR matrix ``A`` and a dense ``B``, rows in parallel.
+
+    Each row is accumulated in float64 (objectives built from these products subtract large,
+    nearly equal terms, so float32 accumulation would show in them).
+    """
     m = indptr.shape[0] - 1
     k = B.shape[1]
     for u in prange(m):
-        for f in range(k):
-            out[u, f] = 0.0
+        acc = np.zeros(k, dtype=np.float64)
         for p in range(indptr[u], indptr[u + 1]):
-            a = data[p]
+            a = np.float64(data[p])
             i = indices[p]
             for f in range(k):
-                out[u, f] += a * B[i, f]
+                acc[f] += a * B[i, f]
+        for f in range(k):
+            out[u, f] = acc[f]
 
 
 @numba.njit(**JIT)
