@@ -68,8 +68,8 @@ class BPR(FactorModel):
         Always 0: scores are :math:`w_u^\top h_i + b_i`.
     history_ : dict of lists
         Per epoch: ``train_loss``, the mean of :math:`-\ln\sigma(\hat x_{uij})` over the
-        epoch's triples (before each step, without the penalty), ``skipped`` (triples whose
-        negative was a positive) and ``seconds``.
+        epoch's triples (before each step, without the penalty; estimated on every 16th
+        triple), ``skipped`` (triples whose negative was a positive) and ``seconds``.
     n_iter_ : int
 
     References
@@ -166,12 +166,12 @@ class BPR(FactorModel):
     def _epoch(self, positives, W, rng, update_items):
         indptr, indices, rows = positives
         seeds = rng.integers(0, 2**63, size=N_STREAMS, dtype=np.uint64)
-        total, n_skip = bpr_epoch(indptr, indices, rows, W, self.item_factors_,
+        total, counted, n_skip = bpr_epoch(indptr, indices, rows, W, self.item_factors_,
                                   self.item_bias_, len(indices), seeds,
                                   float(self.learning_rate), float(self.reg),
                                   bool(self.verify_negative), self.negatives == "popularity",
                                   update_items)
-        return total / max(1, len(indices) - n_skip), int(n_skip)
+        return total / max(1, counted), int(n_skip)
 
     def _fold_in(self, X):
         """User factors for the rows of ``X`` by ``n_iter`` SGD epochs with the items frozen.

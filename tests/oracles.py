@@ -434,29 +434,32 @@ def bpr_triple_loss(w, hi, hj, bi, bj, reg):
     return np.logaddexp(0.0, -x) + reg / 2 * (w @ w + hi @ hi + hj @ hj + bi ** 2 + bj ** 2)
 
 
-def bpr_epoch(R, W, H, b, n_samples, seeds, lr, reg, verify, popularity):
+def bpr_epoch(R, W, H, b, n_samples, seeds, lr, reg, verify, popularity, loss_every):
     """Sequential BPR epoch on a dense 0/1 matrix, drawing exactly the kernel's samples.
 
-    Returns updated copies ``(W, H, b)``, the summed ``-log sigmoid`` and the skip count.
+    Returns updated copies ``(W, H, b)``, the summed ``-log sigmoid`` over samples whose
+    index is a multiple of ``loss_every``, how many those are, and the skip count.
     """
     W, H, b = W.astype(float).copy(), H.astype(float).copy(), b.astype(float).copy()
     users, items = np.nonzero(R)  # row-major order = CSR order
     nnz, n_items = len(users), R.shape[1]
     per = -(-n_samples // len(seeds))
-    total, skipped = 0.0, 0
+    total, counted, skipped = 0.0, 0, 0
     for c, seed in enumerate(seeds):
         state = int(seed)
-        for _ in range(c * per, min(n_samples, (c + 1) * per)):
+        for s in range(c * per, min(n_samples, (c + 1) * per)):
             state, bits = splitmix64(state)
-            p = (bits >> 24) % nnz
+            p = ((bits >> 32) * nnz) >> 32
             u, i = users[p], items[p]
             state, bits = splitmix64(state)
-            j = items[(bits >> 24) % nnz] if popularity else (bits >> 24) % n_items
+            j = items[((bits >> 32) * nnz) >> 32] if popularity else ((bits >> 32) * n_items) >> 32
             if verify and R[u, j]:
                 skipped += 1
                 continue
             x = W[u] @ (H[i] - H[j]) + b[i] - b[j]
-            total += np.logaddexp(0.0, -x)
+            if s % loss_every == 0:
+                total += np.logaddexp(0.0, -x)
+                counted += 1
             z = 1 / (1 + np.exp(x))
             w = W[u].copy()
             W[u] += lr * (z * (H[i] - H[j]) - reg * w)
@@ -466,4 +469,4 @@ def bpr_epoch(R, W, H, b, n_samples, seeds, lr, reg, verify, popularity):
             bi, bj = b[i], b[j]
             b[i] = bi + lr * (z - reg * bi)
             b[j] = b[j] + lr * (-z - reg * bj)
-    return W, H, b, total, skipped
+    return W, H, b, total, counted, skipped

@@ -30,63 +30,94 @@ def splitmix64(state):
 
 @numba.njit(**JIT)
 def random_index(bits, n):
-    """An index in ``[0, n)`` from 64 random bits (top 40 bits, modulo n)."""
-    return np.int64((bits >> np.uint64(24)) % np.uint64(n))
+    """An index in ``[0, n)``, ``n < 2**32``, from 64 random bits: ``(top 32 bits * n) >> 32``
+    (Lemire's multiply-shift, no division)."""
+    return np.int64(((bits >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
 
 
 @numba.njit(**JIT)
-def bpr_triple(w, h_pos, h_neg, item_bias, i, j, learning_rate, reg, update_items):
+def bpr_triple(W, u, H, i, j, item_bias, learning_rate, reg, update_items, with_loss):
     """One SGD step on ``L = -log sigmoid(x) + reg/2 (|w|^2 + |h_i|^2 + |h_j|^2 + b_i^2 + b_j^2)``
-    with ``x = w . (h_i - h_j) + b_i - b_j``; updates the rows in place and returns ``-log
-    sigmoid(x)`` before the step (float64). With ``update_items=False`` only ``w`` moves.
+    with ``w = W[u]``, ``h = H[.]`` and ``x = w . (h_i - h_j) + b_i - b_j``; updates the rows in
+    place and returns ``-log sigmoid(x)`` before the step (float64; 0 unless ``with_loss``).
+    With ``update_items=False`` only ``W[u]`` moves.
+
+    Rows are addressed by index, not passed as views: a view per call would touch the shared
+    arrays' reference counts, which threads then fight over.
     """
-    k = w.shape[0]
+    k = W.shape[1]
+    one = W.dtype.type(1)
     x = item_bias[i] - item_bias[j]
     for a in range(k):
-        x += w[a] * (h_pos[a] - h_neg[a])
-    z = 1.0 / (1.0 + np.exp(np.float64(x)))  # sigmoid(-x) = -dL/dx
-    loss = np.log1p(np.exp(-abs(np.float64(x)))) + max(-np.float64(x), 0.0)
-    lr = w.dtype.type(learning_rate)
-    g = w.dtype.type(z)
-    rg = w.dtype.type(reg)
-    for a in range(k):
-        wa = w[a]
-        hi, hj = h_pos[a], h_neg[a]
-        w[a] = wa + lr * (g * (hi - hj) - rg * wa)
-        if update_items:
-            h_pos[a] = hi + lr * (g * wa - rg * hi)
-            h_neg[a] = h_neg[a] + lr * (-g * wa - rg * hj)
+        x += W[u, a] * (H[i, a] - H[j, a])
+    # one exp for both sigmoid(-x) = -dL/dx and -log sigmoid(x) = log1p(e^-|x|) + max(-x, 0)
+    e = np.exp(-abs(x))
+    g = e / (one + e) if x >= 0 else one / (one + e)
+    loss = np.float64(np.log1p(e)) + max(-np.float64(x), 0.0) if with_loss else 0.0
+    lr = W.dtype.type(learning_rate)
+    rg = W.dtype.type(reg)
     if update_items:
+        for a in range(k):
+            wa, hi, hj = W[u, a], H[i, a], H[j, a]
+            W[u, a] = wa + lr * (g * (hi - hj) - rg * wa)
+            H[i, a] = hi + lr * (g * wa - rg * hi)
+            H[j, a] = H[j, a] + lr * (-g * wa - rg * hj)
         bi, bj = item_bias[i], item_bias[j]
         item_bias[i] = bi + lr * (g - rg * bi)
         item_bias[j] = item_bias[j] + lr * (-g - rg * bj)
+    else:
+        for a in range(k):
+            wa = W[u, a]
+            W[u, a] = wa + lr * (g * (H[i, a] - H[j, a]) - rg * wa)
     return loss
+
+
+#: The epoch's loss is estimated on every LOSS_EVERY-th sample.
+LOSS_EVERY = 16
+
+#: Samples drawn (and their rows looked up) before any is applied: independent loads that the
+#: CPU overlaps, instead of one cache miss after another.
+BATCH = 64
 
 
 @numba.njit(**JIT)
 def _bpr_chunk(indptr, indices, row_of_entry, W, H, item_bias, lo, hi, state, learning_rate,
                reg, verify_negative, popularity_negatives, update_items):
-    """Samples ``lo:hi`` of an epoch from the stream at ``state``: ``(loss sum, skipped)``."""
+    """Samples ``lo:hi`` of an epoch from the stream at ``state``.
+
+    Returns ``(loss sum, losses summed, skipped)``: the loss is evaluated on the samples whose
+    epoch index is a multiple of :data:`LOSS_EVERY` (a log and an exp less on the others).
+    """
     nnz = indices.shape[0]
     n_items = H.shape[0]
+    us = np.empty(BATCH, dtype=np.int64)
+    pos = np.empty(BATCH, dtype=np.int64)
+    neg = np.empty(BATCH, dtype=np.int64)
     total = 0.0
+    n_loss = 0
     n_skip = 0
-    for _ in range(lo, hi):
-        state, bits = splitmix64(state)
-        p = random_index(bits, nnz)
-        u = row_of_entry[p]
-        i = indices[p]
-        state, bits = splitmix64(state)
-        if popularity_negatives:
-            j = indices[random_index(bits, nnz)]
-        else:
-            j = random_index(bits, n_items)
-        if verify_negative and _contains(indices, indptr[u], indptr[u + 1], j):
-            n_skip += 1
-            continue
-        total += bpr_triple(W[u], H[i], H[j], item_bias, i, j, learning_rate, reg,
-                            update_items)
-    return total, n_skip
+    for b0 in range(lo, hi, BATCH):
+        nb = min(BATCH, hi - b0)
+        for q in range(nb):
+            state, bits = splitmix64(state)
+            p = random_index(bits, nnz)
+            us[q] = row_of_entry[p]
+            pos[q] = indices[p]
+            state, bits = splitmix64(state)
+            if popularity_negatives:
+                neg[q] = indices[random_index(bits, nnz)]
+            else:
+                neg[q] = random_index(bits, n_items)
+        for q in range(nb):
+            u, i, j = us[q], pos[q], neg[q]
+            if verify_negative and _contains(indices, indptr[u], indptr[u + 1], j):
+                n_skip += 1
+                continue
+            with_loss = (b0 + q) % LOSS_EVERY == 0
+            total += bpr_triple(W, u, H, i, j, item_bias, learning_rate, reg, update_items,
+                                with_loss)
+            n_loss += with_loss
+    return total, n_loss, n_skip
 
 
 @numba.njit(**PARALLEL_JIT)
@@ -101,17 +132,20 @@ def bpr_epoch(indptr, indices, row_of_entry, W, H, item_bias, n_samples, seeds, 
 
     Returns
     -------
-    (float, int)
-        Sum of ``-log sigmoid(x_uij)`` over the samples taken, and the number skipped.
+    (float, int, int)
+        Sum of ``-log sigmoid(x_uij)`` over the samples taken whose index is a multiple of
+        :data:`LOSS_EVERY`, how many those are, and the number of samples skipped.
     """
     n_chunks = seeds.shape[0]
     per = (n_samples + n_chunks - 1) // n_chunks
     total = 0.0
+    counted = 0
     skipped = 0
     for c in prange(n_chunks):
-        part, n_skip = _bpr_chunk(indptr, indices, row_of_entry, W, H, item_bias, c * per,
+        part, n_loss, n_skip = _bpr_chunk(indptr, indices, row_of_entry, W, H, item_bias, c * per,
                                   min(n_samples, (c + 1) * per), seeds[c], learning_rate, reg,
                                   verify_negative, popularity_negatives, update_items)
         total += part
+        counted += n_loss
         skipped += n_skip
-    return total, skipped
+    return total, counted, skipped

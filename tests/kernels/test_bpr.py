@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fastmf._kernels.bpr import bpr_epoch, bpr_triple, random_index, splitmix64
+from fastmf._kernels.bpr import LOSS_EVERY, bpr_epoch, bpr_triple, random_index, splitmix64
 from tests import oracles
 
 
@@ -12,7 +12,7 @@ def test_splitmix64_matches_python_twin():
         state, bits = splitmix64(np.uint64(state))
         ref, ref_bits = oracles.splitmix64(ref)
         assert int(state) == ref and int(bits) == ref_bits
-        assert random_index(np.uint64(bits), 7) == (ref_bits >> 24) % 7
+        assert random_index(np.uint64(bits), 7) == ((ref_bits >> 32) * 7) >> 32
 
 
 def test_triple_step_is_minus_lr_times_numerical_gradient():
@@ -27,17 +27,17 @@ def test_triple_step_is_minus_lr_times_numerical_gradient():
     theta = np.r_[w, H[0], H[2], b[0], b[2]]
     grad = np.array([(loss(theta + e) - loss(theta - e)) / 2e-6
                      for e in np.eye(len(theta)) * 1e-6])
-    w2, H2, b2 = w.copy(), H.copy(), b.copy()
-    got = bpr_triple(w2, H2[0], H2[2], b2, 0, 2, lr, reg, True)
-    step = np.r_[w2, H2[0], H2[2], b2[0], b2[2]] - theta
+    W2, H2, b2 = w[None].copy(), H.copy(), b.copy()
+    got = bpr_triple(W2, 0, H2, 0, 2, b2, lr, reg, True, True)
+    step = np.r_[W2[0], H2[0], H2[2], b2[0], b2[2]] - theta
     np.testing.assert_allclose(step, -lr * grad, rtol=1e-5, atol=1e-10)
     np.testing.assert_allclose(got, loss(theta) - reg / 2 * (theta @ theta), rtol=1e-12)
     np.testing.assert_array_equal(H2[1], H[1])
-    w3, H3, b3 = w.copy(), H.copy(), b.copy()
-    bpr_triple(w3, H3[0], H3[2], b3, 0, 2, lr, reg, False)  # items frozen
+    W3, H3, b3 = w[None].copy(), H.copy(), b.copy()
+    bpr_triple(W3, 0, H3, 0, 2, b3, lr, reg, False, False)  # items frozen
     np.testing.assert_array_equal(H3, H)
     np.testing.assert_array_equal(b3, b)
-    np.testing.assert_allclose(w3, w2)
+    np.testing.assert_allclose(W3, W2)
 
 
 @pytest.mark.parametrize("verify", [True, False])
@@ -52,12 +52,12 @@ def test_epoch_with_one_thread_matches_sequential_oracle(verify, popularity):
     rows = np.repeat(np.arange(8), np.diff(X.indptr))
     W, H, b = rng.normal(size=(8, 3)) * 0.3, rng.normal(size=(6, 3)) * 0.3, rng.normal(size=6)
     seeds = rng.integers(0, 2**63, size=4, dtype=np.uint64)
-    ref = oracles.bpr_epoch(R, W, H, b, 50, seeds, 0.1, 0.05, verify, popularity)
+    ref = oracles.bpr_epoch(R, W, H, b, 50, seeds, 0.1, 0.05, verify, popularity, LOSS_EVERY)
     W2, H2, b2 = W.copy(), H.copy(), b.copy()
     previous = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
-        total, skipped = bpr_epoch(X.indptr, X.indices, rows, W2, H2, b2, 50, seeds, 0.1, 0.05,
+        total, counted, skipped = bpr_epoch(X.indptr, X.indices, rows, W2, H2, b2, 50, seeds, 0.1, 0.05,
                                    verify, popularity, True)
     finally:
         numba.set_num_threads(previous)
@@ -65,6 +65,7 @@ def test_epoch_with_one_thread_matches_sequential_oracle(verify, popularity):
     np.testing.assert_allclose(H2, ref[1], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(b2, ref[2], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(total, ref[3], rtol=1e-10)
-    assert skipped == ref[4]
+    assert counted == ref[4] and counted > 0
+    assert skipped == ref[5]
     if not verify:
         assert skipped == 0
