@@ -1,0 +1,142 @@
+"""Behaviour every latent-factor model shares: one parametrised list, one set of checks.
+
+To add a model, append a ``Case`` to ``MODELS``: a factory building a small, quickly fitted
+instance, the kind of data it learns from (``"explicit"`` ratings or ``"implicit"`` positives),
+and how exactly folding a training user back in reproduces its row (``fold_in_rtol``; ``None``
+when fold-in only approximates it, e.g. SGD with items frozen, then its ranking is checked).
+"""
+
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import fastmf
+
+
+@dataclass
+class Case:
+    name: str
+    make: Callable
+    data: str = "implicit"
+    fold_in_rtol: float = None
+
+
+MODELS = [
+    Case("MatrixFactorization-als",
+         lambda: fastmf.MatrixFactorization(4, solver="als", n_iter=10, reg=0.01,
+                                            random_state=0, n_threads=1),
+         data="explicit", fold_in_rtol=1e-4),
+    Case("ImplicitALS-cholesky",
+         lambda: fastmf.ImplicitALS(4, solver="cholesky", n_iter=10, reg=0.1, alpha=5.0,
+                                    random_state=0, n_threads=1),
+         fold_in_rtol=1e-4),
+    Case("ImplicitALS-cg",
+         lambda: fastmf.ImplicitALS(4, solver="cg", n_iter=15, reg=0.1, alpha=5.0,
+                                    random_state=0, n_threads=1),
+         fold_in_rtol=0.05),
+    Case("BPR",
+         lambda: fastmf.BPR(4, n_iter=60, learning_rate=0.1, reg=0.001, random_state=0,
+                            n_threads=1)),
+]
+
+N_USERS, N_ITEMS = 40, 20
+
+
+def checkerboard(kind):
+    """Two user groups x two item groups; user u prefers the items of its own group.
+
+    Every user interacts with all own-group items except one (the withheld item, returned for
+    each user). Implicit data stores the own-group items only; explicit data rates them 5 and
+    also rates all but three other-group items 1.
+    """
+    rng = np.random.default_rng(0)
+    half = N_ITEMS // 2
+    rows, cols, vals, withheld = [], [], [], []
+    for u in range(N_USERS):
+        own = np.arange(half) + (half if u % 2 else 0)
+        other = np.arange(half) + (0 if u % 2 else half)
+        held = own[u % half]
+        withheld.append(held)
+        liked = own[own != held]
+        rows += [u] * len(liked)
+        cols += liked.tolist()
+        vals += [5.0] * len(liked)
+        if kind == "explicit":
+            rated = rng.permutation(other)[3:]
+            rows += [u] * len(rated)
+            cols += rated.tolist()
+            vals += [1.0] * len(rated)
+    X = sp.csr_matrix((vals, (rows, cols)), shape=(N_USERS, N_ITEMS))
+    return X, np.array(withheld)
+
+
+@pytest.fixture(scope="module", params=MODELS, ids=lambda c: c.name)
+def fitted(request):
+    case = request.param
+    X, withheld = checkerboard(case.data)
+    return case, case.make().fit(X), X, withheld
+
+
+def test_recommends_the_withheld_item(fitted):
+    case, model, X, withheld = fitted
+    items, _ = model.recommend(np.arange(N_USERS), n=1, exclude=X)
+    assert np.mean(items[:, 0] == withheld) >= 0.9, case.name
+
+
+def test_exclusions_never_leak_seen_items(fitted):
+    _, model, X, _ = fitted
+    items, scores = model.recommend(np.arange(N_USERS), n=N_ITEMS, exclude=X)
+    for u in range(N_USERS):
+        seen = set(X[u].indices)
+        got = items[u][items[u] >= 0]
+        assert not seen & set(got.tolist())
+        assert len(got) == N_ITEMS - len(seen)  # every other item, then -1 padding
+        assert np.all(np.isneginf(scores[u][items[u] < 0]))
+    only = np.array([1, 3, 5])
+    items, _ = model.recommend(np.arange(N_USERS), n=3, exclude=X, items=only,
+                               filter_items=[3])
+    assert set(items[items >= 0].tolist()) <= {1, 5}
+
+
+def test_batch_recommend_equals_one_by_one(fitted):
+    _, model, X, _ = fitted
+    users = np.array([5, 0, 17, 5, 39])
+    batch_items, batch_scores = model.recommend(users, n=6, exclude=X)
+    for r, u in enumerate(users):
+        items, scores = model.recommend(int(u), n=6, exclude=X)
+        np.testing.assert_array_equal(items, batch_items[r])
+        np.testing.assert_allclose(scores, batch_scores[r], rtol=1e-5, atol=1e-6)
+
+
+def test_fold_in_of_a_training_user_reproduces_its_row(fitted):
+    case, model, X, _ = fitted
+    users = [0, 1, 7]
+    W = model.transform(X[users])
+    assert W.shape == (3, model.user_factors_.shape[1])
+    if case.fold_in_rtol is not None:
+        np.testing.assert_allclose(W, model.user_factors_[users],
+                                   rtol=case.fold_in_rtol,
+                                   atol=case.fold_in_rtol * np.abs(model.user_factors_).max())
+    else:  # approximate fold-in: the folded-in user ranks items like the trained one
+        _, V = model._ranking_factors()
+        for r, u in enumerate(users):
+            U_new = model._ranking_factors()[0][u].copy()
+            U_new[:W.shape[1]] = W[r]
+            a, b = V @ U_new, V @ model._ranking_factors()[0][u]
+            assert np.corrcoef(a, b)[0, 1] > 0.9
+
+
+def test_save_load_gives_identical_predictions(fitted, tmp_path):
+    _, model, X, _ = fitted
+    path = os.path.join(tmp_path, "model.npz")
+    model.save(path)
+    loaded = fastmf.load(path)
+    users, items = np.arange(N_USERS), np.arange(N_USERS) % N_ITEMS
+    np.testing.assert_array_equal(loaded.predict(users, items), model.predict(users, items))
+    a, b = loaded.recommend(users, n=5, exclude=X), model.recommend(users, n=5, exclude=X)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(loaded.transform(X[:2]), model.transform(X[:2]))
