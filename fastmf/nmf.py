@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._config import check_blas_threads, threads
-from ._kernels.hals import ccd_update, csc_to_csr_positions, csr_matmul, hals_sweep, residual
+from ._kernels.hals import ccd_update, csc_to_csr_positions, csr_matmul, hals_rows, residual
 from ._kernels.linalg import squared_error
 from ._kernels.poisson import mu_apply, mu_terms, poisson_loss, poisson_sgd_epoch
 from ._ratings import Ratings
@@ -311,23 +311,26 @@ class _Problem:
 
     # -------------------------------------------------------------- one side
     def _half(self, mat, A, B):
-        """Update the rows of ``A`` (those of ``mat``) with ``B`` fixed; may return X^T-ish
-        products it computed (``mat @ B``) for the objective."""
+        """Update the rows of ``A`` (those of ``mat``) with ``B`` fixed.
+
+        For the Frobenius loss with zeros counted, returns the cross term
+        ``sum over stored entries of x (A B^T)`` with the updated ``A`` (the objective's
+        O(nnz k) part, which the update computes anyway); otherwise None.
+        """
         k = A.shape[1]
         if self.solver == "sgd":
             poisson_sgd_epoch(*mat, A, B, B.sum(axis=0), self.lr, self.l1, self.l2,
                               self.missing == "ignore")
             return None
         if self.missing == "zero" and self.loss == "frobenius":
+            BtB = B.T @ B
+            if self.solver == "hals":  # product and sweep fused, one pass per side
+                BtB[np.diag_indices(k)] += self.l2
+                return float(hals_rows(*mat, A, B, BtB, self.l1))
             XB = np.empty_like(A)
             csr_matmul(*mat, B, XB)
-            BtB = B.T @ B
-            if self.solver == "hals":
-                BtB[np.diag_indices(k)] += self.l2
-                hals_sweep(A, BtB, XB - self.l1)
-            else:
-                mu_apply(A, XB, A @ BtB, self.l1, self.l2)
-            return XB
+            mu_apply(A, XB, A @ BtB, self.l1, self.l2)
+            return float(np.sum(XB.astype(np.float64) * A))
         num = np.empty_like(A)
         kl = self.loss == "poisson"
         if self.missing == "zero":  # Poisson: the zeros' part of the denominator is sum_i B_i
@@ -361,7 +364,7 @@ class _Problem:
         H[...] = Ht.T
 
     # -------------------------------------------------------------- objective
-    def data_loss(self, W, H, XtW=None):
+    def data_loss(self, W, H, cross=None):
         """L(X, W H^T) in O(nnz k) (plus O((m + n) k^2) for the zeros' Frobenius part)."""
         empty = np.zeros(0, W.dtype)
         if self.loss == "poisson":
@@ -371,20 +374,20 @@ class _Problem:
             return float(val)
         if self.missing == "ignore":
             return 0.5 * float(squared_error(*self.by_row, W, empty, H, empty, 0.0))
-        if XtW is None:
+        if cross is None:
             XtW = np.empty_like(H)
             csr_matmul(*self.by_col, W, XtW)
+            cross = float(np.sum(XtW.astype(np.float64) * H))
         W64, H64 = W.astype(np.float64), H.astype(np.float64)
-        cross = float(np.sum(XtW.astype(np.float64) * H64))
         gram = float(np.sum((W64.T @ W64) * (H64.T @ H64)))
         return 0.5 * max(self.sq_norm - 2.0 * cross + gram, 0.0)
 
-    def objective(self, W, H, XtW=None):
+    def objective(self, W, H, cross=None):
         pen = self.l1 * (float(W.sum(dtype=np.float64)) + float(H.sum(dtype=np.float64)))
         if self.l2:
             pen += 0.5 * self.l2 * (float(np.sum(W.astype(np.float64) ** 2))
                                     + float(np.sum(H.astype(np.float64) ** 2)))
-        return self.data_loss(W, H, XtW) + pen
+        return self.data_loss(W, H, cross) + pen
 
 
 class _Step:
@@ -400,11 +403,11 @@ class _Step:
         p, W, H = self.prob, self.W, self.H
         if p.ccd:
             p._ccd(W, H)
-            XtW = None
+            cross = None
         else:
             p._half(p.by_row, W, H)
-            XtW = p._half(p.by_col, H, W)
-        obj = p.objective(W, H, XtW)
+            cross = p._half(p.by_col, H, W)
+        obj = p.objective(W, H, cross)
         if self.prev is not None and p.tol > 0 and self.prev - obj <= p.tol * abs(obj):
             self.converged = True
         self.prev = obj

@@ -11,8 +11,9 @@ Two families share this file:
   position to the residual's CSR position.
 * HALS (Cichocki & Phan, 2009) for the Frobenius loss over the *whole* matrix (zeros count), as
   scikit-learn's ``_update_cdnmf_fast``: given ``HHt = H^T H (+ l2 I)`` and ``XHt = X H (- l1)``,
-  one sweep updates every entry of ``W`` in closed form, projected to ``>= 0``. The same kernel
-  updates ``H`` on the transposed problem.
+  one sweep updates every entry of ``W`` in closed form, projected to ``>= 0`` (here fused with
+  the sparse product ``X H``, row by row). The same kernel updates ``H`` on the transposed
+  problem.
 """
 
 import numba
@@ -95,31 +96,38 @@ def ccd_update(indptr, indices, perm, res, x, y, l1, l2, scale_reg, nonneg):
 
 
 @numba.njit(**PARALLEL_JIT)
-def hals_sweep(W, HHt, XHt):
-    """One HALS sweep over every entry of ``W`` (in place); returns the projected-gradient norm².
+def hals_rows(indptr, indices, data, A, B, BtB, l1):
+    """One HALS sweep of every row of ``A`` fused with its sparse product; returns a cross term.
 
-    For each column ``t`` in order, ``W[:, t] = max(0, W[:, t] - (W HHt - XHt)[:, t] / HHt[t, t])``
-    (scikit-learn's ``_update_cdnmf_fast`` without shuffling). Rows are independent given
-    ``HHt``, so they run in parallel, each looping over ``t``; the result is the same as the
-    column-major order. Columns with ``HHt[t, t] == 0`` are left as they are.
+    For row ``u``: ``xb = X[u] @ B`` (the row of ``X B``, accumulated in float64, never
+    stored), then for ``t = 1..k``
+    ``A[u, t] = max(0, A[u, t] - (BtB[t] . A[u] - xb[t] + l1) / BtB[t, t])`` (skipped when
+    ``BtB[t, t] == 0``). One parallel pass instead of a product then a sweep. Returns
+    ``sum_u xb . A[u]`` with the updated rows, i.e. ``sum over stored entries of
+    x_ui (A B^T)_ui``, the cross term of the Frobenius objective.
     """
-    m, k = W.shape
-    violation = 0.0
-    for i in prange(m):
-        v = 0.0
+    m, k = A.shape
+    cross = 0.0
+    for u in prange(m):
+        xb = np.zeros(k, dtype=np.float64)
+        for p in range(indptr[u], indptr[u + 1]):
+            a = np.float64(data[p])
+            i = indices[p]
+            for f in range(k):
+                xb[f] += a * B[i, f]
         for t in range(k):
-            grad = -XHt[i, t]
+            grad = l1 - xb[t]
             for r in range(k):
-                grad += HHt[t, r] * W[i, r]
-            w = W[i, t]
-            pg = min(0.0, grad) if w == 0 else grad
-            v += pg * pg
-            hess = HHt[t, t]
+                grad += BtB[t, r] * A[u, r]
+            hess = BtB[t, t]
             if hess != 0.0:
-                new = w - grad / hess
-                W[i, t] = new if new > 0.0 else 0.0
-        violation += v
-    return violation
+                new = A[u, t] - grad / hess
+                A[u, t] = new if new > 0.0 else 0.0
+        c = 0.0
+        for f in range(k):
+            c += xb[f] * A[u, f]
+        cross += c
+    return cross
 
 
 @numba.njit(**PARALLEL_JIT)

@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fastmf._kernels.hals import ccd_update, csc_to_csr_positions, csr_matmul, hals_sweep, \
-    residual
+from fastmf._kernels.hals import ccd_update, csc_to_csr_positions, csr_matmul, residual
 from tests import oracles
 
 
@@ -61,28 +60,18 @@ def test_csc_to_csr_positions():
     np.testing.assert_array_equal(X.data[perm], csc.data)
 
 
-@pytest.mark.parametrize("k", [1, 3, 6])
-def test_hals_sweep_matches_sklearn_style_oracle(k):
-    rng = np.random.default_rng(k)
-    W = rng.random((10, k))
-    W[0] = 0.0
-    H = rng.random((8, k))
-    X = rng.random((10, 8))
-    HHt = H.T @ H + 0.1 * np.eye(k)
-    XHt = X @ H - 0.05
-    want = oracles.hals_sweep(W, HHt, XHt)
-    got = W.copy()
-    hals_sweep(got, HHt, XHt)
-    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
-    assert got.min() >= 0
+def test_hals_rows_never_increases_frobenius_and_zero_rows():
+    from fastmf._kernels.hals import hals_rows
 
-
-def test_hals_sweep_never_increases_frobenius():
     rng = np.random.default_rng(0)
-    X, W, H = rng.random((12, 9)), rng.random((12, 3)), rng.random((9, 3))
-    before = np.sum((X - W @ H.T) ** 2)
-    hals_sweep(W, H.T @ H, X @ H)
-    assert np.sum((X - W @ H.T) ** 2) <= before + 1e-12
+    D = rng.random((12, 9))
+    D[3] = 0.0
+    X, W, H = sp.csr_matrix(D), rng.random((12, 3)), rng.random((9, 3))
+    before = np.sum((D - W @ H.T) ** 2)
+    for _ in range(30):
+        hals_rows(X.indptr, X.indices, X.data, W, H, H.T @ H, 0.0)
+    assert np.sum((D - W @ H.T) ** 2) <= before
+    assert W.min() >= 0 and W[3].max() < 1e-8
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -92,3 +81,17 @@ def test_csr_matmul_matches_scipy(dtype):
     out = np.full((11, 3), 9.0, dtype)
     csr_matmul(X.indptr, X.indices, X.data.astype(dtype), B, out)
     np.testing.assert_allclose(out, X @ B, rtol=1e-5)
+
+
+@pytest.mark.parametrize("k", [1, 5])
+def test_hals_rows_equals_product_then_sweep(k):
+    from fastmf._kernels.hals import hals_rows
+
+    R, mask, X, rng = problem(12, 9, 0.5, k)
+    A, B = rng.random((12, k)), rng.random((9, k))
+    BtB = B.T @ B + 0.2 * np.eye(k)
+    want = oracles.hals_sweep(A, BtB, X @ B - 0.1)
+    got = A.copy()
+    cross = hals_rows(X.indptr, X.indices, X.data, got, B, BtB, 0.1)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert np.isclose(cross, np.sum(R * (want @ B.T)), rtol=1e-12)
