@@ -41,6 +41,17 @@ MODELS = [
     Case("BPR",
          lambda: fastmf.BPR(4, n_iter=60, learning_rate=0.1, reg=0.001, random_state=0,
                             n_threads=1)),
+    Case("MatrixFactorization-hals",
+         lambda: fastmf.MatrixFactorization(4, solver="hals", n_iter=30, reg=0.01,
+                                            random_state=0, n_threads=1),
+         data="explicit"),
+    Case("NMF-frobenius-hals",
+         lambda: fastmf.NMF(4, max_iter=200, tol=0, random_state=0, n_threads=1)),
+    Case("NMF-poisson-mu",
+         lambda: fastmf.NMF(4, loss="poisson", max_iter=200, tol=0, random_state=0,
+                            n_threads=1)),
+    Case("PureSVD",
+         lambda: fastmf.PureSVD(3, random_state=0, n_threads=1), fold_in_rtol=1e-4),
 ]
 
 N_USERS, N_ITEMS = 40, 20
