@@ -48,8 +48,9 @@ class ImplicitALS(FactorModel):
         :math:`\epsilon` of the log confidence (> 0).
     cg_steps : int, default=3
         Conjugate-gradient steps per row and half-iteration (``solver="cg"``).
-    init_std : float, default=0.01
-        Standard deviation of the normal initial factors.
+    init_scale : float, default=0.01
+        Initial factors are uniform on ``[0, init_scale)``: all positive, as ``implicit``
+        starts; on MovieLens-100k this ranked better than zero-mean normal starts.
     dtype : {"float32", "float64"}, default="float32"
     n_threads : int or None, default=None
         Threads for the parallel kernels; ``None`` uses every core. Results do not depend on
@@ -98,7 +99,7 @@ class ImplicitALS(FactorModel):
     """
 
     def __init__(self, n_factors=64, *, solver="cg", n_iter=15, reg=0.01, alpha=1.0,
-                 confidence="linear", epsilon=1.0, cg_steps=3, init_std=0.01, dtype="float32",
+                 confidence="linear", epsilon=1.0, cg_steps=3, init_scale=0.01, dtype="float32",
                  n_threads=None, random_state=None, verbose=False, warm_start=False):
         self.n_factors = n_factors
         self.solver = solver
@@ -108,7 +109,7 @@ class ImplicitALS(FactorModel):
         self.confidence = confidence
         self.epsilon = epsilon
         self.cg_steps = cg_steps
-        self.init_std = init_std
+        self.init_scale = init_scale
         self.dtype = dtype
         self.n_threads = n_threads
         self.random_state = random_state
@@ -124,7 +125,7 @@ class ImplicitALS(FactorModel):
         check_option(self.confidence, "confidence", ("linear", "log"))
         check_float_param(self.epsilon, "epsilon", low=0, low_open=True)
         check_int_param(self.cg_steps, "cg_steps", low=1)
-        check_float_param(self.init_std, "init_std", low=0)
+        check_float_param(self.init_scale, "init_scale", low=0)
         return check_dtype(self.dtype)
 
     def fit(self, X, y=None):
@@ -162,10 +163,9 @@ class ImplicitALS(FactorModel):
         else:
             self._set_index_space(ratings)
             k = self.n_factors
-            self.user_factors_ = (rng.standard_normal((ratings.n_users, k))
-                                  * self.init_std).astype(dtype)
-            self.item_factors_ = (rng.standard_normal((ratings.n_items, k))
-                                  * self.init_std).astype(dtype)
+            scale = float(self.init_scale)
+            self.user_factors_ = (rng.random((ratings.n_users, k)) * scale).astype(dtype)
+            self.item_factors_ = (rng.random((ratings.n_items, k)) * scale).astype(dtype)
             self.global_mean_ = 0.0
         self._item_gram = None
         by_user = self._confidence_csr(ratings.csr, dtype)
@@ -203,6 +203,9 @@ class ImplicitALS(FactorModel):
         if self.solver == "cholesky":
             return implicit_cholesky_sweep(*csr, X, Y, gram)
         return implicit_cg_sweep(*csr, X, Y, gram, self.cg_steps)
+
+    def _factors_changed(self):
+        self._item_gram = None
 
     def _fold_in(self, X):
         """Exact least-squares user factors for the rows of ``X``, items held fixed."""

@@ -119,8 +119,12 @@ def test_batch_recommend_equals_one_by_one(fitted):
     batch_items, batch_scores = model.recommend(users, n=6, exclude=X)
     for r, u in enumerate(users):
         items, scores = model.recommend(int(u), n=6, exclude=X)
-        np.testing.assert_array_equal(items, batch_items[r])
         np.testing.assert_allclose(scores, batch_scores[r], rtol=1e-5, atol=1e-6)
+        # same items, except where float32 rounding reorders near-ties
+        differ = items != batch_items[r]
+        model_scores = model.predict(np.full(differ.sum(), u), items[differ])
+        other_scores = model.predict(np.full(differ.sum(), u), batch_items[r][differ])
+        np.testing.assert_allclose(model_scores, other_scores, atol=1e-5)
 
 
 def test_fold_in_of_a_training_user_reproduces_its_row(fitted):
