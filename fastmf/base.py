@@ -219,6 +219,12 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         return (np.hstack([U, np.ones((len(U), 1), U.dtype)]),
                 np.hstack([V, self.item_bias_[:, None].astype(V.dtype)]))
 
+    def _ranking_query(self, W):
+        """The rows of ``_ranking_factors()[0]`` for users whose factors are ``W``."""
+        if getattr(self, "item_bias_", None) is None:
+            return W
+        return np.hstack([W, np.ones((len(W), 1), W.dtype)])
+
     def _user_offset(self, users):
         offset = np.full(len(users), float(self.global_mean_))
         if getattr(self, "user_bias_", None) is not None:
@@ -227,7 +233,7 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ recommendation
     def recommend(self, users, n=10, *, exclude=None, filter_items=None, items=None,
-                  raw_ids=False):
+                  raw_ids=False, user_items=None):
         """Top-``n`` items for each user, best first.
 
         Parameters
@@ -246,6 +252,12 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         raw_ids : bool, default=False
             Take raw user IDs and return raw item IDs (the model must have been fitted on a
             Ratings with ID maps).
+        user_items : sparse matrix of shape (n_users, n_items), optional
+            The current interactions of the requested users, one row per user in ``users``:
+            their factors are folded in from these rows (items held fixed) instead of read
+            from the model, so ``users`` may be unknown to it (they are then only labels).
+            These items are excluded from their recommendations (``exclude`` must be None).
+            Scores then carry no user bias.
 
         Returns
         -------
@@ -265,9 +277,16 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
 
         check_is_fitted(self)
         single = np.ndim(users) == 0
-        if raw_ids:
+        if user_items is not None:
+            if exclude is not None:
+                raise ValueError("pass exclude=None with user_items: the items in user_items "
+                                 "are the ones excluded")
+            n_query = len(np.atleast_1d(users))
+            excl = self._user_rows(user_items, n_query, "user_items")
+        elif raw_ids:
             users = self._raw_to_index(users, self.user_ids_, "user")
-        users = check_index_array(np.atleast_1d(users), "users", self.n_users_)
+        if user_items is None:
+            users = check_index_array(np.atleast_1d(users), "users", self.n_users_)
         n = check_int_param(n, "n", low=1)
         mask = None
         if items is not None or filter_items is not None:
@@ -277,11 +296,18 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
             if filter_items is not None:
                 mask[check_index_array(np.atleast_1d(filter_items), "filter_items",
                                        self.n_items_)] = False
-        excl = None if exclude is None else self._exclusion_matrix(exclude)
         U, V = self._ranking_factors()
-        with threads(getattr(self, "n_threads", None)):
-            idx, scores = top_k(U[users], V, n, exclude=excl, exclude_rows=users, item_mask=mask)
-        scores = scores.astype(np.float64) + self._user_offset(users)[:, None]
+        if user_items is not None:
+            with threads(getattr(self, "n_threads", None)):
+                query = self._ranking_query(self._fold_in(excl))
+                idx, scores = top_k(query, V, n, exclude=excl, item_mask=mask)
+            scores = scores.astype(np.float64) + float(self.global_mean_)
+        else:
+            excl = None if exclude is None else self._exclusion_matrix(exclude)
+            with threads(getattr(self, "n_threads", None)):
+                idx, scores = top_k(U[users], V, n, exclude=excl, exclude_rows=users,
+                                    item_mask=mask)
+            scores = scores.astype(np.float64) + self._user_offset(users)[:, None]
         if raw_ids:
             idx = self._index_to_raw(idx, self.item_ids_)
         return (idx[0], scores[0]) if single else (idx, scores)
@@ -403,6 +429,161 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
 
     def _fold_in(self, X):  # pragma: no cover - every model implements it
         raise NotImplementedError
+
+    def _factors_changed(self):
+        """Hook: drop caches derived from the factors (e.g. a Gram matrix). Default: none."""
+
+    # ------------------------------------------------------------------ incremental updates
+    def _user_rows(self, X, n_rows, name):
+        """``X`` as canonical CSR over the training items with ``n_rows`` rows."""
+        X = check_sparse_matrix(X.csr if isinstance(X, Ratings) else X, name)
+        if X.shape != (n_rows, self.n_items_):
+            raise ValueError(f"{name} must have shape ({n_rows}, {self.n_items_}): one row per "
+                             f"requested user over the model's items, got {X.shape}")
+        return X
+
+    def recalculate_user(self, users, user_items):
+        """Factors of ``users`` recomputed from their current interactions, not stored.
+
+        Parameters
+        ----------
+        users : int or array-like of int
+            User indices; users unknown to the model are allowed (the result does not depend
+            on them, only on ``user_items``).
+        user_items : sparse matrix of shape (n_users, n_items)
+            One row of interactions per user.
+
+        Returns
+        -------
+        ndarray of shape (n_users, n_factors), or (n_factors,) for a single user
+
+        Examples
+        --------
+        >>> import fastmf
+        >>> X = fastmf.datasets.make_counts(50, 30, rank=3, random_state=0).csr
+        >>> model = fastmf.ImplicitALS(4, solver="cholesky", n_iter=3, random_state=0).fit(X)
+        >>> bool(abs(model.recalculate_user(2, X[2]) - model.user_factors_[2]).max() < 1e-4)
+        True
+        """
+        check_is_fitted(self)
+        single = np.ndim(users) == 0
+        users = check_index_array(np.atleast_1d(users), "users")
+        X = self._user_rows(user_items, len(users), "user_items")
+        with threads(getattr(self, "n_threads", None)):
+            W = self._fold_in(X)
+        return W[0] if single else W
+
+    def partial_fit_users(self, users, user_items):
+        """Set the factors of ``users`` by fold-in from ``user_items``, adding new users.
+
+        Indices past ``n_users_`` grow ``user_factors_`` (users in the gap get zero factors)
+        and ``user_bias_`` (new biases are 0). Item factors are unchanged.
+
+        Parameters
+        ----------
+        users : array-like of int
+            User indices, without repeats.
+        user_items : sparse matrix of shape (n_users, n_items)
+            One row of interactions per user.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> import fastmf
+        >>> X = fastmf.datasets.make_counts(50, 30, rank=3, random_state=0).csr
+        >>> model = fastmf.ImplicitALS(4, n_iter=3, random_state=0).fit(X)
+        >>> model.partial_fit_users([50, 51], X[:2]).user_factors_.shape
+        (52, 4)
+        """
+        check_is_fitted(self)
+        users = self._new_indices(users, "users", self.user_ids_, "user")
+        X = self._user_rows(user_items, len(users), "user_items")
+        with threads(getattr(self, "n_threads", None)):
+            W = self._fold_in(X)
+        n = max(self.n_users_, int(users.max()) + 1)
+        self.user_factors_ = _grow(self.user_factors_, n)
+        if getattr(self, "user_bias_", None) is not None:
+            self.user_bias_ = _grow(self.user_bias_, n)
+        self.user_factors_[users] = W
+        self.n_users_ = n
+        return self
+
+    def partial_fit_items(self, items, item_users):
+        """Set the factors of ``items`` by fold-in from ``item_users``, adding new items.
+
+        The model's own fold-in runs on the transposed problem (user factors held fixed, the
+        user biases playing the item biases' part); new item biases are 0 and existing ones
+        are kept. Indices past ``n_items_`` grow ``item_factors_`` and ``item_bias_``.
+
+        Parameters
+        ----------
+        items : array-like of int
+            Item indices, without repeats.
+        item_users : sparse matrix of shape (n_items, n_users)
+            One row per item: the users who interacted with it.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> import fastmf
+        >>> X = fastmf.datasets.make_counts(50, 30, rank=3, random_state=0).csr
+        >>> model = fastmf.ImplicitALS(4, n_iter=3, random_state=0).fit(X)
+        >>> model.partial_fit_items([30], X.T.tocsr()[:1]).item_factors_.shape
+        (31, 4)
+        """
+        import copy
+
+        check_is_fitted(self)
+        items = self._new_indices(items, "items", self.item_ids_, "item")
+        X = check_sparse_matrix(item_users, "item_users")
+        if X.shape != (len(items), self.n_users_):
+            raise ValueError(f"item_users must have shape ({len(items)}, {self.n_users_}): one "
+                             f"row per item over the model's users, got {X.shape}")
+        t = copy.copy(self)  # the transposed model: users are its items
+        t.item_factors_, t.user_factors_ = self.user_factors_, self.item_factors_
+        ub, ib = getattr(self, "user_bias_", None), getattr(self, "item_bias_", None)
+        t.item_bias_ = ub if ub is not None or ib is None else \
+            np.zeros(self.n_users_, ib.dtype)
+        t.user_bias_ = ib
+        t.n_users_, t.n_items_ = self.n_items_, self.n_users_
+        t._factors_changed()
+        with threads(getattr(self, "n_threads", None)):
+            H = t._fold_in(X)
+        n = max(self.n_items_, int(items.max()) + 1)
+        self.item_factors_ = _grow(self.item_factors_, n)
+        if ib is not None:
+            self.item_bias_ = _grow(ib, n)
+        self.item_factors_[items] = H
+        self.n_items_ = n
+        self._factors_changed()
+        return self
+
+    def _new_indices(self, index, name, ids, what):
+        index = check_index_array(np.atleast_1d(index), name)
+        if len(index) == 0:
+            raise ValueError(f"{name} is empty")
+        if len(np.unique(index)) != len(index):
+            raise ValueError(f"{name} must not repeat an index")
+        n = self.n_users_ if what == "user" else self.n_items_
+        if ids is not None and index.max() >= n:
+            raise ValueError(f"the model maps raw {what} IDs; new {what}s cannot be added by "
+                             "index (refit on a Ratings that includes them)")
+        return index
+
+
+def _grow(a, n):
+    """``a`` with rows appended (zeros) up to ``n`` rows."""
+    if len(a) >= n:
+        return a
+    out = np.zeros((n,) + a.shape[1:], dtype=a.dtype)
+    out[:len(a)] = a
+    return out
 
 
 def _split_pairs(X):

@@ -155,3 +155,45 @@ def test_save_load_gives_identical_predictions(fitted, tmp_path):
     a, b = loaded.recommend(users, n=5, exclude=X), model.recommend(users, n=5, exclude=X)
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(loaded.transform(X[:2]), model.transform(X[:2]))
+
+
+def test_recalculate_user_and_recommend_with_user_items(fitted):
+    _, model, X, _ = fitted
+    W = model.recalculate_user([3, 4], X[[3, 4]])
+    np.testing.assert_array_equal(W, model.transform(X[[3, 4]]))
+    assert model.recalculate_user(3, X[3]).shape == (model.user_factors_.shape[1],)
+    # an unknown user (index past the model) recommended from its interactions
+    items, scores = model.recommend([N_USERS + 5, 2], n=4, user_items=X[[3, 2]])
+    assert not set(items[0].tolist()) & set(X[3].indices.tolist())
+    with pytest.raises(ValueError, match="exclude=None"):
+        model.recommend([0], user_items=X[[0]], exclude=X)
+    with pytest.raises(ValueError, match="user_items must have shape"):
+        model.recommend([0, 1], user_items=X[[0]])
+
+
+def test_partial_fit_users_and_items_grow_the_factors(fitted, tmp_path):
+    case, model, X, _ = fitted
+    path = os.path.join(tmp_path, "m.npz")
+    model.save(path)
+    m = fastmf.load(path)  # a copy: the fixture stays untouched
+    k = m.user_factors_.shape[1]
+    m.partial_fit_users([N_USERS + 1, 0], X[[3, 0]])
+    assert m.user_factors_.shape == (N_USERS + 2, k) and m.n_users_ == N_USERS + 2
+    np.testing.assert_array_equal(m.user_factors_[N_USERS], 0)
+    if case.fold_in_rtol is not None:  # exact fold-in: the stored row is the folded-in one
+        np.testing.assert_allclose(m.user_factors_[N_USERS + 1], m.transform(X[[3]])[0],
+                                   rtol=1e-5, atol=1e-6)
+        a = m.recommend(N_USERS + 1, n=3, exclude=sp.vstack([X, X[[3, 3]]]).tocsr())[0]
+        b = m.recommend(N_USERS + 7, n=3, user_items=X[3])[0]
+        np.testing.assert_array_equal(a, b)
+    assert np.isfinite(m.user_factors_).all()
+    item_users = sp.hstack([X.T.tocsr()[[2]], sp.csr_matrix((1, 2))]).tocsr()  # 42 users now
+    m.partial_fit_items([N_ITEMS], item_users)
+    assert m.item_factors_.shape == (N_ITEMS + 1, k) and m.n_items_ == N_ITEMS + 1
+    if getattr(m, "item_bias_", None) is not None:
+        assert m.item_bias_.shape == (N_ITEMS + 1,) and m.item_bias_[N_ITEMS] == 0
+    assert np.isfinite(m.item_factors_).all()
+    with pytest.raises(ValueError, match="must not repeat"):
+        m.partial_fit_users([1, 1], X[[1, 1]])
+    with pytest.raises(ValueError, match="item_users must have shape"):
+        m.partial_fit_items([0], X[[0]])
