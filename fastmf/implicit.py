@@ -4,8 +4,14 @@ import numpy as np
 
 from ._config import check_blas_threads, threads
 from ._kernels.implicit_als import implicit_cg_sweep, implicit_cholesky_sweep
-from ._validation import check_dtype, check_float_param, check_int_param, check_option, \
-    check_random_state, check_sparse_matrix
+from ._validation import (
+    check_dtype,
+    check_float_param,
+    check_int_param,
+    check_option,
+    check_random_state,
+    check_sparse_matrix,
+)
 from .base import FactorModel
 
 __all__ = ["ImplicitALS"]
@@ -201,7 +207,7 @@ class ImplicitALS(FactorModel):
         gram = Y.T @ Y  # BLAS, outside the parallel kernels
         gram[np.diag_indices_from(gram)] += self.reg
         if self.solver == "cholesky":
-            return implicit_cholesky_sweep(*csr, X, Y, gram)
+            return implicit_cholesky_sweep(*csr, X, Y, gram, self.reg > 0)
         return implicit_cg_sweep(*csr, X, Y, gram, self.cg_steps)
 
     def _factors_changed(self):
@@ -216,5 +222,6 @@ class ImplicitALS(FactorModel):
             gram[np.diag_indices_from(gram)] += self.reg
             self._item_gram = gram
         W = np.zeros((X.shape[0], H.shape[1]), dtype=H.dtype)
-        implicit_cholesky_sweep(*self._confidence_csr(X, H.dtype), W, H, self._item_gram)
+        implicit_cholesky_sweep(*self._confidence_csr(X, H.dtype), W, H, self._item_gram,
+                                self.reg > 0)
         return W

@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fastmf._kernels.implicit_als import GATHER_ROWS, implicit_cg_sweep, \
-    implicit_cholesky_sweep
+from fastmf._kernels.implicit_als import GATHER_ROWS, implicit_cg_sweep, implicit_cholesky_sweep
 from tests import oracles
 
 
@@ -31,10 +30,11 @@ def gram(Y, reg):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("k", [1, 3, 8])
-def test_cholesky_sweep_matches_dense_solve(dtype, k):
+@pytest.mark.parametrize("lapack", [False, True])
+def test_cholesky_sweep_matches_dense_solve(dtype, k, lapack):
     X, conf, C, P, W, H = problem(14, 11, k, 0.4, seed=k, dtype=dtype, empty_row=5)
     out = np.full_like(W, 7.0)
-    implicit_cholesky_sweep(X.indptr, X.indices, conf, out, H, gram(H, 0.3))
+    implicit_cholesky_sweep(X.indptr, X.indices, conf, out, H, gram(H, 0.3), lapack)
     ref = oracles.implicit_row_solve(C, P, H, 0.3)
     tol = 2e-4 if dtype == np.float32 else 1e-10
     np.testing.assert_allclose(out, ref, rtol=tol, atol=tol)
