@@ -86,7 +86,7 @@ def fm_predict(const int64_t[::1] indptr, const int32_t[::1] indices,
         return
     with nogil, parallel(num_threads=n_threads):
         s = <double *> malloc((r + 1) * sizeof(double))
-        for i in prange(n, schedule="static"):
+        for i in prange(n, schedule="dynamic", chunksize=256):
             out[i] = _row_predict(&indptr[0], &indices[0], &data[0], w0, &w[0], &V[0, 0],
                                   r, i, s)
         free(s)
@@ -128,7 +128,7 @@ def fm_sgd_epoch(const int64_t[::1] indptr, const int32_t[::1] indices,
         s = <double *> malloc((r + 1) * sizeof(double))
         b = <double *> malloc(sizeof(double))
         b[0] = start
-        for t in prange(n, schedule="static"):
+        for t in prange(n, schedule="dynamic", chunksize=256):
             i = order[t]
             pred = _row_predict(&indptr[0], &indices[0], &data[0], b[0], wp, Vp, r, i, s)
             if logistic:
@@ -176,7 +176,7 @@ def fm_residuals(const int64_t[::1] indptr, const int32_t[::1] indices,
         return
     with nogil, parallel(num_threads=n_threads):
         s = <double *> malloc((r + 1) * sizeof(double))
-        for i in prange(n, schedule="static"):
+        for i in prange(n, schedule="dynamic", chunksize=256):
             e[i] = _row_predict(&indptr[0], &indices[0], &data[0], w0, &w[0], &V[0, 0],
                                 r, i, s) - target[i]
             for f in range(r):
@@ -309,7 +309,7 @@ def fm_cd_sweep(const int64_t[::1] col_ptr, const int32_t[::1] rows,
         for b in range(nb):
             lo, hi = block_ptr[b], block_ptr[b + 1]
             if block_parallel[b]:
-                for t in prange(lo, hi, schedule="guided", num_threads=n_threads):
+                for t in prange(lo, hi, schedule="dynamic", chunksize=4, num_threads=n_threads):
                     j = feature_order[t]
                     g = groups[j]
                     _update_feature(cp, rp, dp, wp, Vp, ep, qp, r, d, j, alpha, lam_w[g],
