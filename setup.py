@@ -37,7 +37,8 @@ def openmp_flags():
                 return cflags, lflags
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    warnings.warn("the C compiler has no OpenMP: fastmf's Cython kernels will run on one thread")
+    warnings.warn("the C compiler has no OpenMP: fastmf's Cython kernels will run on one thread",
+                  stacklevel=1)
     return [], []
 
 

@@ -8,8 +8,8 @@ from .fm import FMClassifier, FMRegressor
 from .implicit import ImplicitALS
 from .mf import MatrixFactorization
 from .nmf import NMF
-from .svdpp import SVDpp
 from .svd import PureSVD
+from .svdpp import SVDpp
 
 __version__ = "0.1.0"
 

@@ -3,8 +3,14 @@
 import numpy as np
 import scipy.sparse as sp
 
-from ._validation import check_index_array, check_int_param, check_option, check_same_length, \
-    check_sparse_matrix, check_values
+from ._validation import (
+    check_index_array,
+    check_int_param,
+    check_option,
+    check_same_length,
+    check_sparse_matrix,
+    check_values,
+)
 
 
 class Ratings:

@@ -91,7 +91,8 @@ def check_index_array(a, name, n=None):
         hi = a.max()
         if hi >= n:
             raise ValueError(
-                f"{name} holds index {hi} (position {int(np.argmax(a))}), out of range for {n} entries"
+                f"{name} holds index {hi} (position {int(np.argmax(a))}), "
+                f"out of range for {n} entries"
             )
     return a
 

@@ -19,8 +19,13 @@ from ._config import threads
 from ._persist import SaveMixin, load
 from ._ratings import Ratings, _py
 from ._sklearn_compat import BaseEstimator, RegressorMixin
-from ._validation import check_index_array, check_int_param, check_is_fitted, \
-    check_sparse_matrix, check_values
+from ._validation import (
+    check_index_array,
+    check_int_param,
+    check_is_fitted,
+    check_sparse_matrix,
+    check_values,
+)
 
 __all__ = ["FactorModel", "load"]
 
@@ -290,7 +295,7 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         n = check_int_param(n, "n", low=1)
         mask = None
         if items is not None or filter_items is not None:
-            mask = np.zeros(self.n_items_, bool) if items is not None else np.ones(self.n_items_, bool)
+            mask = np.full(self.n_items_, items is None)
             if items is not None:
                 mask[check_index_array(np.atleast_1d(items), "items", self.n_items_)] = True
             if filter_items is not None:

@@ -4,8 +4,14 @@ import numpy as np
 
 from ._config import threads
 from ._kernels.bpr import bpr_epoch
-from ._validation import check_dtype, check_float_param, check_int_param, check_option, \
-    check_random_state, check_sparse_matrix
+from ._validation import (
+    check_dtype,
+    check_float_param,
+    check_int_param,
+    check_option,
+    check_random_state,
+    check_sparse_matrix,
+)
 from .base import FactorModel
 
 __all__ = ["BPR"]

@@ -24,8 +24,14 @@ from ._config import resolve_n_threads
 from ._persist import SaveMixin
 from ._sklearn_compat import BaseEstimator, ClassifierMixin, RegressorMixin
 from ._solvers.fm import CDSolver, FMData, MCMCSolver, SGDSolver, csr_arrays, predict
-from ._validation import NotFittedError, check_dtype, check_float_param, check_int_param, \
-    check_option, check_random_state
+from ._validation import (
+    NotFittedError,
+    check_dtype,
+    check_float_param,
+    check_int_param,
+    check_option,
+    check_random_state,
+)
 
 __all__ = ["FMRegressor", "FMClassifier"]
 
@@ -34,7 +40,8 @@ _PARAMS_DOC = """
         Rank r of the pairwise interactions.
     solver : {"als", "sgd", "mcmc"}, default="als"
         ``"als"``: libFM's coordinate descent — every parameter in turn set to its exact
-        minimiser :math:`\\theta^* = (\\theta \\sum h^2 - \\sum h e) / (\\sum h^2 + \\lambda_\\theta)`
+        minimiser
+        :math:`\\theta^* = (\\theta \\sum h^2 - \\sum h e) / (\\sum h^2 + \\lambda_\\theta)`
         with cached residuals e and per-factor sums, O(nnz r) per sweep; the objective never
         increases and the result does not depend on the thread count (features of a group
         that is one-hot in every row are updated in parallel). ``"sgd"``: per-sample

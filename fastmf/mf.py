@@ -5,8 +5,13 @@ import importlib
 import numpy as np
 
 from ._config import threads
-from ._validation import check_dtype, check_float_param, check_int_param, check_option, \
-    check_random_state
+from ._validation import (
+    check_dtype,
+    check_float_param,
+    check_int_param,
+    check_option,
+    check_random_state,
+)
 from .base import FactorModel
 
 # solver name -> "module:class" under fastmf._solvers (imported on first use)
@@ -131,7 +136,8 @@ class MatrixFactorization(FactorModel):
     >>> train, test = fastmf.model_selection.train_test_split(data, random_state=0)
     >>> model = fastmf.MatrixFactorization(n_factors=8, n_iter=10, random_state=0)
     >>> model = model.fit(train, eval_set=test)
-    >>> bool(model.history_["eval_rmse"][-1] < 0.5)
+    >>> rmse = model.history_["eval_rmse"][-1]  # vs the spread of the held-out ratings:
+    >>> bool(rmse < 0.7 * test.values.std())
     True
     """
 

@@ -5,7 +5,6 @@ Dense arrays are fine here: oracles only ever see tiny inputs.
 
 import numpy as np
 
-
 # ------------------------------------------------------------ top-k and ranking metrics (topk.py)
 
 def topk_naive(scores, excluded, k, item_mask=None):
@@ -303,7 +302,8 @@ def implicit_sums(N_mask, Y):
 def svdpp_predict(mu, bu, bi, W, H, Y, N_mask, users, items):
     """SVD++ predictions from the formula, with ``N_mask`` the dense users x items implicit set."""
     Z = implicit_sums(N_mask, Y)
-    return np.array([mu + bu[u] + bi[i] + H[i] @ (W[u] + Z[u]) for u, i in zip(users, items)])
+    return np.array([mu + bu[u] + bi[i] + H[i] @ (W[u] + Z[u])
+                     for u, i in zip(users, items, strict=True)])
 
 
 def svdpp_epoch(block_order, block_ptr, users, items, values, W, Z, H, bu, bi, mu, lr, reg,
@@ -340,7 +340,7 @@ def implicit_update(N_mask, G_scaled, Y, lr, reg):
     return Y
 
 
-# ------------------------------------------------------------ CCD++, HALS, NMF (hals.py, poisson.py)
+# --------------------------------------------------- CCD++, HALS, NMF (hals.py, poisson.py)
 
 def ccd_update(res, mask, x, y, l1, l2, scale_reg, nonneg):
     """One exact coordinate update of ``x`` (rows of dense ``res``/``mask``); returns (x, res)."""

@@ -38,7 +38,8 @@ def test_from_pandas_string_ids_round_trip():
     out = r.to_pandas().sort_values(["user", "item"]).reset_index(drop=True)
     want = df.rename(columns={"u": "user", "i": "item", "r": "rating", "t": "timestamp"})
     want = want.sort_values(["user", "item"]).reset_index(drop=True)
-    np.testing.assert_array_equal(out[["user", "item"]].to_numpy(), want[["user", "item"]].to_numpy())
+    np.testing.assert_array_equal(out[["user", "item"]].to_numpy(),
+                                  want[["user", "item"]].to_numpy())
     np.testing.assert_allclose(out["rating"], want["rating"])
     np.testing.assert_allclose(out["timestamp"], want["timestamp"])
     np.testing.assert_array_equal(r.user_index(["b", "a"]), [1, 0])

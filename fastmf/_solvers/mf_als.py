@@ -44,7 +44,8 @@ def objective(model, by_user, by_item, reg, reg_bias, scale):
     nu = np.diff(by_user[0]) if scale else 1.0
     ni = np.diff(by_item[0]) if scale else 1.0
     W, H = model.user_factors_.astype(np.float64), model.item_factors_.astype(np.float64)
-    pen = reg * (np.sum(nu * np.einsum("ij,ij->i", W, W)) + np.sum(ni * np.einsum("ij,ij->i", H, H)))
+    pen = reg * (np.sum(nu * np.einsum("ij,ij->i", W, W))
+                 + np.sum(ni * np.einsum("ij,ij->i", H, H)))
     if len(ub):
         pen += reg_bias * (np.sum(nu * ub.astype(np.float64) ** 2)
                            + np.sum(ni * ib.astype(np.float64) ** 2))

@@ -15,7 +15,6 @@ items, so that ``user_factors_ @ item_factors_.T`` is exactly the posterior mean
 import numpy as np
 
 from .._config import resolve_n_threads
-
 from ..fm_features import FMEncoder
 from .fm import FMData, MCMCSolver
 

@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from fastmf._ext.fm import fm_cd_sweep, fm_predict, fm_residuals, fm_sgd_epoch, standard_normals
 
-from fastmf._ext.fm import fm_cd_sweep, fm_predict, fm_residuals, fm_sgd_epoch, \
-    standard_normals
 from fastmf._solvers.fm import csr_arrays, exclusive_blocks
 from tests import oracles
 

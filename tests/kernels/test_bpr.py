@@ -57,8 +57,8 @@ def test_epoch_with_one_thread_matches_sequential_oracle(verify, popularity):
     previous = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
-        total, counted, skipped = bpr_epoch(X.indptr, X.indices, rows, W2, H2, b2, 50, seeds, 0.1, 0.05,
-                                   verify, popularity, True)
+        total, counted, skipped = bpr_epoch(X.indptr, X.indices, rows, W2, H2, b2, 50, seeds,
+                                            0.1, 0.05, verify, popularity, True)
     finally:
         numba.set_num_threads(previous)
     np.testing.assert_allclose(W2, ref[0], rtol=1e-10, atol=1e-12)
