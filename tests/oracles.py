@@ -91,6 +91,43 @@ def als_half_sweep(R_dense, mask, Y, y_bias, offset, reg, reg_bias, scale_reg, f
     return X, xb
 
 
+def als_cg_rows(R_dense, mask, X0, x0_bias, Y, y_bias, offset, reg, reg_bias, scale_reg,
+                fit_bias, steps):
+    """``steps`` textbook conjugate-gradient steps on each row's normal equations (the system
+    of :func:`als_half_sweep`), started from ``(X0, x0_bias)``. Returns (X, x_bias)."""
+    m, k = R_dense.shape[0], Y.shape[1]
+    X, xb = np.zeros((m, k)), np.zeros(m)
+    for u in range(m):
+        obs = np.flatnonzero(mask[u])
+        if len(obs) == 0:
+            continue
+        Z = Y[obs].astype(np.float64)
+        t = R_dense[u, obs] - offset - (y_bias[obs] if len(y_bias) else 0.0)
+        s = len(obs) if scale_reg else 1.0
+        pen = [reg * s] * k
+        x = X0[u].astype(np.float64)
+        if fit_bias:
+            Z = np.hstack([Z, np.ones((len(obs), 1))])
+            pen.append(reg_bias * s)
+            x = np.append(x, x0_bias[u])
+        A, b = Z.T @ Z + np.diag(pen), Z.T @ t
+        r = b - A @ x
+        p = r.copy()
+        for _ in range(steps):
+            rr = r @ r
+            if rr == 0:
+                break
+            Ap = A @ p
+            alpha = rr / (p @ Ap)
+            x = x + alpha * p
+            r = r - alpha * Ap
+            p = r + (r @ r) / rr * p
+        X[u] = x[:k]
+        if fit_bias:
+            xb[u] = x[k]
+    return X, xb
+
+
 def mf_objective(R_dense, mask, W, H, ub, ib, mu, reg, reg_bias, scale_reg):
     """The biased-MF objective of ``MatrixFactorization`` on a dense masked matrix."""
     pred = mu + W @ H.T

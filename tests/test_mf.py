@@ -41,6 +41,19 @@ def test_als_objective_never_increases_and_matches_oracle(planted, scaling, fit_
     np.testing.assert_allclose(loss[-1], want, rtol=1e-9)
 
 
+@pytest.mark.parametrize("scaling", ["count", "none"])
+def test_cg_als_objective_never_increases_and_nears_the_exact_fit(planted, scaling):
+    _, train, test, _ = planted
+    kw = dict(n_factors=6, n_iter=20, reg=0.05, reg_scaling=scaling, dtype="float64",
+              random_state=0)
+    cg = fastmf.MatrixFactorization(cg_steps=3, **kw).fit(train, eval_set=test)
+    exact = fastmf.MatrixFactorization(**kw).fit(train, eval_set=test)
+    loss = np.array(cg.history_["train_loss"])
+    assert np.all(np.diff(loss) <= 1e-9 * loss[:-1])
+    assert loss[-1] <= 1.02 * exact.history_["train_loss"][-1]
+    assert abs(cg.history_["eval_rmse"][-1] - exact.history_["eval_rmse"][-1]) < 0.01
+
+
 def test_als_recovers_planted_low_rank(planted):
     _, train, test, truth = planted
     model = fastmf.MatrixFactorization(n_factors=4, n_iter=20, reg=0.01, random_state=0)
@@ -195,6 +208,8 @@ def test_keyboard_interrupt_keeps_last_finished_iteration(planted, monkeypatch):
     (dict(reg_scaling="rows"), "reg_scaling must be one of"),
     (dict(dtype="int32"), "dtype must be float32 or float64"),
     (dict(early_stopping_rounds=2), "early_stopping_rounds needs an eval_set"),
+    (dict(cg_steps=0), "cg_steps must be >= 1"),
+    (dict(cg_steps=2.0), "cg_steps must be an integer"),
 ])
 def test_bad_parameters_raise(planted, params, match):
     _, train, _, _ = planted

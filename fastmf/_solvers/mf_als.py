@@ -2,16 +2,17 @@
 
 import numpy as np
 
-from .._kernels.als import als_half_sweep
+from .._kernels.als import als_cg_half_sweep, als_half_sweep
 from .._kernels.linalg import squared_error
 
 
 class ALSSolver:
-    """Each iteration solves all item rows with users fixed, then all user rows.
+    """Each iteration solves all item rows with users fixed, then all user rows: exactly
+    (Cholesky), or by ``model.cg_steps`` warm-started conjugate-gradient steps per row.
 
-    Items first, so that after ``fit`` the user factors are the exact solution for the final
-    item factors: folding a training user back in reproduces its row. Deterministic for any
-    thread count (rows are independent).
+    Items first, so that after an exact ``fit`` the user factors are the exact solution for the
+    final item factors: folding a training user back in reproduces its row (with CG they are
+    within the CG tolerance of it). Deterministic for any thread count (rows are independent).
     """
 
     extra_state = ()
@@ -25,14 +26,21 @@ class ALSSolver:
         self.reg = float(model.reg)
         self.reg_bias = float(model.reg if model.reg_bias is None else model.reg_bias)
         self.scale = model.reg_scaling == "count"
+        steps = model.cg_steps
+        if steps is None:
+            self.sweep = als_half_sweep
+        else:
+            def sweep(*args):
+                als_cg_half_sweep(*args, steps)
+            self.sweep = sweep
 
     def step(self):
         m = self.model
         ub, ib = m._bias_arrays()
-        als_half_sweep(*self.by_item, m.item_factors_, ib, m.user_factors_, ub, m.global_mean_,
-                       self.reg, self.reg_bias, self.scale)
-        als_half_sweep(*self.by_user, m.user_factors_, ub, m.item_factors_, ib, m.global_mean_,
-                       self.reg, self.reg_bias, self.scale)
+        self.sweep(*self.by_item, m.item_factors_, ib, m.user_factors_, ub, m.global_mean_,
+                   self.reg, self.reg_bias, self.scale)
+        self.sweep(*self.by_user, m.user_factors_, ub, m.item_factors_, ib, m.global_mean_,
+                   self.reg, self.reg_bias, self.scale)
         return objective(m, self.by_user, self.by_item, self.reg, self.reg_bias, self.scale)
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fastmf._kernels.als import als_half_sweep
+from fastmf._kernels.als import als_cg_half_sweep, als_half_sweep
 from fastmf._kernels.linalg import cholesky_solve, squared_error
 from tests import oracles
 
@@ -47,6 +47,39 @@ def test_als_half_sweep_long_rows_use_unrolled_path():
     ref, ref_b = oracles.als_half_sweep(R, mask, Y, y_bias, 0.5, 0.1, 0.1, False, True)
     np.testing.assert_allclose(out, ref, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(xb, ref_b, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("fit_bias", [True, False])
+@pytest.mark.parametrize("scale_reg", [True, False])
+@pytest.mark.parametrize("steps", [1, 3])
+def test_als_cg_half_sweep_matches_numpy_cg(dtype, fit_bias, scale_reg, steps):
+    k = 5
+    R, mask, X, Y, y_bias = random_problem(13, 11, k, 0.5, seed=steps, dtype=dtype)
+    mask[3] = False  # an empty row
+    X = sp.csr_matrix(np.where(mask, R, 0))
+    rng = np.random.default_rng(1)
+    X0, xb0 = rng.normal(size=(13, k)).astype(dtype), rng.normal(size=13).astype(dtype)
+    out, xb = X0.copy(), (xb0 if fit_bias else np.zeros(0, dtype)).copy()
+    yb = y_bias if fit_bias else np.zeros(0, dtype)
+    als_cg_half_sweep(X.indptr, X.indices, X.data.astype(dtype), out, xb, Y, yb, 3.0, 0.3, 0.2,
+                      scale_reg, steps)
+    ref, ref_b = oracles.als_cg_rows(R, mask, X0, xb0, Y, yb, 3.0, 0.3, 0.2, scale_reg,
+                                     fit_bias, steps)
+    tol = 2e-3 if dtype == np.float32 else 1e-9
+    np.testing.assert_allclose(out, ref, rtol=tol, atol=tol)
+    np.testing.assert_array_equal(out[3], 0)
+    if fit_bias:
+        np.testing.assert_allclose(xb, ref_b, rtol=tol, atol=tol)
+
+
+def test_als_cg_half_sweep_with_k_plus_1_steps_is_the_exact_solve():
+    R, mask, X, Y, y_bias = random_problem(9, 30, 4, 0.6, seed=5)
+    out, xb = np.ones((9, 4)), np.ones(9)
+    als_cg_half_sweep(X.indptr, X.indices, X.data, out, xb, Y, y_bias, 0.5, 0.1, 0.1, True, 5)
+    ref, ref_b = oracles.als_half_sweep(R, mask, Y, y_bias, 0.5, 0.1, 0.1, True, True)
+    np.testing.assert_allclose(out, ref, rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(xb, ref_b, rtol=1e-7, atol=1e-7)
 
 
 def test_cholesky_solve_matches_numpy():
