@@ -3,7 +3,7 @@
 import numpy as np
 
 from ._config import threads
-from ._kernels.bpr import bpr_epoch
+from ._kernels.bpr import bpr_epoch, pair_set
 from ._validation import (
     check_dtype,
     check_float_param,
@@ -47,8 +47,9 @@ class BPR(FactorModel):
     reg : float, default=0.01
         L2 weight :math:`\lambda`.
     verify_negative : bool, default=True
-        Skip a triple whose sampled negative is one of the user's positives (a binary search in
-        the user's sorted row) instead of pushing a positive down.
+        Skip a triple whose sampled negative is one of the user's positives (a lookup in a
+        hash set of the positive pairs, built once per fit: O(nnz) memory) instead of pushing
+        a positive down.
     negatives : {"uniform", "popularity"}, default="uniform"
         How negatives are drawn: uniformly over items, or as the item of a random stored entry
         (proportional to popularity, as ``implicit`` does).
@@ -136,7 +137,7 @@ class BPR(FactorModel):
         """
         dtype = self._check_params()
         ratings = self._validate_data(X, y)
-        positives = _positives(ratings.csr, "X")
+        positives = _positives(ratings.csr, "X", self.verify_negative)
         if ratings.n_items < 2:
             raise ValueError("BPR needs at least 2 items to sample negatives")
         rng = check_random_state(self.random_state)
@@ -170,13 +171,12 @@ class BPR(FactorModel):
         return self
 
     def _epoch(self, positives, W, rng, update_items):
-        indptr, indices, rows = positives
+        indices, rows, pairs = positives
         seeds = rng.integers(0, 2**63, size=N_STREAMS, dtype=np.uint64)
-        total, counted, n_skip = bpr_epoch(indptr, indices, rows, W, self.item_factors_,
-                                  self.item_bias_, len(indices), seeds,
-                                  float(self.learning_rate), float(self.reg),
-                                  bool(self.verify_negative), self.negatives == "popularity",
-                                  update_items)
+        total, counted, n_skip = bpr_epoch(indices, rows, W, self.item_factors_,
+                                           self.item_bias_, len(indices), seeds,
+                                           float(self.learning_rate), float(self.reg), pairs,
+                                           self.negatives == "popularity", update_items)
         return total / max(1, counted), int(n_skip)
 
     def _fold_in(self, X):
@@ -186,9 +186,9 @@ class BPR(FactorModel):
         approximates (it does not reproduce) a trained user's row.
         """
         X = check_sparse_matrix(X, "X", nonnegative=True)
-        positives = _positives(X, "X", allow_empty=True)
+        positives = _positives(X, "X", self.verify_negative, allow_empty=True)
         W = np.zeros((X.shape[0], self.item_factors_.shape[1]), self.item_factors_.dtype)
-        if len(positives[1]):
+        if len(positives[0]):
             rng = check_random_state(self.random_state if isinstance(self.random_state, int)
                                      else 0)
             for _ in range(self.n_iter):
@@ -196,8 +196,9 @@ class BPR(FactorModel):
         return W
 
 
-def _positives(X, name, allow_empty=False):
-    """(indptr, indices, row of each entry) of the positive entries of a CSR matrix."""
+def _positives(X, name, verify, allow_empty=False):
+    """(column, row) of each positive entry of a CSR matrix, and their
+    :func:`~fastmf._kernels.bpr.pair_set` when ``verify`` (else an empty array)."""
     X = X.copy()
     if X.nnz and X.data.min() < 0:
         raise ValueError(f"{name} must hold non-negative interactions; found "
@@ -207,4 +208,5 @@ def _positives(X, name, allow_empty=False):
     if X.nnz == 0 and not allow_empty:
         raise ValueError(f"{name} has no positive entries: BPR needs at least one interaction")
     rows = np.repeat(np.arange(X.shape[0], dtype=X.indices.dtype), np.diff(X.indptr))
-    return X.indptr, X.indices, rows
+    pairs = pair_set(X.indptr, X.indices, X.shape[1]) if verify else np.zeros(0, np.int64)
+    return X.indices, rows, pairs

@@ -11,7 +11,6 @@ import numpy as np
 from numba import prange
 
 from .._config import JIT, PARALLEL_JIT
-from .topk import _contains
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -72,6 +71,51 @@ def bpr_triple(W, u, H, i, j, item_bias, learning_rate, reg, update_items, with_
     return loss
 
 
+@numba.njit(**JIT)
+def _slot(key, mask):
+    """Home slot of a key in a power-of-two table: a multiplicative hash's mixed bits."""
+    h = np.uint64(key) * _GOLDEN
+    return np.int64(h ^ (h >> np.uint64(29))) & mask
+
+
+@numba.njit(**JIT)
+def pair_set(indptr, indices, n_cols):
+    """Hash set of the stored (row, column) pairs of a CSR matrix, for the negative check.
+
+    Keys ``row * n_cols + col`` in an open-addressing table (linear probing, a power of two
+    at least twice the pair count, ``-1`` = empty): a membership test costs about one cache
+    miss, where a binary search in the row costs one per halving. O(nnz) memory.
+    """
+    nnz = indices.shape[0]
+    size = 2
+    while size < 2 * nnz:
+        size *= 2
+    table = np.full(size, -1, dtype=np.int64)
+    mask = size - 1
+    for u in range(indptr.shape[0] - 1):
+        for p in range(indptr[u], indptr[u + 1]):
+            key = np.int64(u) * n_cols + indices[p]
+            h = _slot(key, mask)
+            while table[h] != -1 and table[h] != key:
+                h = (h + 1) & mask
+            table[h] = key
+    return table
+
+
+@numba.njit(**JIT)
+def pair_in_set(table, key):
+    """Is ``key`` in a table built by :func:`pair_set`?"""
+    mask = table.shape[0] - 1
+    h = _slot(key, mask)
+    while True:
+        v = table[h]
+        if v == key:
+            return True
+        if v == -1:
+            return False
+        h = (h + 1) & mask
+
+
 #: The epoch's loss is estimated on every LOSS_EVERY-th sample.
 LOSS_EVERY = 16
 
@@ -81,8 +125,8 @@ BATCH = 64
 
 
 @numba.njit(**JIT)
-def _bpr_chunk(indptr, indices, row_of_entry, W, H, item_bias, lo, hi, state, learning_rate,
-               reg, verify_negative, popularity_negatives, update_items):
+def _bpr_chunk(indices, row_of_entry, W, H, item_bias, lo, hi, state, learning_rate, reg,
+               positives, popularity_negatives, update_items):
     """Samples ``lo:hi`` of an epoch from the stream at ``state``.
 
     Returns ``(loss sum, losses summed, skipped)``: the loss is evaluated on the samples whose
@@ -90,9 +134,11 @@ def _bpr_chunk(indptr, indices, row_of_entry, W, H, item_bias, lo, hi, state, le
     """
     nnz = indices.shape[0]
     n_items = H.shape[0]
+    verify = positives.shape[0] > 0
     us = np.empty(BATCH, dtype=np.int64)
     pos = np.empty(BATCH, dtype=np.int64)
     neg = np.empty(BATCH, dtype=np.int64)
+    clash = np.zeros(BATCH, dtype=np.bool_)
     total = 0.0
     n_loss = 0
     n_skip = 0
@@ -108,9 +154,12 @@ def _bpr_chunk(indptr, indices, row_of_entry, W, H, item_bias, lo, hi, state, le
                 neg[q] = indices[random_index(bits, nnz)]
             else:
                 neg[q] = random_index(bits, n_items)
+        if verify:  # the batch's lookups back to back: their cache misses overlap
+            for q in range(nb):
+                clash[q] = pair_in_set(positives, us[q] * n_items + neg[q])
         for q in range(nb):
             u, i, j = us[q], pos[q], neg[q]
-            if verify_negative and _contains(indices, indptr[u], indptr[u + 1], j):
+            if clash[q]:
                 n_skip += 1
                 continue
             with_loss = (b0 + q) % LOSS_EVERY == 0
@@ -121,14 +170,15 @@ def _bpr_chunk(indptr, indices, row_of_entry, W, H, item_bias, lo, hi, state, le
 
 
 @numba.njit(**PARALLEL_JIT)
-def bpr_epoch(indptr, indices, row_of_entry, W, H, item_bias, n_samples, seeds, learning_rate,
-              reg, verify_negative, popularity_negatives, update_items):
+def bpr_epoch(indices, row_of_entry, W, H, item_bias, n_samples, seeds, learning_rate, reg,
+              positives, popularity_negatives, update_items):
     """``n_samples`` SGD steps on random triples (see the module docstring for the streams).
 
-    Each sample draws a stored entry ``(u, i)`` uniformly (``row_of_entry`` gives its row),
-    then a negative item ``j``: uniform over items, or the item of another uniformly drawn
-    entry when ``popularity_negatives`` (sampling proportional to popularity). With
-    ``verify_negative`` a ``j`` in the user's row (sorted CSR indices) skips the sample.
+    Each sample draws a stored entry ``(u, i)`` uniformly (``indices`` and ``row_of_entry``
+    give its column and row), then a negative item ``j``: uniform over items, or the item of
+    another uniformly drawn entry when ``popularity_negatives`` (sampling proportional to
+    popularity). ``positives``: the :func:`pair_set` of the matrix, and a ``j`` the user has
+    skips the sample; pass an empty array to take every ``j`` unchecked.
 
     Returns
     -------
@@ -142,9 +192,10 @@ def bpr_epoch(indptr, indices, row_of_entry, W, H, item_bias, n_samples, seeds, 
     counted = 0
     skipped = 0
     for c in prange(n_chunks):
-        part, n_loss, n_skip = _bpr_chunk(indptr, indices, row_of_entry, W, H, item_bias, c * per,
-                                  min(n_samples, (c + 1) * per), seeds[c], learning_rate, reg,
-                                  verify_negative, popularity_negatives, update_items)
+        part, n_loss, n_skip = _bpr_chunk(indices, row_of_entry, W, H, item_bias, c * per,
+                                          min(n_samples, (c + 1) * per), seeds[c],
+                                          learning_rate, reg, positives, popularity_negatives,
+                                          update_items)
         total += part
         counted += n_loss
         skipped += n_skip

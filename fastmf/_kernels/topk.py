@@ -173,17 +173,20 @@ def topk_block(scores, rows, excl_indptr, excl_indices, item_mask, out_idx, out_
 
 @jit(**JIT)
 def _contains(sorted_arr, lo, hi, value):
-    """Binary search: is ``value`` in ``sorted_arr[lo:hi]``?"""
-    while lo < hi:
-        mid = (lo + hi) // 2
-        v = sorted_arr[mid]
-        if v < value:
-            lo = mid + 1
-        elif v > value:
-            hi = mid
-        else:
-            return True
-    return False
+    """Binary search: is ``value`` in ``sorted_arr[lo:hi]``?
+
+    Branch-free (the halving step compiles to a conditional move), so searches for random
+    values pay no mispredicted branches and independent searches overlap in the CPU.
+    """
+    n = hi - lo
+    if n <= 0:
+        return False
+    base = lo
+    while n > 1:
+        half = n >> 1
+        base = base + half if sorted_arr[base + half] <= value else base
+        n -= half
+    return sorted_arr[base] == value
 
 
 @jit(**JIT)

@@ -2,7 +2,15 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fastmf._kernels.bpr import LOSS_EVERY, bpr_epoch, bpr_triple, random_index, splitmix64
+from fastmf._kernels.bpr import (
+    LOSS_EVERY,
+    bpr_epoch,
+    bpr_triple,
+    pair_in_set,
+    pair_set,
+    random_index,
+    splitmix64,
+)
 from tests import oracles
 
 
@@ -57,8 +65,9 @@ def test_epoch_with_one_thread_matches_sequential_oracle(verify, popularity):
     previous = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
-        total, counted, skipped = bpr_epoch(X.indptr, X.indices, rows, W2, H2, b2, 50, seeds,
-                                            0.1, 0.05, verify, popularity, True)
+        pairs = pair_set(X.indptr, X.indices, 6) if verify else np.zeros(0, np.int64)
+        total, counted, skipped = bpr_epoch(X.indices, rows, W2, H2, b2, 50, seeds, 0.1, 0.05,
+                                            pairs, popularity, True)
     finally:
         numba.set_num_threads(previous)
     np.testing.assert_allclose(W2, ref[0], rtol=1e-10, atol=1e-12)
@@ -69,3 +78,15 @@ def test_epoch_with_one_thread_matches_sequential_oracle(verify, popularity):
     assert skipped == ref[5]
     if not verify:
         assert skipped == 0
+
+
+@pytest.mark.parametrize("shape, density", [((1, 1), 1.0), ((30, 17), 0.3), ((50, 400), 0.05)])
+def test_pair_set_holds_exactly_the_stored_pairs(shape, density):
+    rng = np.random.default_rng(3)
+    R = rng.random(shape) < density
+    X = sp.csr_matrix(R.astype(float))
+    table = pair_set(X.indptr, X.indices, shape[1])
+    assert len(table) >= 2 * X.nnz and len(table) & (len(table) - 1) == 0
+    for u in range(shape[0]):
+        for i in range(shape[1]):
+            assert pair_in_set(table, u * shape[1] + i) == R[u, i]
