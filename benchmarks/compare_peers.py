@@ -1,0 +1,179 @@
+"""Compare fastmf with the peer libraries that are installed, and write benchmarks/RESULTS.md.
+
+Each (task, case, library) runs in its own subprocess with the same thread count
+(``NUMBA_NUM_THREADS``/``OMP_NUM_THREADS`` = ``--threads``, BLAS pools at 1 thread), one
+untimed warm-up fit (JIT compilation, JVM start), then the median of ``--repeats`` timed fits;
+data conversion happens outside the timed region. Speed is reported as a ratio against each
+peer measured in the same run.
+
+A task is a module in ``benchmarks/peers/`` with:
+
+- ``TITLE``: the section heading in RESULTS.md;
+- ``CASES``: a list of dicts, each with at least ``"data"`` (see :func:`load_split`) and the
+  settings the runners read (``k``, ``iters``, ...); ``"label"`` names the case in the table;
+- ``RUNNERS``: ``{library: runner}``; ``runner(case, train, test, threads)`` prepares the data
+  and returns ``(fit, evaluate)``: ``fit()`` fits from scratch and returns a model,
+  ``evaluate(model)`` returns a dict of accuracy metrics. A runner raises ``ImportError`` when
+  its library is missing (reported as "not installed");
+- optionally ``SPEED``: the name of the per-iteration column's divisor in the case
+  (default ``"iters"``), and ``NOTES``: text printed under the table.
+
+Usage::
+
+    python benchmarks/compare_peers.py                 # every task
+    python benchmarks/compare_peers.py --task als --threads 2 --repeats 3
+"""
+
+import argparse
+import datetime
+import importlib
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+DATA_DIR = Path(os.environ.get("FASTMF_SHARED_DATA", HERE.parent.parent / "shared" / "data"))
+
+
+def load_split(name, seed=0):
+    """Train/test Ratings of a named data set, split 90/10 at random with ``seed``.
+
+    ``"ml-100k"`` reads ../shared/data/ml-100k (or ``FASTMF_SHARED_DATA``); ``"synthetic-1m"``
+    is ``make_ratings`` at MovieLens-1M scale (6,040 users x 3,706 items, 1,000,209 ratings).
+    """
+    import fastmf
+
+    if name == "ml-100k":
+        data = fastmf.datasets.load_movielens("100k", path=DATA_DIR / "ml-100k")
+    elif name == "synthetic-1m":
+        data = fastmf.datasets.make_ratings(6040, 3706, 1_000_209, random_state=seed)
+    else:
+        raise ValueError(f"unknown data set {name!r}")
+    return fastmf.model_selection.train_test_split(data, test_size=0.1, random_state=seed)
+
+
+def worker(task_name, library, case_index, threads, repeats):
+    """Run one (task, case, library) in this process and print one JSON line."""
+    task = importlib.import_module(f"peers.{task_name}")
+    case = task.CASES[case_index]
+    train, test = load_split(case["data"])
+    try:
+        fit, evaluate = task.RUNNERS[library](case, train, test, threads)
+    except ImportError as exc:
+        print(json.dumps({"error": f"not installed ({exc})"}))
+        return
+    model = fit()  # warm-up: compilation, caches, JVM
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        model = fit()
+        times.append(time.perf_counter() - t0)
+    out = {"seconds": statistics.median(times), "all_seconds": times}
+    out.update(evaluate(model))
+    print(json.dumps(out))
+
+
+def run_task(task_name, threads, repeats, python):
+    task = importlib.import_module(f"peers.{task_name}")
+    rows = []
+    for ci, case in enumerate(task.CASES):
+        for library in task.RUNNERS:
+            env = dict(os.environ, NUMBA_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
+                       OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                       FASTMF_NO_BLAS_CHECK="1", PYTHONWARNINGS="ignore")
+            cmd = [python, str(Path(__file__)), "--worker", task_name, library, str(ci),
+                   "--threads", str(threads), "--repeats", str(repeats)]
+            print(f"[{task_name}] {case.get('label', ci)} / {library} ...", file=sys.stderr,
+                  flush=True)
+            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=HERE)
+            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+            if proc.returncode != 0 or not lines:
+                tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+                result = {"error": f"failed: {tail[:200]}"}
+            else:
+                result = json.loads(lines[-1])
+            print(f"    {result}", file=sys.stderr, flush=True)
+            rows.append({"case": ci, "library": library, **result})
+    return task, rows
+
+
+def markdown(task, rows, threads, repeats, command):
+    div = getattr(task, "SPEED", "iters")
+    lines = [f"## {task.TITLE}", "",
+             f"Command: `{command}` — {datetime.date.today()}, {platform.machine()}, "
+             f"{os.cpu_count()} cores, {threads} threads for every library, median of "
+             f"{repeats} fits after a warm-up fit.", ""]
+    for ci, case in enumerate(task.CASES):
+        case_rows = [r for r in rows if r["case"] == ci]
+        ours = [r for r in case_rows if r["library"].startswith("fastmf") and "seconds" in r]
+        metrics = sorted({k for r in case_rows for k in r
+                          if k not in ("case", "library", "seconds", "all_seconds", "error")})
+        lines += [f"**{case.get('label', case['data'])}**", ""]
+        head = ["library", "fit s", f"s / {div[:-1] if div.endswith('s') else div}", *metrics]
+        head += [f"speed-up of {r['library']}" for r in ours]
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for r in case_rows:
+            if "error" in r:
+                lines.append(f"| {r['library']} | {r['error']} |" + " |" * (len(head) - 2))
+                continue
+            cells = [r["library"], f"{r['seconds']:.3f}", f"{r['seconds'] / case[div]:.4f}"]
+            cells += [_fmt(r.get(m)) for m in metrics]
+            cells += [f"{r['seconds'] / o['seconds']:.2f}×" for o in ours]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    if getattr(task, "NOTES", ""):
+        lines += [task.NOTES.strip(), ""]
+    return "\n".join(lines)
+
+
+def _fmt(v):
+    if v is None:
+        return ""
+    return f"{v:.4f}" if isinstance(v, float) else str(v)
+
+
+def write_section(task_name, text):
+    """Replace (or append) the task's section of RESULTS.md between its markers."""
+    begin, end = f"<!-- BEGIN {task_name} -->", f"<!-- END {task_name} -->"
+    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
+    block = f"{begin}\n{text}\n{end}"
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
+    new = pattern.sub(lambda _: block, old) if pattern.search(old) else old.rstrip() + \
+        "\n\n" + block + "\n"
+    RESULTS.write_text(new)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--task", action="append", help="task module(s) in benchmarks/peers/")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--worker", nargs=3, metavar=("TASK", "LIBRARY", "CASE"), help=argparse.SUPPRESS)
+    p.add_argument("--no-write", action="store_true", help="print, do not update RESULTS.md")
+    args = p.parse_args()
+    sys.path.insert(0, str(HERE))
+    if args.worker:
+        worker(args.worker[0], args.worker[1], int(args.worker[2]), args.threads, args.repeats)
+        return
+    tasks = args.task or sorted(p.stem for p in (HERE / "peers").glob("*.py")
+                                if not p.stem.startswith("_"))
+    command = "python benchmarks/compare_peers.py " + " ".join(
+        [f"--task {t}" for t in tasks] + [f"--threads {args.threads}",
+                                          f"--repeats {args.repeats}"])
+    for name in tasks:
+        task, rows = run_task(name, args.threads, args.repeats, sys.executable)
+        text = markdown(task, rows, args.threads, args.repeats, command)
+        print(text)
+        if not args.no_write:
+            write_section(name, text)
+
+
+if __name__ == "__main__":
+    main()
