@@ -16,7 +16,8 @@ A task is a module in ``benchmarks/peers/`` with:
   ``evaluate(model)`` returns a dict of accuracy metrics. A runner raises ``ImportError`` when
   its library is missing (reported as "not installed");
 - optionally ``SPEED``: the name of the per-iteration column's divisor in the case
-  (default ``"iters"``), and ``NOTES``: text printed under the table.
+  (default ``"iters"``; ``None``: no such column, e.g. when runners report their own), and
+  ``NOTES``: text printed under the table.
 
 Usage::
 
@@ -116,14 +117,16 @@ def markdown(task, rows, threads, repeats, command):
         metrics = sorted({k for r in case_rows for k in r
                           if k not in ("case", "library", "seconds", "all_seconds", "error")})
         lines += [f"**{case.get('label', case['data'])}**", ""]
-        head = ["library", "fit s", f"s / {div[:-1] if div.endswith('s') else div}", *metrics]
+        per = [f"s / {div[:-1] if div.endswith('s') else div}"] if div else []
+        head = ["library", "fit s", *per, *metrics]
         head += [f"speed-up of {r['library']}" for r in ours]
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for r in case_rows:
             if "error" in r:
                 lines.append(f"| {r['library']} | {r['error']} |" + " |" * (len(head) - 2))
                 continue
-            cells = [r["library"], f"{r['seconds']:.3f}", f"{r['seconds'] / case[div]:.4f}"]
+            cells = [r["library"], f"{r['seconds']:.3f}"]
+            cells += [f"{r['seconds'] / case[div]:.4f}"] if div else []
             cells += [_fmt(r.get(m)) for m in metrics]
             cells += [f"{r['seconds'] / o['seconds']:.2f}×" for o in ours]
             lines.append("| " + " | ".join(cells) + " |")

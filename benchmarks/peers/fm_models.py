@@ -109,3 +109,37 @@ RUNNERS = {
     "fastmf als": _fastmf("als"),
     "fastmf sgd": _fastmf("sgd"),
 }
+
+
+def seed_sweep(case_index=1, fastmf_seeds=(0, 1, 2, 3), myfm_seeds=(0, 1, 2), threads=2):
+    """Test RMSE of fastmf's and myFM's samplers over several seeds on one case (default: the
+    SVD++ design), to tell a seed's noise from a real gap."""
+    import sys
+    from pathlib import Path
+
+    import myfm
+
+    import fastmf
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/
+    from compare_peers import load_split
+
+    case = CASES[case_index]
+    train, test = load_split(case["data"])
+    enc, Xtr, Xte = _design(case, train, test)
+    shapes = [int(np.sum(enc.groups_ == g)) for g in range(len(enc.group_names_))]
+    print(case["label"])
+    for seed in fastmf_seeds:
+        model = fastmf.FMRegressor(n_factors=case["k"], solver="mcmc", groups=enc.groups_,
+                                   n_iter=case["iters"], burn_in=case["burn_in"],
+                                   n_threads=threads, random_state=seed).fit(Xtr, train.values)
+        print(f"fastmf seed {seed}: {_rmse(test.values, model.predict(Xte)):.4f}", flush=True)
+    for seed in myfm_seeds:
+        model = myfm.MyFMRegressor(rank=case["k"], random_seed=seed).fit(
+            Xtr, train.values, n_iter=case["iters"],
+            n_kept_samples=case["iters"] - case["burn_in"], group_shapes=shapes)
+        print(f"myfm seed {seed}: {_rmse(test.values, model.predict(Xte)):.4f}", flush=True)
+
+
+if __name__ == "__main__":  # python benchmarks/peers/fm_models.py
+    seed_sweep()

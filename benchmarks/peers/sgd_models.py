@@ -30,8 +30,7 @@ fastmf's settings. LIBMF: `libmf.MF(k=64, nr_iters=epochs, eta=0.1, lambda_p2=la
 lambda_p1=lambda_q1=0, nr_threads=threads, quiet=True)`; it has no biases, and is predicted
 from `p_factors() @ q_factors().T` (its `predict` is broken, see PEERS.md). Surprise is
 single-threaded. "s / epoch" is the whole fit divided by the epochs, so it includes each
-library's setup (fastmf's block layout: about 5 ms on ML-100k, 25 ms on ML-1M). The machine
-(2 cores) was shared with other engineers' jobs, so the timings are noisy. fastmf ran with
+library's setup (fastmf's block layout: about 5 ms on ML-100k, 25 ms on ML-1M). fastmf ran with
 `OMP_WAIT_POLICY=PASSIVE` in the environment: Numba's OpenMP workers otherwise spin at each
 sub-epoch barrier (4 per epoch on ML-100k, 32 on ML-1M) and, on an oversubscribed machine,
 lose their cores to other processes (an epoch took 30x longer that way here); on an idle

@@ -18,8 +18,8 @@ NOTES = """
 reg 0.08); `fastmf SVDpp (Surprise's lr/reg)`: lr 0.007, reg 0.02 as Surprise's defaults.
 `Surprise SVDpp`: `SVDpp(n_factors=64, n_epochs=20)`, its defaults otherwise (the settings of its
 published 0.919 5-fold ML-100k RMSE, there with k = 20); single-threaded. One timed fit per
-library (`--repeats 1`), after one untimed warm-up fit. The machine was shared with other jobs;
-fastmf ran with `OMP_WAIT_POLICY=PASSIVE` (see the SGD section).
+library (`--repeats 1`), after one untimed warm-up fit. fastmf ran with
+`OMP_WAIT_POLICY=PASSIVE` (see the SGD section).
 """
 
 
