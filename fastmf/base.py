@@ -116,10 +116,12 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         history = getattr(self, "history_", None)
         if not (self._warm and history):
             history = {"train_loss": [], "seconds": []}
-            if eval_data is not None:
-                history["eval_rmse"] = []
-                history["eval_unknown"] = []
             self.n_iter_ = 0
+        if eval_data is not None and "eval_rmse" not in history:
+            # a warm start that adds an eval_set: earlier iterations were not evaluated
+            done = len(history["train_loss"])
+            history["eval_rmse"] = [np.nan] * done
+            history["eval_unknown"] = [-1] * done
         best, best_state, wait = np.inf, None, 0
         bar = tqdm(total=n_iter, disable=not self.verbose, desc=type(self).__name__,
                    unit="it", leave=False)
@@ -158,6 +160,9 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
                             wait += 1
                             if wait >= early_stopping_rounds:
                                 break
+                elif "eval_rmse" in history:  # a warm start without the earlier eval_set
+                    history["eval_rmse"].append(np.nan)
+                    history["eval_unknown"].append(-1)
                 bar.set_postfix(postfix, refresh=False)
                 bar.update()
         finally:

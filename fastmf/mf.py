@@ -130,7 +130,8 @@ class MatrixFactorization(FactorModel):
     global_mean_ : float
     history_ : dict of lists
         Per iteration: ``train_loss`` (the objective above), ``seconds`` and, with an
-        ``eval_set``, ``eval_rmse`` and ``eval_unknown`` (pairs predicted by fallback).
+        ``eval_set``, ``eval_rmse`` and ``eval_unknown`` (pairs predicted by fallback; NaN
+        and -1 for warm-started iterations fitted without one).
     n_iter_ : int
     user_ids_, item_ids_ : ndarray or None
         Raw IDs of the training Ratings.

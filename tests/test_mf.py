@@ -92,6 +92,16 @@ def test_warm_start_5_plus_5_equals_10(planted):
     assert warm.n_iter_ == 10 and len(warm.history_["train_loss"]) == 10
 
 
+def test_warm_start_history_lines_up_when_eval_set_comes_and_goes(planted):
+    _, train, test, _ = planted
+    model = fastmf.MatrixFactorization(n_factors=4, n_iter=2, warm_start=True, random_state=0)
+    model.fit(train).fit(train, eval_set=test).fit(train)
+    h = model.history_
+    assert len(h["train_loss"]) == len(h["eval_rmse"]) == len(h["eval_unknown"]) == 6
+    assert np.isnan(h["eval_rmse"][:2]).all() and np.isnan(h["eval_rmse"][4:]).all()
+    assert np.isfinite(h["eval_rmse"][2:4]).all() and h["eval_unknown"][2:4] == [0, 0]
+
+
 def test_fold_in_reproduces_training_user(planted):
     _, train, _, _ = planted
     model = fastmf.MatrixFactorization(n_factors=6, n_iter=4, dtype="float64",
