@@ -178,6 +178,18 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
     def _warm(self):
         return bool(getattr(self, "warm_start", False)) and hasattr(self, "item_factors_")
 
+    def _check_warm_start(self, ratings, dtype):
+        """For a warm start: the data must have the fitted shape, and ``n_factors`` and
+        ``dtype`` must be those of the fitted factors."""
+        if (self.n_users_, self.n_items_) != ratings.shape or \
+                self.item_factors_.shape[1] != self.n_factors or \
+                self.item_factors_.dtype != dtype:
+            raise ValueError(
+                "warm_start needs data of the same shape, the same n_factors and the same "
+                f"dtype; the model has shape {(self.n_users_, self.n_items_)}, "
+                f"{self.item_factors_.shape[1]} factors, {self.item_factors_.dtype}; got "
+                f"{ratings.shape}, {self.n_factors}, {np.dtype(dtype)}")
+
     # ------------------------------------------------------------------ prediction
     def predict(self, X, items=None):
         """Predict ratings for (user, item) pairs.

@@ -161,11 +161,7 @@ class ImplicitALS(FactorModel):
                              "interaction")
         rng = check_random_state(self.random_state)
         if self._warm:
-            if (self.n_users_, self.n_items_) != ratings.shape or \
-                    self.item_factors_.shape[1] != self.n_factors or \
-                    self.item_factors_.dtype != dtype:
-                raise ValueError("warm_start needs data of the same shape, the same n_factors "
-                                 f"and dtype; the model has {(self.n_users_, self.n_items_)}")
+            self._check_warm_start(ratings, dtype)
         else:
             self._set_index_space(ratings)
             k = self.n_factors

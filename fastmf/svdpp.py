@@ -188,10 +188,7 @@ class SVDpp(FactorModel):
             raise ValueError("early_stopping_rounds needs an eval_set")
         rng = check_random_state(self.random_state)
         if self._warm:
-            if (self.n_users_, self.n_items_) != ratings.shape or \
-                    self.item_factors_.shape[1] != self.n_factors:
-                raise ValueError("warm_start needs data of the same shape and the same "
-                                 f"n_factors; the model has {(self.n_users_, self.n_items_)}")
+            self._check_warm_start(ratings, dtype)
         else:
             self._set_index_space(ratings)
             self._init_params(ratings, dtype, rng)

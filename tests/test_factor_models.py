@@ -197,3 +197,20 @@ def test_partial_fit_users_and_items_grow_the_factors(fitted, tmp_path):
         m.partial_fit_users([1, 1], X[[1, 1]])
     with pytest.raises(ValueError, match="item_users must have shape"):
         m.partial_fit_items([0], X[[0]])
+
+
+@pytest.mark.parametrize("case", [c for c in MODELS if "warm_start" in c.make().get_params()],
+                         ids=lambda c: c.name)
+def test_warm_start_rejects_other_shape_factors_or_dtype(case):
+    X, _ = checkerboard(case.data)
+    model = case.make().set_params(warm_start=True).fit(X)
+    before = model.item_factors_.copy()
+    changes = [(X[:, :-1], {}), (X, {"n_factors": model.n_factors + 1}),
+               (X, {"dtype": "float64"})]
+    for data, params in changes:
+        with pytest.raises(ValueError, match="warm_start needs data of the same shape"):
+            model.set_params(**params).fit(data)
+        model.set_params(n_factors=before.shape[1], dtype="float32")
+    np.testing.assert_array_equal(model.item_factors_, before)
+    model.fit(X)  # the same data continues
+    assert model.n_iter_ == 2 * case.make().n_iter
