@@ -4,7 +4,7 @@ import importlib
 
 import numpy as np
 
-from ._config import threads
+from ._config import check_blas_threads, threads
 from ._validation import (
     check_dtype,
     check_float_param,
@@ -233,7 +233,9 @@ class MatrixFactorization(FactorModel):
         eval_data = self._eval_data(eval_set)
         module, cls = _SOLVERS[self.solver].split(":")
         solver_cls = getattr(importlib.import_module(f"fastmf._solvers.{module}"), cls)
-        with threads(self.n_threads):
+        with threads(self.n_threads) as n:
+            if self.solver == "als" and self.cg_steps is None:  # BLAS gemm inside the rows
+                check_blas_threads(n)
             solver = solver_cls(self, ratings, rng)
             state = [self.user_factors_, self.item_factors_, *self._bias_arrays(),
                      *solver.extra_state]

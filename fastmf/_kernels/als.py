@@ -7,6 +7,9 @@ from numba import prange
 from .._config import PARALLEL_JIT
 from .linalg import cholesky_solve
 
+#: Ratings of a row gathered into one block ``Z`` before one BLAS product ``Z^T Z``.
+GATHER_ROWS = 128
+
 
 @numba.njit(**PARALLEL_JIT)
 def als_half_sweep(indptr, indices, data, X, x_bias, Y, y_bias, offset, reg, reg_bias,
@@ -21,69 +24,60 @@ def als_half_sweep(indptr, indices, data, X, x_bias, Y, y_bias, offset, reg, reg
     (ALS-WR). The bias is solved jointly with the factors by augmenting the system with a
     constant column; pass zero-length ``x_bias`` to fit no bias for this side and zero-length
     ``y_bias`` when the other side has none. Rows without entries get zeros.
+
+    The row's matrix ``Z^T Z + diag(l, .., l_b)`` is built from its item rows (and the constant
+    column) gathered into blocks ``Z`` of :data:`GATHER_ROWS` rows, each block one BLAS gemm
+    (``np.dot``) inside the parallel loop, so BLAS must run single-threaded here (the
+    estimator warns otherwise); then a Cholesky solve. Rows are taken in 256 interleaved
+    chunks, each with its own scratch arrays.
     """
     m, k = X.shape
     fit_bias = x_bias.shape[0] > 0
     has_yb = y_bias.shape[0] > 0
     d = k + 1 if fit_bias else k
-    for u in prange(m):
-        start, end = indptr[u], indptr[u + 1]
-        A = np.zeros((d, d), dtype=X.dtype)
-        b = np.zeros(d, dtype=X.dtype)
-        p = start
-        while p + 4 <= end:  # four rank-1 updates at once: a quarter of the traffic on A
-            i0, i1, i2, i3 = indices[p], indices[p + 1], indices[p + 2], indices[p + 3]
-            t0 = data[p] - offset
-            t1 = data[p + 1] - offset
-            t2 = data[p + 2] - offset
-            t3 = data[p + 3] - offset
-            if has_yb:
-                t0 -= y_bias[i0]
-                t1 -= y_bias[i1]
-                t2 -= y_bias[i2]
-                t3 -= y_bias[i3]
-            y0, y1, y2, y3 = Y[i0], Y[i1], Y[i2], Y[i3]
-            for a in range(k):
-                a0, a1, a2, a3 = y0[a], y1[a], y2[a], y3[a]
-                b[a] += t0 * a0 + t1 * a1 + t2 * a2 + t3 * a3
-                for c in range(a, k):
-                    A[a, c] += a0 * y0[c] + a1 * y1[c] + a2 * y2[c] + a3 * y3[c]
-            if fit_bias:
+    n_chunks = max(1, min(m, 256))
+    one = X.dtype.type(1)
+    for c in prange(n_chunks):
+        Z = np.empty((GATHER_ROWS, d), dtype=X.dtype)
+        A = np.empty((d, d), dtype=X.dtype)
+        b = np.empty(d, dtype=X.dtype)
+        for u in range(c, m, n_chunks):
+            start, end = indptr[u], indptr[u + 1]
+            n = end - start
+            if n == 0:
                 for a in range(k):
-                    A[a, k] += y0[a] + y1[a] + y2[a] + y3[a]
-                b[k] += t0 + t1 + t2 + t3
-            p += 4
-        while p < end:
-            i = indices[p]
-            t = data[p] - offset
-            if has_yb:
-                t -= y_bias[i]
-            y = Y[i]
-            for a in range(k):
-                ya = y[a]
-                b[a] += t * ya
-                for c in range(a, k):
-                    A[a, c] += ya * y[c]
+                    X[u, a] = 0.0
+                if fit_bias:
+                    x_bias[u] = 0.0
+                continue
+            A[:, :] = 0.0
+            b[:] = 0.0
+            for p0 in range(start, end, GATHER_ROWS):
+                nb = min(GATHER_ROWS, end - p0)
+                for q in range(nb):
+                    i = indices[p0 + q]
+                    t = data[p0 + q] - offset
+                    if has_yb:
+                        t -= y_bias[i]
+                    for a in range(k):
+                        ya = Y[i, a]
+                        Z[q, a] = ya
+                        b[a] += t * ya
+                    if fit_bias:
+                        Z[q, k] = one
+                        b[k] += t
+                Zn = Z[:nb]
+                A += np.dot(Zn.T, Zn)
+            scale = n if scale_reg else 1
             if fit_bias:
-                for a in range(k):
-                    A[a, k] += y[a]
-                b[k] += t
-            p += 1
-        n = end - start
-        scale = n if scale_reg else 1
-        if fit_bias:
-            A[k, k] = n + reg_bias * scale
-        for a in range(k):
-            A[a, a] += reg * scale
-        if n == 0:
-            for a in range(d):
-                b[a] = 0.0
-        else:
+                A[k, k] += reg_bias * scale
+            for a in range(k):
+                A[a, a] += reg * scale
             cholesky_solve(A, b)
-        for a in range(k):
-            X[u, a] = b[a]
-        if fit_bias:
-            x_bias[u] = b[k]
+            for a in range(k):
+                X[u, a] = b[a]
+            if fit_bias:
+                x_bias[u] = b[k]
 
 
 @numba.njit(**PARALLEL_JIT)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fastmf._kernels.als import als_cg_half_sweep, als_half_sweep
+from fastmf._kernels.als import GATHER_ROWS, als_cg_half_sweep, als_half_sweep
 from fastmf._kernels.linalg import cholesky_solve, squared_error
 from tests import oracles
 
@@ -39,9 +39,10 @@ def test_als_half_sweep_matches_ridge_oracle(dtype, fit_bias, scale_reg, k):
         np.testing.assert_allclose(xb, ref_b, rtol=tol, atol=tol)
 
 
-def test_als_half_sweep_long_rows_use_unrolled_path():
-    # rows with 4k+r entries exercise both the unrolled and the remainder loops
-    R, mask, X, Y, y_bias = random_problem(6, 40, 5, 0.9, seed=1)
+def test_als_half_sweep_rows_longer_than_one_gathered_block():
+    # rows of ~270 entries span several GATHER_ROWS blocks, the last one partial
+    R, mask, X, Y, y_bias = random_problem(6, 300, 5, 0.9, seed=1)
+    assert np.diff(X.indptr).min() > 2 * GATHER_ROWS
     out, xb = np.zeros((6, 5)), np.zeros(6)
     als_half_sweep(X.indptr, X.indices, X.data, out, xb, Y, y_bias, 0.5, 0.1, 0.1, False)
     ref, ref_b = oracles.als_half_sweep(R, mask, Y, y_bias, 0.5, 0.1, 0.1, False, True)
