@@ -66,25 +66,35 @@ def ranking_metrics_naive(scores, train, test, k):
     return averages, per_user
 
 
+def _row_system(R_dense, mask, u, Y, y_bias, offset, reg, reg_bias, scale_reg, fit_bias):
+    """Row ``u``'s ridge normal equations ``(A, b)`` (the bias as a constant column when
+    ``fit_bias``), or None for a row without observations."""
+    obs = np.flatnonzero(mask[u])
+    if len(obs) == 0:
+        return None
+    Z = Y[obs].astype(np.float64)
+    t = R_dense[u, obs] - offset - (y_bias[obs] if len(y_bias) else 0.0)
+    s = len(obs) if scale_reg else 1.0
+    pen = [reg * s] * Y.shape[1]
+    if fit_bias:
+        Z = np.hstack([Z, np.ones((len(obs), 1))])
+        pen.append(reg_bias * s)
+    return Z.T @ Z + np.diag(pen), Z.T @ t
+
+
 def als_half_sweep(R_dense, mask, Y, y_bias, offset, reg, reg_bias, scale_reg, fit_bias):
-    """Row-by-row ridge regression with ``np.linalg.lstsq``-free normal equations.
+    """Row-by-row ridge regression by ``np.linalg.solve`` on the normal equations.
 
     ``R_dense``/``mask``: ratings and which cells are observed. Returns (X, x_bias).
     """
     m, k = R_dense.shape[0], Y.shape[1]
     X, xb = np.zeros((m, k)), np.zeros(m)
     for u in range(m):
-        obs = np.flatnonzero(mask[u])
-        if len(obs) == 0:
+        system = _row_system(R_dense, mask, u, Y, y_bias, offset, reg, reg_bias, scale_reg,
+                             fit_bias)
+        if system is None:
             continue
-        Z = Y[obs].astype(np.float64)
-        t = R_dense[u, obs] - offset - (y_bias[obs] if len(y_bias) else 0.0)
-        s = len(obs) if scale_reg else 1.0
-        pen = [reg * s] * k
-        if fit_bias:
-            Z = np.hstack([Z, np.ones((len(obs), 1))])
-            pen.append(reg_bias * s)
-        sol = np.linalg.solve(Z.T @ Z + np.diag(pen), Z.T @ t)
+        sol = np.linalg.solve(*system)
         X[u] = sol[:k]
         if fit_bias:
             xb[u] = sol[k]
@@ -98,19 +108,14 @@ def als_cg_rows(R_dense, mask, X0, x0_bias, Y, y_bias, offset, reg, reg_bias, sc
     m, k = R_dense.shape[0], Y.shape[1]
     X, xb = np.zeros((m, k)), np.zeros(m)
     for u in range(m):
-        obs = np.flatnonzero(mask[u])
-        if len(obs) == 0:
+        system = _row_system(R_dense, mask, u, Y, y_bias, offset, reg, reg_bias, scale_reg,
+                             fit_bias)
+        if system is None:
             continue
-        Z = Y[obs].astype(np.float64)
-        t = R_dense[u, obs] - offset - (y_bias[obs] if len(y_bias) else 0.0)
-        s = len(obs) if scale_reg else 1.0
-        pen = [reg * s] * k
+        A, b = system
         x = X0[u].astype(np.float64)
         if fit_bias:
-            Z = np.hstack([Z, np.ones((len(obs), 1))])
-            pen.append(reg_bias * s)
             x = np.append(x, x0_bias[u])
-        A, b = Z.T @ Z + np.diag(pen), Z.T @ t
         r = b - A @ x
         p = r.copy()
         for _ in range(steps):

@@ -1,11 +1,20 @@
-"""Explicit-feedback ALS: one closed-form half-sweep over the rows of one side."""
+"""Explicit-feedback ALS half-sweeps over the rows of one side: exact (Cholesky) or by CG."""
 
 import numba
 import numpy as np
 from numba import prange
 
-from .._config import PARALLEL_JIT
+from .._config import JIT, PARALLEL_JIT
 from .linalg import cholesky_solve
+
+
+@numba.njit(**JIT)
+def _clear_row(X, x_bias, u):
+    """A row without entries: zero factors (and bias, when ``x_bias`` is not zero-length)."""
+    X[u, :] = 0.0
+    if x_bias.shape[0] > 0:
+        x_bias[u] = 0.0
+
 
 #: Ratings of a row gathered into one block ``Z`` before one BLAS product ``Z^T Z``.
 GATHER_ROWS = 128
@@ -45,10 +54,7 @@ def als_half_sweep(indptr, indices, data, X, x_bias, Y, y_bias, offset, reg, reg
             start, end = indptr[u], indptr[u + 1]
             n = end - start
             if n == 0:
-                for a in range(k):
-                    X[u, a] = 0.0
-                if fit_bias:
-                    x_bias[u] = 0.0
+                _clear_row(X, x_bias, u)
                 continue
             A[:, :] = 0.0
             b[:] = 0.0
@@ -101,10 +107,7 @@ def als_cg_half_sweep(indptr, indices, data, X, x_bias, Y, y_bias, offset, reg, 
         start, end = indptr[u], indptr[u + 1]
         n = end - start
         if n == 0:
-            for a in range(k):
-                X[u, a] = 0.0
-            if fit_bias:
-                x_bias[u] = 0.0
+            _clear_row(X, x_bias, u)
             continue
         scale = n if scale_reg else 1
         lam = X.dtype.type(reg * scale)
