@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._config import check_blas_threads, threads
-from ._kernels.hals import ccd_update, csc_to_csr_positions, csr_matmul, hals_rows, residual
+from ._kernels.hals import ccd_chunks, ccd_sweep, csr_matmul, hals_rows, residual
 from ._kernels.linalg import squared_error
 from ._kernels.poisson import mu_apply, mu_terms, poisson_loss, poisson_sgd_epoch
 from ._ratings import Ratings
@@ -303,7 +303,8 @@ class _Problem:
         self.sq_norm = float(np.sum(csr.data.astype(np.float64) ** 2))
         self.ccd = solver == "hals" and self.missing == "ignore"
         if self.ccd:
-            self.perm = csc_to_csr_positions(csc.indptr, csc.indices, csr.indptr)
+            self.chunk_ptr = ccd_chunks(csr.indptr, csr.shape[1])
+            self.col_counts = np.diff(csc.indptr).astype(np.float64)
             self.res = np.empty(len(csr.data), dtype)
 
     def stepper(self, W, H):
@@ -353,13 +354,10 @@ class _Problem:
     def _ccd(self, W, H, update_cols=True):
         residual(*self.by_row, W, np.zeros(0, W.dtype), H, np.zeros(0, W.dtype), 0.0, self.res)
         Wt, Ht = np.ascontiguousarray(W.T), np.ascontiguousarray(H.T)
-        none = np.zeros(0, np.int64)
-        for f in range(W.shape[1]):
-            ccd_update(self.by_row[0], self.by_row[1], none, self.res, Wt[f], Ht[f], self.l1,
-                       self.l2, False, True)
-            if update_cols:
-                ccd_update(self.by_col[0], self.by_col[1], self.perm, self.res, Ht[f], Wt[f],
-                           self.l1, self.l2, False, True)
+        k = W.shape[1]
+        ccd_sweep(self.by_row[0], self.by_row[1], self.res, Wt, Ht, np.ones(k, np.bool_),
+                  np.full(k, update_cols), np.full(k, self.l2), self.chunk_ptr, self.col_counts,
+                  self.l1, False, True)
         W[...] = Wt.T
         H[...] = Ht.T
 

@@ -7,8 +7,9 @@ Two families share this file:
   the scalar least-squares problem
   ``x_uf = sum_i (res_ui + x_uf y_if) y_if / (l2 s_u + sum_i y_if^2)``, after which the residual
   is corrected by ``(x_old - x_new) y_if``. Rows touch disjoint stored entries, so they run in
-  parallel; the same kernel updates the columns through a CSC view whose ``perm`` maps each CSC
-  position to the residual's CSR position.
+  parallel. The columns' sums are gathered in the same CSR-order stream (per chunk of rows,
+  while the rows' corrections are applied), so one factor costs one pass over the entries and
+  the residual is never reached through a CSC permutation.
 * HALS (Cichocki & Phan, 2009) for the Frobenius loss over the *whole* matrix (zeros count), as
   scikit-learn's ``_update_cdnmf_fast``: given ``HHt = H^T H (+ l2 I)`` and ``XHt = X H (- l1)``,
   one sweep updates every entry of ``W`` in closed form, projected to ``>= 0`` (here fused with
@@ -43,56 +44,160 @@ def residual(indptr, indices, data, X, x_bias, Y, y_bias, offset, out):
             out[p] = e
 
 
-@numba.njit(**PARALLEL_JIT)
-def ccd_update(indptr, indices, perm, res, x, y, l1, l2, scale_reg, nonneg):
-    """Update one factor ``x`` (length n_rows) with ``y`` fixed, keeping ``res`` exact.
+@numba.njit(**JIT)
+def _coordinate(num, den, l1, nonneg):
+    """argmin_x of ``den x^2 / 2 - num x + l1 |x|`` (over ``x >= 0`` when ``nonneg``)."""
+    if nonneg:
+        return (num - l1) / den if num > l1 and den > 0 else 0.0
+    if num > l1:
+        return (num - l1) / den
+    if num < -l1:
+        return (num + l1) / den
+    return 0.0
 
-    Row ``u`` minimises ``sum_i (res_ui + x_old y_i - x_u y_i)^2 + l2 s_u x_u^2 + 2 l1 |x_u|``
-    over its stored entries (``s_u`` = its count when ``scale_reg``, else 1), projected to
-    ``x_u >= 0`` when ``nonneg`` (then the L1 term is linear). ``perm`` maps the positions of
-    ``indptr``/``indices`` into ``res``; pass a zero-length ``perm`` for the identity (CSR).
-    A bias is a factor whose ``y`` is all ones. Rows without entries get 0.
+
+@numba.njit(**PARALLEL_JIT)
+def ccd_sweep(indptr, indices, res, Xt, Yt, update_x, update_y, l2, chunk_ptr, col_counts, l1,
+              scale_reg, nonneg):
+    """One CCD++ pass: for each factor ``f``, factor ``f`` of every row, then of every column.
+
+    ``indptr``/``indices`` are the CSR structure of the stored entries and ``res`` their
+    residual in that order; ``Xt`` (K, n_rows) and ``Yt`` (K, n_cols) hold the factors
+    transposed. Row ``u`` minimises
+    ``sum_i (res_ui + x_old y_i - x_u y_i)^2 + l2[f] s_u x_u^2 + 2 l1 |x_u|`` over its stored
+    entries (``s_u`` = its count when ``scale_reg``, else 1), projected to ``x_u >= 0`` when
+    ``nonneg`` (then the L1 term is linear); columns likewise. ``update_x[f]`` /
+    ``update_y[f]`` say which sides of factor ``f`` move (a bias is a factor whose other side is
+    all ones and stays fixed). Rows and columns without entries get 0. ``res`` is exact on
+    return.
+
+    Everything streams through the entries in CSR order, once per factor. The column update
+    needs column sums, which each chunk of rows (``chunk_ptr``: contiguous row ranges)
+    accumulates into its own float64 arrays while it corrects the residual for its rows' new
+    values; the chunks' sums are added in chunk order, so the result does not depend on the
+    number of threads. The columns' residual correction is applied lazily, on the next factor's
+    first read of each entry (and by a final pass after the last factor).
     """
-    n_rows = indptr.shape[0] - 1
-    direct = perm.shape[0] == 0
-    for u in prange(n_rows):
+    K = Xt.shape[0]
+    n_cols = Yt.shape[1]
+    n_chunks = chunk_ptr.shape[0] - 1
+    any_y = False
+    for f in range(K):
+        any_y = any_y or update_y[f]
+    acc = np.zeros((n_chunks if any_y else 0, n_cols, 2))
+    delta_y = np.zeros(n_cols, Yt.dtype)
+    pending = -1  # factor whose column update is not yet in res
+    for f in range(K):
+        prev = Xt[pending] if pending >= 0 else Xt[f]
+        for c in prange(n_chunks):
+            _ccd_rows(chunk_ptr[c], chunk_ptr[c + 1], indptr, indices, res, Xt[f], Yt[f], prev,
+                      delta_y, pending >= 0, update_x[f], acc[c] if update_y[f] else acc[:0, 0],
+                      l2[f], l1, scale_reg, nonneg)
+        pending = -1
+        if update_y[f]:
+            y = Yt[f]
+            for i in prange(n_cols):
+                old = y[i]
+                new = 0.0
+                if col_counts[i] > 0:
+                    num = 0.0
+                    den = 0.0
+                    for c in range(n_chunks):
+                        num += acc[c, i, 0]
+                        den += acc[c, i, 1]
+                    reg = l2[f] * (col_counts[i] if scale_reg else 1.0)
+                    new = _coordinate(num + old * den, den + reg, l1, nonneg)
+                y[i] = new
+                delta_y[i] = old - new
+            pending = f
+    if pending >= 0:
+        x = Xt[pending]
+        for c in prange(n_chunks):
+            for u in range(chunk_ptr[c], chunk_ptr[c + 1]):
+                xu = x[u]
+                for p in range(indptr[u], indptr[u + 1]):
+                    res[p] += delta_y[indices[p]] * xu
+
+
+@numba.njit(**JIT)
+def _ccd_rows(r0, r1, indptr, indices, res, x, y, prev, delta_y, pending, update_x, acc, l2, l1,
+              scale_reg, nonneg):
+    """Rows ``r0:r1`` of :func:`ccd_sweep` for one factor.
+
+    First the previous factor's column correction ``delta_y[i] * prev[u]`` goes into each entry
+    (when ``pending``), then row ``u``'s update, then (when ``acc`` has rows) the column sums
+    ``acc[i] += (res_ui x_u, x_u^2)`` with the corrected residual.
+    """
+    has_acc = acc.shape[0] > 0
+    if has_acc:
+        acc[:, :] = 0.0
+    for u in range(r0, r1):
         start, end = indptr[u], indptr[u + 1]
         if start == end:
-            x[u] = 0.0
+            if update_x:
+                x[u] = 0.0
             continue
-        old = x[u]
-        num = 0.0
-        den = 0.0
-        if direct:
+        xp = prev[u]
+        if update_x:
+            num = 0.0
+            den = 0.0
+            if pending:
+                for p in range(start, end):
+                    i = indices[p]
+                    r = res[p] + delta_y[i] * xp
+                    res[p] = r
+                    yi = y[i]
+                    num += r * yi
+                    den += yi * yi
+            else:
+                for p in range(start, end):
+                    yi = y[indices[p]]
+                    num += res[p] * yi
+                    den += yi * yi
+            old = x[u]
+            reg = l2 * ((end - start) if scale_reg else 1.0)
+            new = _coordinate(num + old * den, den + reg, l1, nonneg)
+            x[u] = new
+            delta = old - new
+            if has_acc:
+                sq = new * new
+                for p in range(start, end):
+                    i = indices[p]
+                    r = res[p] + delta * y[i]
+                    res[p] = r
+                    acc[i, 0] += r * new
+                    acc[i, 1] += sq
+            elif delta != 0.0:
+                for p in range(start, end):
+                    res[p] += delta * y[indices[p]]
+        elif pending or has_acc:
+            xu = x[u]
+            sq = xu * xu
             for p in range(start, end):
-                yi = y[indices[p]]
-                num += res[p] * yi
-                den += yi * yi
-        else:
-            for p in range(start, end):
-                yi = y[indices[p]]
-                num += res[perm[p]] * yi
-                den += yi * yi
-        num += old * den
-        den += l2 * ((end - start) if scale_reg else 1.0)
-        if nonneg:
-            new = (num - l1) / den if num > l1 and den > 0 else 0.0
-        elif num > l1:
-            new = (num - l1) / den
-        elif num < -l1:
-            new = (num + l1) / den
-        else:
-            new = 0.0
-        x[u] = new
-        delta = old - new
-        if delta == 0.0:
-            continue
-        if direct:
-            for p in range(start, end):
-                res[p] += delta * y[indices[p]]
-        else:
-            for p in range(start, end):
-                res[perm[p]] += delta * y[indices[p]]
+                i = indices[p]
+                r = res[p]
+                if pending:
+                    r += delta_y[i] * xp
+                    res[p] = r
+                if has_acc:
+                    acc[i, 0] += r * xu
+                    acc[i, 1] += sq
+
+
+def ccd_chunks(indptr, n_cols):
+    """Row ranges for :func:`ccd_sweep`: about equal numbers of entries, a count set by the data.
+
+    Up to 64 chunks, fewer when the per-chunk column sums (16 bytes per column) would outweigh
+    the entries (at least 8 entries per column per chunk), so their memory stays O(nnz). The
+    count depends on the data only, never on the thread count.
+    """
+    n_rows = len(indptr) - 1
+    nnz = int(indptr[-1])
+    n_chunks = max(1, min(64, n_rows, nnz // max(8 * n_cols, 1)))
+    targets = np.arange(n_chunks + 1) * (nnz / n_chunks)
+    chunk_ptr = np.searchsorted(indptr, targets).astype(np.int64)
+    chunk_ptr[0], chunk_ptr[-1] = 0, n_rows
+    return chunk_ptr
 
 
 @numba.njit(**PARALLEL_JIT)
@@ -177,17 +282,3 @@ def csr_matmul(indptr, indices, data, B, out):
                 acc[f] += a * B[i, f]
         for f in range(k):
             out[u, f] = acc[f]
-
-
-@numba.njit(**JIT)
-def csc_to_csr_positions(csc_indptr, csc_indices, csr_indptr):
-    """For each CSC position the CSR position of the same entry (both with sorted indices)."""
-    n = csc_indptr.shape[0] - 1
-    nxt = csr_indptr[:-1].copy()
-    perm = np.empty(csc_indices.shape[0], dtype=np.int64)
-    for j in range(n):  # columns in increasing order fill each CSR row left to right
-        for p in range(csc_indptr[j], csc_indptr[j + 1]):
-            u = csc_indices[p]
-            perm[p] = nxt[u]
-            nxt[u] += 1
-    return perm

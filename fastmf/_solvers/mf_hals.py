@@ -2,20 +2,21 @@
 
 import numpy as np
 
-from .._kernels.hals import ccd_update, csc_to_csr_positions, residual
+from .._kernels.hals import ccd_chunks, ccd_sweep, residual
 from .mf_als import objective
 
 
 class CCDSolver:
-    """Each iteration updates, for f = 1..k, factor f of every user then of every item.
+    """Each iteration updates, for f = 1..k, factor f of every user and then of every item.
 
     The residual ``r - prediction`` on the stored entries is recomputed at the start of every
     iteration (so float32 rounding never accumulates) and corrected after each scalar update:
     an iteration costs O(nnz k) with no k x k solves. Then the user and item biases are updated
-    the same way, as factors whose other side is all ones. The factors are stored transposed
-    during the fit so each update reads one contiguous vector. Deterministic for any thread
-    count (rows touch disjoint entries). The objective never increases: every update is an
-    exact coordinate minimisation.
+    the same way, as factors whose other side is all ones. The entries are streamed in the
+    order of the side with more rows (users on most data; when there are more items than
+    users, each factor's items are updated first), so no pass ever gathers the residual through
+    a permutation. Deterministic for any thread count. The objective never increases: every
+    update is an exact coordinate minimisation.
     """
 
     extra_state = ()
@@ -26,34 +27,44 @@ class CCDSolver:
         csr, csc = ratings.csr, ratings.csc
         self.by_user = (csr.indptr, csr.indices, csr.data.astype(dt))
         self.by_item = (csc.indptr, csc.indices, csc.data.astype(dt))
-        self.perm = csc_to_csr_positions(csc.indptr, csc.indices, csr.indptr)
-        self.no_perm = np.zeros(0, np.int64)
+        self.users_major = ratings.n_users >= ratings.n_items
+        rows, cols = ((self.by_user, self.by_item) if self.users_major
+                      else (self.by_item, self.by_user))
+        self.rows = rows
+        self.chunk_ptr = ccd_chunks(rows[0], len(cols[0]) - 1)
+        self.col_counts = np.diff(cols[0]).astype(np.float64)
         self.res = np.empty(len(csr.data), dt)
-        self.ones_u = np.ones(ratings.n_users, dt)
-        self.ones_i = np.ones(ratings.n_items, dt)
         self.reg = float(model.reg)
         self.reg_bias = float(model.reg if model.reg_bias is None else model.reg_bias)
         self.scale = model.reg_scaling == "count"
 
     def step(self):
         m = self.model
+        W, H = m.user_factors_, m.item_factors_
         ub, ib = m._bias_arrays()
-        residual(*self.by_user, m.user_factors_, ub, m.item_factors_, ib, m.global_mean_,
-                 self.res)
-        Wt = np.ascontiguousarray(m.user_factors_.T)
-        Ht = np.ascontiguousarray(m.item_factors_.T)
-        u_ptr, u_idx, _ = self.by_user
-        i_ptr, i_idx, _ = self.by_item
-        for f in range(Wt.shape[0]):
-            ccd_update(u_ptr, u_idx, self.no_perm, self.res, Wt[f], Ht[f], 0.0, self.reg,
-                       self.scale, False)
-            ccd_update(i_ptr, i_idx, self.perm, self.res, Ht[f], Wt[f], 0.0, self.reg,
-                       self.scale, False)
+        k = W.shape[1]
+        # factors transposed (each update reads one contiguous vector), then the two biases as
+        # factors against a fixed all-ones vector: (user bias, ones) and (ones, item bias)
+        n_f = k + (2 if len(ub) else 0)
+        Wt = np.ones((n_f, W.shape[0]), W.dtype)
+        Ht = np.ones((n_f, H.shape[0]), H.dtype)
+        Wt[:k], Ht[:k] = W.T, H.T
+        move_w, move_h = np.ones(n_f, np.bool_), np.ones(n_f, np.bool_)
+        l2 = np.full(n_f, self.reg)
         if len(ub):
-            ccd_update(u_ptr, u_idx, self.no_perm, self.res, ub, self.ones_i, 0.0,
-                       self.reg_bias, self.scale, False)
-            ccd_update(i_ptr, i_idx, self.perm, self.res, ib, self.ones_u, 0.0,
-                       self.reg_bias, self.scale, False)
-        m.user_factors_[...] = Wt.T
-        m.item_factors_[...] = Ht.T
+            Wt[k], Ht[k + 1] = ub, ib
+            move_h[k] = move_w[k + 1] = False
+            l2[k:] = self.reg_bias
+        if self.users_major:
+            residual(*self.rows, W, ub, H, ib, m.global_mean_, self.res)
+            sides = (Wt, Ht, move_w, move_h)
+        else:
+            residual(*self.rows, H, ib, W, ub, m.global_mean_, self.res)
+            sides = (Ht, Wt, move_h, move_w)
+        ccd_sweep(self.rows[0], self.rows[1], self.res, *sides, l2, self.chunk_ptr,
+                  self.col_counts, 0.0, self.scale, False)
+        W[...] = Wt[:k].T
+        H[...] = Ht[:k].T
+        if len(ub):
+            ub[...], ib[...] = Wt[k], Ht[k + 1]
         return objective(m, self.by_user, self.by_item, self.reg, self.reg_bias, self.scale)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fastmf._kernels.hals import ccd_update, csc_to_csr_positions, csr_matmul, residual
+from fastmf._kernels.hals import ccd_chunks, ccd_sweep, csr_matmul, residual
 from tests import oracles
 
 
@@ -29,35 +29,47 @@ def test_residual_matches_dense(dtype, k):
 
 @pytest.mark.parametrize("nonneg", [False, True])
 @pytest.mark.parametrize("l1,l2,scale", [(0.0, 0.0, False), (0.3, 0.5, True), (2.0, 0.1, False)])
-@pytest.mark.parametrize("side", ["rows", "columns"])
-def test_ccd_update_matches_oracle(nonneg, l1, l2, scale, side):
+@pytest.mark.parametrize("n_chunks", [1, 3])
+def test_ccd_sweep_matches_oracle(nonneg, l1, l2, scale, n_chunks):
+    """Factor by factor: rows (oracle on res), then columns (oracle on res^T)."""
     R, mask, X, rng = problem(8, 6, 0.5, 3)
+    mask[:, 2] = False  # an empty column too
+    X = sp.csr_matrix(np.where(mask, R, 0))
     res_dense = np.where(mask, rng.normal(size=R.shape), 0.0)
     res = res_dense[mask].copy()  # CSR order
-    if side == "rows":
-        x, y = rng.normal(size=8), rng.normal(size=6)
-        ccd_update(X.indptr, X.indices, np.zeros(0, np.int64), res, x_k := x.copy(), y, l1, l2,
-                   scale, nonneg)
-        want_x, want_res = oracles.ccd_update(res_dense, mask, x, y, l1, l2, scale, nonneg)
-    else:
-        csc = X.tocsc()
-        perm = csc_to_csr_positions(csc.indptr, csc.indices, X.indptr)
-        x, y = rng.normal(size=6), rng.normal(size=8)
-        ccd_update(csc.indptr, csc.indices, perm, res, x_k := x.copy(), y, l1, l2, scale,
-                   nonneg)
-        want_x, want_res_t = oracles.ccd_update(res_dense.T, mask.T, x, y, l1, l2, scale, nonneg)
-        want_res = want_res_t.T
-    np.testing.assert_allclose(x_k, want_x, atol=1e-12)
+    K = 4
+    Xt, Yt = rng.normal(size=(K, 8)), rng.normal(size=(K, 6))
+    move_x = np.array([True, True, False, True])  # factor 2: rows fixed, factor 3: columns
+    move_y = np.array([True, False, True, False])
+    l2s = l2 * np.array([1.0, 2.0, 1.0, 0.5])
+    chunk_ptr = np.linspace(0, 8, n_chunks + 1).astype(np.int64)
+    counts = mask.sum(axis=0).astype(float)
+    want_x, want_y, want_res = Xt.copy(), Yt.copy(), res_dense.copy()
+    for f in range(K):
+        if move_x[f]:
+            want_x[f], want_res = oracles.ccd_update(want_res, mask, want_x[f], want_y[f], l1,
+                                                     l2s[f], scale, nonneg)
+        if move_y[f]:
+            want_y[f], res_t = oracles.ccd_update(want_res.T, mask.T, want_y[f], want_x[f], l1,
+                                                  l2s[f], scale, nonneg)
+            want_res = res_t.T
+    got_x, got_y = Xt.copy(), Yt.copy()
+    ccd_sweep(X.indptr, X.indices, res, got_x, got_y, move_x, move_y, l2s, chunk_ptr, counts,
+              l1, scale, nonneg)
+    np.testing.assert_allclose(got_x, want_x, atol=1e-12)
+    np.testing.assert_allclose(got_y, want_y, atol=1e-12)
     np.testing.assert_allclose(res, want_res[mask], atol=1e-12)
     if nonneg:
-        assert x_k.min() >= 0
+        assert got_x[move_x].min() >= 0 and got_y[move_y].min() >= 0
 
 
-def test_csc_to_csr_positions():
-    R, mask, X, _ = problem(7, 9, 0.4, 5)
-    csc = X.tocsc()
-    perm = csc_to_csr_positions(csc.indptr, csc.indices, X.indptr)
-    np.testing.assert_array_equal(X.data[perm], csc.data)
+def test_ccd_chunks_cover_rows_in_order():
+    X = sp.random(500, 40, density=0.3, format="csr", random_state=0)
+    chunk_ptr = ccd_chunks(X.indptr, X.shape[1])
+    assert chunk_ptr[0] == 0 and chunk_ptr[-1] == 500 and np.all(np.diff(chunk_ptr) >= 0)
+    assert len(chunk_ptr) - 1 == X.nnz // (8 * 40)  # sums: at least 8 entries per column
+    sizes = np.diff(X.indptr[chunk_ptr])
+    assert sizes.max() < 1.2 * sizes.mean()  # balanced by entries
 
 
 def test_hals_rows_never_increases_frobenius_and_zero_rows():
