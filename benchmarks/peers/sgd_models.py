@@ -30,11 +30,22 @@ fastmf's settings. LIBMF: `libmf.MF(k=64, nr_iters=epochs, eta=0.1, lambda_p2=la
 lambda_p1=lambda_q1=0, nr_threads=threads, quiet=True)`; it has no biases, and is predicted
 from `p_factors() @ q_factors().T` (its `predict` is broken, see PEERS.md). Surprise is
 single-threaded. "s / epoch" is the whole fit divided by the epochs, so it includes each
-library's setup (fastmf's block layout: about 5 ms on ML-100k, 25 ms on ML-1M). fastmf ran with
+library's setup (fastmf's on ML-100k: about 2 ms for the block layout, 2 ms for the random
+initial factors, 0.15 ms per epoch for the objective). fastmf ran with
 `OMP_WAIT_POLICY=PASSIVE` in the environment: Numba's OpenMP workers otherwise spin at each
 sub-epoch barrier (4 per epoch on ML-100k, 32 on ML-1M) and, on an oversubscribed machine,
 lose their cores to other processes (an epoch took 30x longer that way here); on an idle
 machine the setting makes no measurable difference.
+
+The issue's "20x Surprise SVD per epoch" is not reached on this 2-core machine, and cannot be
+by a faster kernel alone: Surprise takes 18.7 ms per epoch on ML-100k, so 20x means 0.94 ms per
+epoch *including setup*, 10.4 ns per rating at 2 threads. `python benchmarks/sgd_floor.py
+../shared/data/ml-100k` times fastmf's epoch kernel at 23.3 ns per rating on one thread and
+12.8 ns on two, and the same plain-SGD loop written in C and compiled with
+`-O3 -march=native -ffast-math` (one thread, no blocks, fixed k = 64) at 23.3-24.0 ns: the
+kernel runs at the speed of compiled C, and even with zero setup, two threads give 12.8 ns,
+about 15x Surprise. (Tried without gain: software prefetch of the next ratings' rows, two
+independent ratings interleaved, a compile-time k, lazy row scaling to save the decay multiply.)
 
 Accuracy on GroupLens's own 5 folds of ML-100k (u1..u5, the protocol of Surprise's published
 SVD 0.934 and SVD++ 0.919), from `python benchmarks/peers/sgd_models.py ../shared/data/ml-100k`:
