@@ -11,9 +11,19 @@ def planted():
                                         random_state=0)
 
 
+@pytest.fixture(scope="module", params=["tall", "wide"])
+def either_shape(request, planted):
+    """More users than items (entries streamed by user) and more items than users (by item)."""
+    if request.param == "tall":
+        return planted
+    return fastmf.datasets.make_ratings(50, 90, 1500, rank=3, noise=0.05, discrete=False,
+                                        random_state=1)
+
+
 @pytest.mark.parametrize("scaling", ["count", "none"])
 @pytest.mark.parametrize("fit_biases", [True, False])
-def test_ccd_objective_never_increases_and_matches_oracle(planted, scaling, fit_biases):
+def test_ccd_objective_never_increases_and_matches_oracle(either_shape, scaling, fit_biases):
+    planted = either_shape
     model = fastmf.MatrixFactorization(n_factors=4, solver="hals", n_iter=8, reg=0.1,
                                        reg_scaling=scaling, fit_biases=fit_biases,
                                        dtype="float64", random_state=0).fit(planted)
@@ -38,9 +48,9 @@ def test_ccd_recovers_planted_low_rank_like_als(planted):
     assert rmse["hals"] < 1.1 * rmse["als"]
 
 
-def test_ccd_same_result_for_any_thread_count(planted):
+def test_ccd_same_result_for_any_thread_count(either_shape):
     fits = [fastmf.MatrixFactorization(n_factors=4, solver="hals", n_iter=3, n_threads=t,
-                                       random_state=0).fit(planted) for t in (1, 2)]
+                                       random_state=0).fit(either_shape) for t in (1, 2)]
     np.testing.assert_array_equal(fits[0].user_factors_, fits[1].user_factors_)
     np.testing.assert_array_equal(fits[0].item_bias_, fits[1].item_bias_)
 
@@ -62,9 +72,13 @@ def test_ccd_warm_start_5_plus_5_equals_10(planted):
     assert warm.n_iter_ == 10
 
 
-def test_ccd_handles_users_without_ratings():
-    data = fastmf.Ratings([0, 0, 2, 2], [0, 1, 0, 1], [4.0, 3.0, 5.0, 1.0], n_users=4)
+@pytest.mark.parametrize("n_items", [2, 6])  # entries streamed by user / by item
+def test_ccd_handles_users_and_items_without_ratings(n_items):
+    data = fastmf.Ratings([0, 0, 2, 2], [0, 1, 0, 1], [4.0, 3.0, 5.0, 1.0], n_users=4,
+                          n_items=n_items)
     model = fastmf.MatrixFactorization(n_factors=2, solver="hals", n_iter=3,
                                        random_state=0).fit(data)
     np.testing.assert_array_equal(model.user_factors_[[1, 3]], 0)
+    np.testing.assert_array_equal(model.item_factors_[2:], 0)
+    np.testing.assert_array_equal(model.item_bias_[2:], 0)
     assert np.isfinite(model.predict([1, 3], [0, 1])).all()
