@@ -8,14 +8,11 @@ prediction with unknown-ID fallback, top-N recommendation, similar items and use
 saving — lives here once.
 """
 
-import time
-import warnings
-
 import numpy as np
 import scipy.sparse as sp
-from tqdm.auto import tqdm
 
 from ._config import threads
+from ._fitting import run_iterations
 from ._persist import SaveMixin, load
 from ._ratings import Ratings, _py
 from ._sklearn_compat import BaseEstimator, RegressorMixin
@@ -107,71 +104,25 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ the fitting loop
     def _iterate(self, step, n_iter, state, eval_data=None, early_stopping_rounds=None,
                  divergence_hint=""):
-        """Run ``step()`` ``n_iter`` times, recording ``history_`` and ``n_iter_``.
+        """Run ``step()`` ``n_iter`` times through :func:`~fastmf._fitting.run_iterations`.
 
         ``step`` performs one iteration in place on the arrays listed in ``state`` and returns
-        the training objective. On KeyboardInterrupt the arrays are restored to the last
-        finished iteration; with ``early_stopping_rounds`` they are restored to the best one.
+        the training objective; ``eval_data`` (from :meth:`_eval_data`) adds ``eval_rmse`` and
+        ``eval_unknown`` (pairs with an unknown user or item) to ``history_``.
         """
-        history = getattr(self, "history_", None)
-        if not (self._warm and history):
-            history = {"train_loss": [], "seconds": []}
-            self.n_iter_ = 0
-        if eval_data is not None and "eval_rmse" not in history:
-            # a warm start that adds an eval_set: earlier iterations were not evaluated
-            done = len(history["train_loss"])
-            history["eval_rmse"] = [np.nan] * done
-            history["eval_unknown"] = [-1] * done
-        best, best_state, wait = np.inf, None, 0
-        bar = tqdm(total=n_iter, disable=not self.verbose, desc=type(self).__name__,
-                   unit="it", leave=False)
-        try:
-            for _ in range(n_iter):
-                saved = [a.copy() for a in state]
-                t0 = time.perf_counter()
-                try:
-                    loss = float(step())
-                except KeyboardInterrupt:
-                    for a, s in zip(state, saved, strict=True):
-                        a[...] = s
-                    warnings.warn(f"fit interrupted: keeping the model after {self.n_iter_} "
-                                  "iterations", RuntimeWarning, stacklevel=3)
-                    break
-                if not np.isfinite(loss):
-                    raise FloatingPointError(
-                        f"the training loss became {loss} at iteration {self.n_iter_ + 1}: the "
-                        f"fit diverged. {divergence_hint}".strip())
-                history["seconds"].append(time.perf_counter() - t0)
-                history["train_loss"].append(loss)
-                self.n_iter_ += 1
-                postfix = {"loss": f"{loss:.4g}"}
-                if eval_data is not None:
-                    users, items, values = eval_data
-                    pred = self._predict_indices(users, items)
-                    score = float(np.sqrt(np.mean((pred - values) ** 2)))
-                    history["eval_rmse"].append(score)
-                    history["eval_unknown"].append(int(np.sum((users < 0) | (items < 0))))
-                    postfix["eval_rmse"] = f"{score:.4f}"
-                    if early_stopping_rounds is not None:
-                        if score < best:
-                            best, wait = score, 0
-                            best_state = ([a.copy() for a in state], self.n_iter_)
-                        else:
-                            wait += 1
-                            if wait >= early_stopping_rounds:
-                                break
-                elif "eval_rmse" in history:  # a warm start without the earlier eval_set
-                    history["eval_rmse"].append(np.nan)
-                    history["eval_unknown"].append(-1)
-                bar.set_postfix(postfix, refresh=False)
-                bar.update()
-        finally:
-            bar.close()
-            self.history_ = history
-        if best_state is not None and best_state[1] != self.n_iter_:
-            for a, s in zip(state, best_state[0], strict=True):
-                a[...] = s
-            self.best_iteration_ = best_state[1]
+        evaluate = None
+        if eval_data is not None:
+            users, items, values = eval_data
+
+            def evaluate():
+                pred = self._predict_indices(users, items)
+                return {"eval_rmse": float(np.sqrt(np.mean((pred - values) ** 2))),
+                        "eval_unknown": int(np.sum((users < 0) | (items < 0)))}
+
+        run_iterations(self, step, n_iter, state, warm=self._warm,
+                       eval_pad={"eval_rmse": np.nan, "eval_unknown": -1}, evaluate=evaluate,
+                       early_stopping_rounds=early_stopping_rounds,
+                       divergence_hint=divergence_hint)
         return self
 
     @property

@@ -12,15 +12,14 @@ its pairwise term computed in O(nnz(x) r) as
 that build MF, PITF and SVD++ designs are in :mod:`fastmf.fm_features`.
 """
 
-import time
 import warnings
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import ndtr, ndtri
-from tqdm.auto import tqdm
 
 from ._config import resolve_n_threads
+from ._fitting import run_iterations
 from ._persist import SaveMixin
 from ._sklearn_compat import BaseEstimator, ClassifierMixin, RegressorMixin
 from ._solvers.fm import CDSolver, FMData, MCMCSolver, SGDSolver, csr_arrays, predict
@@ -263,11 +262,11 @@ class _BaseFM(SaveMixin, BaseEstimator):
             eval_data = (csr_arrays(X_eval), y_eval)
         rng = check_random_state(self.random_state)
         n_threads = resolve_n_threads(self.n_threads)
-        if not warm or self.factors_.dtype != dtype:
+        warm = warm and self.factors_.dtype == dtype
+        if not warm:
             w0 = np.array([float(np.mean(target)) if not self._is_classifier else 0.0])
             w = np.zeros(X.shape[1], dtype=dtype)
             V = (rng.standard_normal((X.shape[1], self.n_factors)) * self.init_std).astype(dtype)
-            self.history_, self.n_iter_ = None, 0
         else:
             if self.coef_samples_ is None:
                 w0, w = np.array([self.intercept_]), self.coef_.copy()
@@ -285,71 +284,32 @@ class _BaseFM(SaveMixin, BaseEstimator):
         else:
             solver = MCMCSolver(data, w0, w, V, rng, burn_in=self.burn_in,
                                 n_keep=self.n_iter - self.burn_in, probit=probit)
-        self._run(solver, (w0, w, V), eval_data, n_threads)
+        self._run(solver, (w0, w, V), eval_data, n_threads, warm)
         return self
 
-    def _run(self, solver, state, eval_data, n_threads):
-        """The fitting loop: history, eval scores, early stopping, clean interrupts."""
+    def _run(self, solver, state, eval_data, n_threads, warm):
+        """Fit through :func:`~fastmf._fitting.run_iterations`, then store the parameters."""
         mcmc = isinstance(solver, MCMCSolver)
-        if not getattr(self, "history_", None):
-            self.history_ = {"train_loss": [], "seconds": []}
-            if eval_data is not None:
-                self.history_[self._eval_name] = []
-            self.n_iter_ = 0
-        history = self.history_
-        best, best_state, wait, eval_sum = np.inf, None, 0, None
-        bar = tqdm(total=self.n_iter, disable=not self.verbose, desc=type(self).__name__,
-                   unit="it", leave=False)
-        try:
-            for _ in range(self.n_iter):
-                saved = [a.copy() for a in state]
-                t0 = time.perf_counter()
-                try:
-                    loss = float(solver.step())
-                except KeyboardInterrupt:
-                    for a, s in zip(state, saved, strict=True):
-                        a[...] = s
-                    warnings.warn(f"fit interrupted: keeping the model after {self.n_iter_} "
-                                  "iterations", RuntimeWarning, stacklevel=3)
-                    break
-                if not np.isfinite(loss):
-                    raise FloatingPointError(
-                        f"the training loss became {loss} at iteration {self.n_iter_ + 1}: the "
-                        "fit diverged; lower learning_rate or raise the regularisation")
-                history["seconds"].append(time.perf_counter() - t0)
-                history["train_loss"].append(loss)
-                self.n_iter_ += 1
-                if eval_data is not None:
-                    X_arr, y_eval = eval_data
-                    if mcmc:
-                        if solver.n_kept == 0:
-                            raw = predict(X_arr, state[0][0], state[1], state[2], n_threads)
-                            score = self._eval_score(self._link(raw, 1), y_eval)
-                        else:
-                            raw = predict(X_arr, state[0][0], state[1], state[2], n_threads)
-                            part = self._link(raw, 1)
-                            eval_sum = part if eval_sum is None else eval_sum + part
-                            score = self._eval_score(eval_sum / solver.n_kept, y_eval)
-                    else:
-                        raw = predict(X_arr, state[0][0], state[1], state[2], n_threads)
-                        score = self._eval_score(self._link(raw, 0), y_eval)
-                    history[self._eval_name].append(score)
-                    if self.early_stopping_rounds is not None:
-                        if score < best:
-                            best, wait = score, 0
-                            best_state = ([a.copy() for a in state], self.n_iter_)
-                        else:
-                            wait += 1
-                            if wait >= self.early_stopping_rounds:
-                                break
-                bar.set_postfix({"loss": f"{loss:.4g}"}, refresh=False)
-                bar.update()
-        finally:
-            bar.close()
-        if best_state is not None and best_state[1] != self.n_iter_:
-            for a, s in zip(state, best_state[0], strict=True):
-                a[...] = s
-            self.best_iteration_ = best_state[1]
+        evaluate = None
+        if eval_data is not None:
+            X_arr, y_eval = eval_data
+            eval_sum = None
+
+            def evaluate():
+                nonlocal eval_sum
+                raw = predict(X_arr, state[0][0], state[1], state[2], n_threads)
+                if not (mcmc and solver.n_kept > 0):
+                    pred = self._link(raw, 1 if mcmc else 0)
+                else:  # posterior mean over the samples kept so far
+                    part = self._link(raw, 1)
+                    eval_sum = part if eval_sum is None else eval_sum + part
+                    pred = eval_sum / solver.n_kept
+                return {self._eval_name: self._eval_score(pred, y_eval)}
+
+        run_iterations(self, solver.step, self.n_iter, state, warm=warm,
+                       eval_pad={self._eval_name: np.nan}, evaluate=evaluate,
+                       early_stopping_rounds=self.early_stopping_rounds,
+                       divergence_hint="Lower learning_rate or raise the regularisation.")
         w0, w, V = state
         self.intercept_samples_ = self.coef_samples_ = self.factors_samples_ = None
         if mcmc and solver.n_kept > 0:

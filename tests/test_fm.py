@@ -81,6 +81,18 @@ def test_als_warm_start_5_plus_5_equals_10():
     assert warm.n_iter_ == 10 and len(warm.history_["train_loss"]) == 10
 
 
+@pytest.mark.parametrize("solver", ["als", "sgd", "mcmc"])
+def test_warm_start_history_lines_up_when_eval_set_comes_and_goes(solver):
+    X, y, _ = planted(seed=3)
+    model = fastmf.FMRegressor(n_factors=3, solver=solver, n_iter=2, burn_in=1,
+                               random_state=0, warm_start=True)
+    model.fit(X, y).fit(X, y, eval_set=(X, y)).fit(X, y)
+    h = model.history_
+    assert len(h["train_loss"]) == len(h["eval_rmse"]) == 6
+    assert np.isnan(h["eval_rmse"][:2]).all() and np.isnan(h["eval_rmse"][4:]).all()
+    assert np.isfinite(h["eval_rmse"][2:4]).all()
+
+
 def test_als_same_result_for_any_thread_count():
     enc, train, _ = mf_data()
     X = enc.transform(train)
