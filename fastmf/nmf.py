@@ -6,8 +6,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._config import check_blas_threads, threads
-from ._kernels.hals import ccd_chunks, ccd_sweep, csr_matmul, hals_rows, residual
-from ._kernels.linalg import squared_error
+from ._kernels.hals import ccd_chunks, ccd_sweep, csr_matmul, hals_rows
+from ._kernels.linalg import residual
 from ._kernels.poisson import mu_apply, mu_terms, poisson_loss, poisson_sgd_epoch
 from ._ratings import Ratings
 from ._validation import (
@@ -371,7 +371,7 @@ class _Problem:
                 val += float(W.sum(axis=0, dtype=np.float64) @ H.sum(axis=0, dtype=np.float64))
             return float(val)
         if self.missing == "ignore":
-            return 0.5 * float(squared_error(*self.by_row, W, empty, H, empty, 0.0))
+            return 0.5 * float(residual(*self.by_row, W, empty, H, empty, 0.0, empty))
         if cross is None:
             XtW = np.empty_like(H)
             csr_matmul(*self.by_col, W, XtW)

@@ -24,26 +24,6 @@ from numba import prange
 from .._config import JIT, PARALLEL_JIT
 
 
-@numba.njit(**PARALLEL_JIT)
-def residual(indptr, indices, data, X, x_bias, Y, y_bias, offset, out):
-    """``out[p] = data[p] - offset - x_bias[u] - y_bias[i] - X[u] . Y[i]`` for stored entries.
-
-    Zero-length bias arrays mean no bias on that side.
-    """
-    m, k = X.shape
-    has_xb, has_yb = x_bias.shape[0] > 0, y_bias.shape[0] > 0
-    for u in prange(m):
-        xb = x_bias[u] if has_xb else 0.0
-        for p in range(indptr[u], indptr[u + 1]):
-            i = indices[p]
-            e = data[p] - offset - xb
-            if has_yb:
-                e -= y_bias[i]
-            for f in range(k):
-                e -= X[u, f] * Y[i, f]
-            out[p] = e
-
-
 @numba.njit(**JIT)
 def _coordinate(num, den, l1, nonneg):
     """argmin_x of ``den x^2 / 2 - num x + l1 |x|`` (over ``x >= 0`` when ``nonneg``)."""

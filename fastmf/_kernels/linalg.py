@@ -43,13 +43,16 @@ def cholesky_solve(A, b):
 
 
 @numba.njit(**PARALLEL_JIT)
-def squared_error(indptr, indices, data, X, x_bias, Y, y_bias, offset):
-    """Sum over stored entries of (r_ui - offset - x_bias[u] - y_bias[i] - X[u] . Y[i])^2.
+def residual(indptr, indices, data, X, x_bias, Y, y_bias, offset, out):
+    """Errors ``e = r_ui - offset - x_bias[u] - y_bias[i] - X[u] . Y[i]`` on the stored entries.
 
-    Pass zero-length bias arrays for a model without biases.
+    Writes ``out[p] = e`` in the entries' order when ``out`` is non-empty (pass a zero-length
+    ``out`` for the objective alone) and returns the sum of ``e^2``, accumulated in float64.
+    Zero-length bias arrays mean no bias on that side.
     """
     m, k = X.shape
     has_xb, has_yb = x_bias.shape[0] > 0, y_bias.shape[0] > 0
+    store = out.shape[0] > 0
     total = 0.0
     for u in prange(m):
         row = 0.0
@@ -61,6 +64,8 @@ def squared_error(indptr, indices, data, X, x_bias, Y, y_bias, offset):
                 e -= y_bias[i]
             for f in range(k):
                 e -= X[u, f] * Y[i, f]
+            if store:
+                out[p] = e
             row += e * e
         total += row
     return total

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._kernels.als import als_cg_half_sweep, als_half_sweep
-from .._kernels.linalg import squared_error
+from .._kernels.linalg import residual
 
 
 class ALSSolver:
@@ -47,8 +47,8 @@ class ALSSolver:
 def objective(model, by_user, by_item, reg, reg_bias, scale):
     """Squared error on the stored entries plus the L2 terms (ALS-WR scaled when ``scale``)."""
     ub, ib = model._bias_arrays()
-    sse = squared_error(*by_user, model.user_factors_, ub, model.item_factors_, ib,
-                        model.global_mean_)
+    sse = residual(*by_user, model.user_factors_, ub, model.item_factors_, ib,
+                   model.global_mean_, np.zeros(0, ub.dtype))
     nu = np.diff(by_user[0]) if scale else 1.0
     ni = np.diff(by_item[0]) if scale else 1.0
     W, H = model.user_factors_.astype(np.float64), model.item_factors_.astype(np.float64)

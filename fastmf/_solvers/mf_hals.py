@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from .._kernels.hals import ccd_chunks, ccd_sweep, residual
+from .._kernels.hals import ccd_chunks, ccd_sweep
+from .._kernels.linalg import residual
 from .mf_als import objective
 
 

@@ -3,7 +3,7 @@ import pytest
 import scipy.sparse as sp
 
 from fastmf._kernels.als import GATHER_ROWS, als_cg_half_sweep, als_half_sweep
-from fastmf._kernels.linalg import cholesky_solve, squared_error
+from fastmf._kernels.linalg import cholesky_solve
 from tests import oracles
 
 
@@ -99,16 +99,3 @@ def test_cholesky_solve_singular_gives_finite_result():
     b = np.ones(3)
     cholesky_solve(A, b)
     assert np.isfinite(b).all()
-
-
-def test_squared_error_matches_dense():
-    R, mask, X, Y, y_bias = random_problem(9, 8, 4, 0.5, seed=3)
-    rng = np.random.default_rng(4)
-    W, ub = rng.normal(size=(9, 4)), rng.normal(size=9)
-    got = squared_error(X.indptr, X.indices, X.data, W, ub, Y, y_bias, 2.5)
-    want = oracles.mf_objective(R, mask, W, Y, ub, y_bias, 2.5, 0.0, 0.0, False)
-    np.testing.assert_allclose(got, want, rtol=1e-12)
-    empty = np.zeros(0)
-    got = squared_error(X.indptr, X.indices, X.data, W, empty, Y, empty, 0.0)
-    want = oracles.mf_objective(R, mask, W, Y, None, None, 0.0, 0.0, 0.0, False)
-    np.testing.assert_allclose(got, want, rtol=1e-12)

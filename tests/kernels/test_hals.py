@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fastmf._kernels.hals import ccd_chunks, ccd_sweep, csr_matmul, residual
+from fastmf._kernels.hals import ccd_chunks, ccd_sweep, csr_matmul
+from fastmf._kernels.linalg import residual
 from tests import oracles
 
 
@@ -21,10 +22,17 @@ def test_residual_matches_dense(dtype, k):
     W, H = rng.normal(size=(9, k)).astype(dtype), rng.normal(size=(7, k)).astype(dtype)
     ub, ib = rng.normal(size=9).astype(dtype), rng.normal(size=7).astype(dtype)
     out = np.empty(X.nnz, dtype)
-    residual(X.indptr, X.indices, X.data.astype(dtype), W, ub, H, ib, 2.0, out)
+    sse = residual(X.indptr, X.indices, X.data.astype(dtype), W, ub, H, ib, 2.0, out)
     dense = R - 2.0 - ub[:, None] - ib[None, :] - W.astype(float) @ H.T
     tol = 1e-4 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(out, dense[mask], rtol=tol, atol=tol)
+    np.testing.assert_allclose(sse, np.sum(dense[mask] ** 2), rtol=tol)
+    empty = np.zeros(0, dtype)  # the objective alone, nothing stored
+    sse_only = residual(X.indptr, X.indices, X.data.astype(dtype), W, empty, H, empty, 0.0,
+                        empty)
+    want = oracles.mf_objective(R, mask, W.astype(float), H.astype(float), None, None, 0.0,
+                                0.0, 0.0, False)
+    np.testing.assert_allclose(sse_only, want, rtol=tol)
 
 
 @pytest.mark.parametrize("nonneg", [False, True])
