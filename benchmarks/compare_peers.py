@@ -88,7 +88,7 @@ def run_task(task_name, threads, repeats, python):
         for library in task.RUNNERS:
             env = dict(os.environ, NUMBA_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                        OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                       FASTMF_NO_BLAS_CHECK="1", PYTHONWARNINGS="ignore")
+                       PYTHONWARNINGS="ignore")
             cmd = [python, str(Path(__file__)), "--worker", task_name, library, str(ci),
                    "--threads", str(threads), "--repeats", str(repeats)]
             print(f"[{task_name}] {case.get('label', ci)} / {library} ...", file=sys.stderr,

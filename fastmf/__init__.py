@@ -8,6 +8,7 @@ from .fm import FMClassifier, FMRegressor
 from .implicit import ImplicitALS
 from .mf import MatrixFactorization
 from .nmf import NMF
+from .popularity import Popularity
 from .svd import PureSVD
 from .svdpp import SVDpp
 
@@ -20,6 +21,7 @@ __all__ = [
     "ImplicitALS",
     "MatrixFactorization",
     "NMF",
+    "Popularity",
     "PureSVD",
     "load",
     "Ratings",

@@ -1,4 +1,4 @@
-"""Settings shared by every kernel and estimator: fastmath flags, thread control, BLAS guard."""
+"""Settings shared by every kernel and estimator: fastmath flags, thread and BLAS-pool control."""
 
 import contextlib
 import os
@@ -26,39 +26,59 @@ def resolve_n_threads(n_threads):
 
 
 @contextlib.contextmanager
-def threads(n_threads):
-    """Run the enclosed parallel kernels with ``n_threads`` threads, then restore the setting."""
+def threads(n_threads, blas=None):
+    """Run the enclosed parallel kernels with ``n_threads`` threads, then restore the setting.
+
+    BLAS pools (OpenBLAS, MKL, ... through threadpoolctl) are limited to ``blas`` threads
+    (default: the same number) while inside, and restored afterwards, also on exceptions.
+    Pass ``blas=1`` around kernels that call BLAS inside their parallel loops (the exact row
+    solves): each of the ``n_threads`` threads then runs single-threaded BLAS calls instead of
+    every call starting a pool of its own, which would oversubscribe the cores.
+    """
     n = resolve_n_threads(n_threads)
     previous = numba.get_num_threads()
     numba.set_num_threads(n)
     try:
-        yield n
+        with _limit_blas(n if blas is None else blas):
+            yield n
     finally:
         numba.set_num_threads(previous)
 
 
-_blas_checked = False
+_controller = None
+_warned = False
 
 
-def check_blas_threads(n_threads):
-    """Warn once when a multithreaded BLAS would run under a parallel kernel (oversubscription).
+def _blas_controller():
+    """A cached ``threadpoolctl.ThreadpoolController``, or None without threadpoolctl."""
+    global _controller
+    if _controller is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+            _controller = False
+        else:
+            # the BLAS/LAPACK that Numba's np.dot / np.linalg call: load it before the scan
+            import scipy.linalg.cython_blas  # noqa: F401
+            import scipy.linalg.cython_lapack  # noqa: F401
 
-    Uses threadpoolctl when it is installed; without it the check is skipped.
-    """
-    global _blas_checked
-    if _blas_checked or n_threads <= 1 or os.environ.get("FASTMF_NO_BLAS_CHECK"):
-        return
-    _blas_checked = True
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return
-    for pool in threadpool_info():
-        if pool.get("user_api") == "blas" and pool.get("num_threads", 1) > 1:
-            warnings.warn(
-                f"{pool.get('internal_api')} is using {pool['num_threads']} threads while fastmf "
-                "runs its own parallel kernels; set OPENBLAS_NUM_THREADS=1 (or MKL_NUM_THREADS=1) "
-                "or call threadpoolctl.threadpool_limits(1, 'blas') to avoid oversubscription",
-                RuntimeWarning, stacklevel=3,
-            )
-            return
+            _controller = ThreadpoolController()
+    return _controller or None
+
+
+def _limit_blas(limit):
+    """Context limiting every BLAS pool with more than ``limit`` threads to ``limit``."""
+    global _warned
+    ctl = _blas_controller()
+    if ctl is None:  # pragma: no cover - threadpoolctl is a dependency
+        if not _warned and limit < (os.cpu_count() or 1):
+            _warned = True
+            warnings.warn("threadpoolctl is not installed, so fastmf cannot limit BLAS threads "
+                          "under its parallel kernels; install threadpoolctl or set "
+                          "OPENBLAS_NUM_THREADS=1", RuntimeWarning, stacklevel=4)
+        return contextlib.nullcontext()
+    over = {lib.filepath: limit for lib in ctl.lib_controllers
+            if lib.user_api == "blas" and lib.num_threads > limit}
+    if not over:
+        return contextlib.nullcontext()
+    return ctl.limit(limits=over)

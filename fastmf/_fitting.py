@@ -17,8 +17,8 @@ def run_iterations(model, step, n_iter, state, *, warm, eval_pad, evaluate=None,
     eval key to the value that fills iterations run without an eval set (so a warm start that
     adds or drops ``eval_set`` keeps the history's lists aligned). With ``warm`` the history
     and ``n_iter_`` continue. On KeyboardInterrupt the arrays are restored to the last finished
-    iteration; with ``early_stopping_rounds`` they are restored to the best one (and
-    ``model.best_iteration_`` set). A non-finite objective raises FloatingPointError with
+    iteration; with ``early_stopping_rounds`` they are restored to the best one and
+    ``model.best_iteration_`` is set (1-based; the last iteration when it was the best). A non-finite objective raises FloatingPointError with
     ``divergence_hint``.
     """
     history = getattr(model, "history_", None)
@@ -71,7 +71,8 @@ def run_iterations(model, step, n_iter, state, *, warm, eval_pad, evaluate=None,
     finally:
         bar.close()
         model.history_ = history
-    if best_state is not None and best_state[1] != model.n_iter_:
-        for a, s in zip(state, best_state[0], strict=True):
-            a[...] = s
+    if best_state is not None:
+        if best_state[1] != model.n_iter_:
+            for a, s in zip(state, best_state[0], strict=True):
+                a[...] = s
         model.best_iteration_ = best_state[1]

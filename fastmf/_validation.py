@@ -40,6 +40,13 @@ def check_float_param(value, name, low=None, high=None, low_open=False, high_ope
     return value
 
 
+def check_bool(value, name):
+    """Check that ``value`` is True or False (a NumPy bool too)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def check_option(value, name, options):
     """Check that ``value`` is one of ``options``."""
     if not isinstance(value, str) or value not in options:

@@ -64,9 +64,12 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         return Ratings(users, items, y)
 
     def _set_index_space(self, ratings):
-        """Record the ID space of the training data (called by ``fit``)."""
+        """Record the ID space of the training data (called by ``fit``), and for models with
+        a ``clip`` parameter the range of the training values (``rating_range_``)."""
         self.n_users_, self.n_items_ = ratings.shape
         self.user_ids_, self.item_ids_ = ratings.user_ids, ratings.item_ids
+        if hasattr(self, "clip"):
+            self.rating_range_ = [float(ratings.values.min()), float(ratings.values.max())]
 
     def _index_pairs(self, X, items=None):
         """Model indices (``-1`` where unknown) of the (user, item) pairs described by ``X``."""
@@ -157,6 +160,7 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         -------
         ndarray of shape (n,)
             Predicted values. Unknown users or items get ``global_mean_`` plus the known biases.
+            Models with ``clip=True`` clip them to the training range (``rating_range_``).
 
         Examples
         --------
@@ -182,6 +186,12 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
             sel = both[s:s + 65536]
             pred[sel] += np.einsum("ij,ij->i", self.user_factors_[users[sel]],
                                    self.item_factors_[items[sel]])
+        return self._clip(pred)
+
+    def _clip(self, pred):
+        """Clip predictions to the training rating range when the model's ``clip`` is set."""
+        if getattr(self, "clip", False) and getattr(self, "rating_range_", None) is not None:
+            np.clip(pred, self.rating_range_[0], self.rating_range_[1], out=pred)
         return pred
 
     def _ranking_factors(self):
@@ -271,14 +281,16 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
                                        self.n_items_)] = False
         U, V = self._ranking_factors()
         if user_items is not None:
-            with threads(getattr(self, "n_threads", None)):
+            with threads(getattr(self, "n_threads", None), blas=1):
                 query = self._ranking_query(self._fold_in(excl))
+            with threads(getattr(self, "n_threads", None)):
                 idx, scores = top_k(query, V, n, exclude=excl, item_mask=mask)
             scores = scores.astype(np.float64) + float(self.global_mean_)
         else:
             excl = None if exclude is None else self._exclusion_matrix(exclude)
             with threads(getattr(self, "n_threads", None)):
-                idx, scores = top_k(U[users], V, n, exclude=excl, exclude_rows=users,
+                idx, scores = top_k(U[users], V, n, exclude=excl,
+                                    exclude_rows=None if excl is None else users,
                                     item_mask=mask)
             scores = scores.astype(np.float64) + self._user_offset(users)[:, None]
         if raw_ids:
@@ -393,7 +405,7 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         if X.shape[1] != self.n_items_:
             raise ValueError(f"X has {X.shape[1]} items (columns); the model was fitted on "
                              f"{self.n_items_}")
-        with threads(getattr(self, "n_threads", None)):
+        with threads(getattr(self, "n_threads", None), blas=1):
             return self._fold_in(X)
 
     def fit_transform(self, X, y=None, **fit_params):
@@ -442,7 +454,7 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         single = np.ndim(users) == 0
         users = check_index_array(np.atleast_1d(users), "users")
         X = self._user_rows(user_items, len(users), "user_items")
-        with threads(getattr(self, "n_threads", None)):
+        with threads(getattr(self, "n_threads", None), blas=1):
             W = self._fold_in(X)
         return W[0] if single else W
 
@@ -474,7 +486,7 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         users = self._new_indices(users, "users", self.user_ids_, "user")
         X = self._user_rows(user_items, len(users), "user_items")
-        with threads(getattr(self, "n_threads", None)):
+        with threads(getattr(self, "n_threads", None), blas=1):
             W = self._fold_in(X)
         n = max(self.n_users_, int(users.max()) + 1)
         self.user_factors_ = _grow(self.user_factors_, n)
@@ -526,7 +538,7 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         t.user_bias_ = ib
         t.n_users_, t.n_items_ = self.n_items_, self.n_users_
         t._factors_changed()
-        with threads(getattr(self, "n_threads", None)):
+        with threads(getattr(self, "n_threads", None), blas=1):
             H = t._fold_in(X)
         n = max(self.n_items_, int(items.max()) + 1)
         self.item_factors_ = _grow(self.item_factors_, n)

@@ -19,8 +19,10 @@ import numpy as np
 from . import __version__, datasets, metrics
 from ._ratings import Ratings
 from .base import load
+from .implicit import ImplicitALS
 from .mf import MatrixFactorization
 from .model_selection import train_test_split
+from .popularity import Popularity
 
 
 def main(argv=None):
@@ -63,7 +65,8 @@ def _parser():
     p.add_argument("--version", action="version", version=f"fastmf {__version__}")
     sub = p.add_subparsers(dest="command")
 
-    d = sub.add_parser("demo", help="fit ALS on a data set and print results and "
+    d = sub.add_parser("demo", help="fit a rating model and a ranking model on a data set "
+                                    "and print their scores beside baselines, and "
                                     "recommendations (default: synthetic, no download)")
     d.add_argument("--data", default="synthetic",
                    help="'synthetic' (default), a MovieLens variant such as 'ml-100k', or a "
@@ -157,8 +160,9 @@ def _is_number(s):
 
 
 def _load_data(args):
-    if args.data == "synthetic":
-        return datasets.make_ratings(args.users, args.items, args.ratings, random_state=args.seed)
+    if args.data == "synthetic":  # users pick items they like, as in real rating data
+        return datasets.make_ratings(args.users, args.items, args.ratings, selection=2.0,
+                                     global_mean=3.0, random_state=args.seed)
     if args.data.startswith("ml-"):
         return datasets.load_movielens(args.data[3:], path=args.path)
     return read_csv(args.data)
@@ -176,28 +180,38 @@ def _demo(args):
     fit_s = time.perf_counter() - t1
     pred = model.predict(test)
     baseline = np.full(len(test.values), train.values.mean())
-    relevant = test.subset(test.values >= 4) if (test.values >= 4).any() else test
-    rank = metrics.ranking_metrics(model, train, relevant, k=10)
-    per_iter = np.median(model.history_["seconds"])
-    print(f"\nMatrixFactorization(solver={args.solver!r}, n_factors={args.factors}, "
-          f"n_iter={args.iters}, reg={args.reg})")
+    print(f"\nrating prediction: MatrixFactorization(solver={args.solver!r}, "
+          f"n_factors={args.factors}, n_iter={args.iters}, reg={args.reg})")
     rows = [("test RMSE", metrics.rmse(test.values, pred)),
             ("test MAE", metrics.mae(test.values, pred)),
             ("RMSE of the global mean", metrics.rmse(test.values, baseline)),
-            ("precision@10 (test ratings >= 4)", rank["precision"]),
-            ("nDCG@10 (test ratings >= 4)", rank["ndcg"]),
             ("fit seconds (incl. first-run compilation)", fit_s),
-            ("seconds per iteration (median)", per_iter)]
+            ("seconds per iteration (median)", np.median(model.history_["seconds"]))]
     for name, value in rows:
         print(f"  {name:<42} {value:10.4f}")
+
+    # top-N lists: a model meant for ranking, beside the popularity baseline and the rating
+    # model (which orders items by predicted rating, not by what a user is likely to rate)
+    relevant = test.subset(test.values >= 4) if (test.values >= 4).any() else test
+    ranker = ImplicitALS(n_factors=args.factors, n_threads=args.threads,
+                         random_state=args.seed, verbose=not args.quiet).fit(train)
+    print("\ntop-10 lists (a hit is a held-out rating >= 4; training items excluded):")
+    print(f"  {'':<42} {'precision@10':>12} {'nDCG@10':>9}")
+    for name, m in [("popularity baseline (Popularity)", Popularity().fit(train)),
+                    (f"ranking model: ImplicitALS(n_factors={args.factors})", ranker),
+                    ("rating model: MatrixFactorization", model)]:
+        rank = metrics.ranking_metrics(m, train, relevant, k=10)
+        print(f"  {name:<42} {rank['precision']:12.4f} {rank['ndcg']:9.4f}")
+
     users = np.arange(min(3, data.n_users))
-    items, scores = model.recommend(users, n=5, exclude=train)
-    print("\ntop-5 recommendations (raw item IDs, predicted rating):")
-    for u, its, sc in zip(users, items, scores, strict=True):
+    items, _ = ranker.recommend(users, n=5, exclude=train)
+    print("\ntop-5 of the ranking model (raw item IDs; the rating model's predicted rating):")
+    for u, its in zip(users, items, strict=True):
         uid = u if data.user_ids is None else data.user_ids[u]
         names = its if data.item_ids is None else data.item_ids[its]
-        print(f"  user {uid}: " + ", ".join(f"{n} ({s:.2f})" for n, s in
-                                            zip(names, sc, strict=True)))
+        rated = model.predict(np.full(len(its), u), its)
+        print(f"  user {uid}: " + ", ".join(f"{n} ({r:.2f})" for n, r in
+                                            zip(names, rated, strict=True)))
     print(f"\ntotal {time.perf_counter() - t0:.1f} s")
     return 0
 

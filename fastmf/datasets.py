@@ -33,7 +33,8 @@ _THREE_YEARS = 3 * 365 * 86_400
 # ---------------------------------------------------------------------------- synthetic data
 def make_ratings(n_users=1000, n_items=500, n_ratings=20000, rank=8, noise=0.3, *,
                  signal=0.8, global_mean=3.5, bias_scale=0.4, popularity_exponent=0.8,
-                 activity_exponent=0.5, discrete=True, random_state=0, return_truth=False):
+                 activity_exponent=0.5, selection=0.0, discrete=True, random_state=0,
+                 return_truth=False):
     r"""Synthetic explicit ratings from a planted low-rank model with biases.
 
     .. math::
@@ -74,6 +75,14 @@ def make_ratings(n_users=1000, n_items=500, n_ratings=20000, rank=8, noise=0.3, 
         Standard deviation of the user and item biases.
     popularity_exponent, activity_exponent : float, default=0.8, 0.5
         Zipf exponents of item popularity and user activity; 0 gives uniform sampling.
+    selection : float, default=0.0
+        How much users pick what they like (ratings missing not at random, as in real rating
+        data). With ``selection > 0``, ``4 * n_ratings`` candidate pairs are drawn as above
+        and ``n_ratings`` of them kept without replacement with weights
+        :math:`\exp(\mathrm{selection} \cdot z_{ui})`, :math:`z_{ui}` the standardised
+        noiseless rating; a user may then be left without ratings. With 0, which pairs are
+        observed says nothing about the ratings, so no top-N model beats item popularity
+        by much.
     discrete : bool, default=True
         Round to whole stars 1..5; otherwise keep the clipped real values.
     random_state : int, numpy Generator or None, default=0
@@ -118,6 +127,7 @@ def make_ratings(n_users=1000, n_items=500, n_ratings=20000, rank=8, noise=0.3, 
     bias_scale = check_float_param(bias_scale, "bias_scale", low=0)
     popularity_exponent = check_float_param(popularity_exponent, "popularity_exponent", low=0)
     activity_exponent = check_float_param(activity_exponent, "activity_exponent", low=0)
+    selection = check_float_param(selection, "selection", low=0)
     _check_bool(discrete, "discrete")
     _check_bool(return_truth, "return_truth")
     rng = check_random_state(random_state)
@@ -130,7 +140,15 @@ def make_ratings(n_users=1000, n_items=500, n_ratings=20000, rank=8, noise=0.3, 
     b = rng.normal(0.0, bias_scale, size=n_users)
     c = rng.normal(0.0, bias_scale, size=n_items)
 
-    codes = _sample_pairs(rng, p_user, q_item, n_ratings)
+    if selection > 0:
+        codes = _sample_pairs(rng, p_user, q_item, min(4 * n_ratings, n_users * n_items))
+        users, items = np.divmod(codes, n_items)
+        z = b[users] + c[items] + np.einsum("nk,nk->n", W[users], H[items])
+        z = (z - z.mean()) / max(z.std(), 1e-12)
+        keys = selection * z + rng.gumbel(size=len(z))  # Gumbel top-k: weighted, no repeats
+        codes = np.sort(codes[np.argpartition(-keys, n_ratings - 1)[:n_ratings]])
+    else:
+        codes = _sample_pairs(rng, p_user, q_item, n_ratings)
     users, items = np.divmod(codes, n_items)
     values = global_mean + b[users] + c[items] + np.einsum("nk,nk->n", W[users], H[items])
     values += rng.normal(0.0, noise, size=n_ratings) if noise > 0 else 0.0

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import ndtr, ndtri
 
-from ._config import resolve_n_threads
+from ._config import resolve_n_threads, threads
 from ._fitting import run_iterations
 from ._persist import SaveMixin
 from ._sklearn_compat import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -284,7 +284,8 @@ class _BaseFM(SaveMixin, BaseEstimator):
         else:
             solver = MCMCSolver(data, w0, w, V, rng, burn_in=self.burn_in,
                                 n_keep=self.n_iter - self.burn_in, probit=probit)
-        self._run(solver, (w0, w, V), eval_data, n_threads, warm)
+        with threads(n_threads):  # the kernels use OpenMP; this bounds BLAS to n_threads too
+            self._run(solver, (w0, w, V), eval_data, n_threads, warm)
         return self
 
     def _run(self, solver, state, eval_data, n_threads, warm):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._config import check_blas_threads, threads
+from ._config import threads
 from ._kernels.implicit_als import implicit_cg_sweep, implicit_cholesky_sweep
 from ._validation import (
     check_dtype,
@@ -85,8 +85,8 @@ class ImplicitALS(FactorModel):
     Stored zeros and the entries' order do not matter; negative or non-finite counts raise.
     The Gram matrix is one NumPy product before each half-sweep (outside the parallel
     kernels). The CG kernel calls no BLAS; the Cholesky kernel multiplies gathered blocks with
-    BLAS gemm inside its parallel loop, so ``fit`` warns (once, through threadpoolctl) when
-    BLAS itself is multithreaded: set ``OPENBLAS_NUM_THREADS=1`` for ``solver="cholesky"``.
+    BLAS gemm inside its parallel loop, so ``fit`` limits the BLAS pools to one thread while
+    it runs (through threadpoolctl; restored afterwards).
 
     References
     ----------
@@ -172,9 +172,7 @@ class ImplicitALS(FactorModel):
         self._item_gram = None
         by_user = self._confidence_csr(ratings.csr, dtype)
         by_item = self._confidence_csr(ratings.csc, dtype)
-        with threads(self.n_threads) as n:
-            if self.solver == "cholesky":
-                check_blas_threads(n)
+        with threads(self.n_threads, blas=1):  # the Cholesky rows call BLAS gemm
             self._iterate(lambda: self._step(by_user, by_item), self.n_iter,
                           [self.user_factors_, self.item_factors_])
         return self

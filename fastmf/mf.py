@@ -4,8 +4,9 @@ import importlib
 
 import numpy as np
 
-from ._config import check_blas_threads, threads
+from ._config import threads
 from ._validation import (
+    check_bool,
     check_dtype,
     check_float_param,
     check_int_param,
@@ -93,6 +94,10 @@ class MatrixFactorization(FactorModel):
     early_stopping_rounds : int or None, default=None
         Stop when the eval RMSE of ``eval_set`` has not improved for this many iterations and
         keep the best iteration's factors (``best_iteration_``).
+    clip : bool, default=True
+        Clip ``predict`` (and the eval RMSE) to the range of the training ratings
+        (``rating_range_``), as Surprise does: a prediction of 5.6 on a 1-5 scale is 5.
+        ``recommend`` ranks on the unclipped scores (clipping would tie the top items).
     learning_rate : float, default=0.01
         ``"sgd"`` only: the step size (the initial one under ``"inverse"``). AdaGrad usually
         wants a larger one (LIBMF uses 0.1).
@@ -135,6 +140,8 @@ class MatrixFactorization(FactorModel):
     n_iter_ : int
     user_ids_, item_ids_ : ndarray or None
         Raw IDs of the training Ratings.
+    rating_range_ : list of two floats
+        The smallest and largest training rating (the ``clip`` range).
 
     Examples
     --------
@@ -153,7 +160,8 @@ class MatrixFactorization(FactorModel):
                  reg_scaling="count", fit_biases=True, init_std=0.1, dtype="float32",
                  n_threads=None, random_state=None, verbose=False, warm_start=False,
                  early_stopping_rounds=None, learning_rate=0.01, lr_schedule="constant",
-                 lr_decay=0.1, momentum=0.0, batch_size=1, burn_in=None, cg_steps=None):
+                 lr_decay=0.1, momentum=0.0, batch_size=1, burn_in=None, cg_steps=None,
+                 clip=True):
         self.n_factors = n_factors
         self.solver = solver
         self.n_iter = n_iter
@@ -175,9 +183,11 @@ class MatrixFactorization(FactorModel):
         self.momentum = momentum
         self.batch_size = batch_size
         self.burn_in = burn_in
+        self.clip = clip
 
     def _check_params(self):
         check_int_param(self.n_factors, "n_factors", low=1)
+        check_bool(self.clip, "clip")
         check_option(self.solver, "solver", tuple(_SOLVERS))
         check_int_param(self.n_iter, "n_iter", low=1)
         check_int_param(self.cg_steps, "cg_steps", low=1, allow_none=True)
@@ -233,9 +243,7 @@ class MatrixFactorization(FactorModel):
         eval_data = self._eval_data(eval_set)
         module, cls = _SOLVERS[self.solver].split(":")
         solver_cls = getattr(importlib.import_module(f"fastmf._solvers.{module}"), cls)
-        with threads(self.n_threads) as n:
-            if self.solver == "als" and self.cg_steps is None:  # BLAS gemm inside the rows
-                check_blas_threads(n)
+        with threads(self.n_threads, blas=1):  # exact ALS rows call BLAS gemm
             solver = solver_cls(self, ratings, rng)
             state = [self.user_factors_, self.item_factors_, *self._bias_arrays(),
                      *solver.extra_state]

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from ._config import check_blas_threads, threads
+from ._config import threads
 from ._kernels.hals import ccd_chunks, ccd_sweep, csr_matmul, hals_rows
 from ._kernels.linalg import residual
 from ._kernels.poisson import mu_apply, mu_terms, poisson_loss, poisson_sgd_epoch
@@ -211,8 +211,7 @@ class NMF(FactorModel):
         self._set_index_space(ratings)
         self.global_mean_, self.user_bias_, self.item_bias_ = 0.0, None, None
         prob = _Problem(self, ratings.csr, ratings.csc, dtype, solver)
-        with threads(self.n_threads) as nt:
-            check_blas_threads(nt)
+        with threads(self.n_threads, blas=1):
             if self.init == "custom":
                 self.user_factors_ = _check_init(W, "W", (m, k), dtype)
                 self.item_factors_ = _check_init(H, "H", (n, k), dtype)

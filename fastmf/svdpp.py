@@ -16,6 +16,7 @@ from ._solvers.mf_sgd import (
     n_blocks,
 )
 from ._validation import (
+    check_bool,
     check_dtype,
     check_float_param,
     check_int_param,
@@ -87,6 +88,9 @@ class SVDpp(FactorModel):
         Continue from the fitted model on the next ``fit``: 5 + 5 epochs equal 10.
     early_stopping_rounds : int or None, default=None
         Stop when the eval RMSE has not improved for this many epochs; keep the best epoch.
+    clip : bool, default=True
+        Clip ``predict`` (and the eval RMSE) to the range of the training ratings
+        (``rating_range_``); ``recommend`` ranks on the unclipped scores.
 
     Attributes
     ----------
@@ -106,6 +110,8 @@ class SVDpp(FactorModel):
     n_iter_ : int
     sgd_seed_ : int
         Seed of the block layout and block order (drawn from ``random_state``).
+    rating_range_ : list of two floats
+        The smallest and largest training rating (the ``clip`` range).
 
     References
     ----------
@@ -125,7 +131,7 @@ class SVDpp(FactorModel):
     def __init__(self, n_factors=64, *, n_iter=20, learning_rate=0.01, lr_schedule="constant",
                  lr_decay=0.1, reg=0.08, reg_bias=None, reg_implicit=None, init_std=0.1,
                  dtype="float32", n_threads=None, random_state=None, verbose=False,
-                 warm_start=False, early_stopping_rounds=None):
+                 warm_start=False, early_stopping_rounds=None, clip=True):
         self.n_factors = n_factors
         self.n_iter = n_iter
         self.learning_rate = learning_rate
@@ -141,9 +147,11 @@ class SVDpp(FactorModel):
         self.verbose = verbose
         self.warm_start = warm_start
         self.early_stopping_rounds = early_stopping_rounds
+        self.clip = clip
 
     def _check_params(self):
         check_int_param(self.n_factors, "n_factors", low=1)
+        check_bool(self.clip, "clip")
         check_int_param(self.n_iter, "n_iter", low=1)
         check_float_param(self.learning_rate, "learning_rate", low=0, low_open=True)
         check_option(self.lr_schedule, "lr_schedule", ("constant", "inverse"))

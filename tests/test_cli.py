@@ -16,7 +16,13 @@ def test_demo_beats_the_global_mean(capsys):
     rmse = float(re.search(r"test RMSE\s+([\d.]+)", out).group(1))
     base = float(re.search(r"RMSE of the global mean\s+([\d.]+)", out).group(1))
     assert rmse < 0.9 * base
-    assert "top-5 recommendations" in out
+    assert "top-5 of the ranking model" in out
+    prec = {name: float(p) for name, p in
+            re.findall(r"^  (popularity|ranking model|rating model)\b.*?([\d.]+) +[\d.]+$", out,
+                       re.M)}
+    assert set(prec) == {"popularity", "ranking model", "rating model"}
+    ratings = [float(r) for r in re.findall(r"\((\d+\.\d+)\)", out.split("top-5")[1])]
+    assert len(ratings) == 15 and min(ratings) >= 1 and max(ratings) <= 5  # clipped
 
 
 def test_demo_on_movielens_folder(ml100k_dir, capsys):

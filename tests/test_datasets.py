@@ -365,3 +365,22 @@ def test_load_movielens_bad_arguments(tmp_path):
 
 def test_no_network_module_at_import():
     assert "urllib" not in vars(datasets) and "request" not in vars(datasets)
+
+
+def test_selection_makes_the_observed_pairs_depend_on_the_preferences():
+    plain, truth = make_ratings(400, 300, 6000, random_state=3, return_truth=True)
+    picked, truth2 = make_ratings(400, 300, 6000, selection=2.0, random_state=3,
+                                  return_truth=True)
+    assert picked.nnz == 6000 and len(np.unique(picked.users * 300 + picked.items)) == 6000
+
+    def affinity(r, t):
+        return (t["user_bias"][r.users] + t["item_bias"][r.items]
+                + np.einsum("nk,nk->n", t["user_factors"][r.users], t["item_factors"][r.items]))
+
+    # chosen pairs are the ones users like: their noiseless ratings are well above the
+    # unselected sample's (same planted model: the same seed draws the same factors)
+    np.testing.assert_array_equal(truth["user_factors"], truth2["user_factors"])
+    assert affinity(picked, truth2).mean() > affinity(plain, truth).mean() + 0.3
+    assert picked.values.mean() > plain.values.mean() + 0.3
+    with pytest.raises(ValueError, match="selection must be >= 0"):
+        make_ratings(10, 10, 20, selection=-1.0)

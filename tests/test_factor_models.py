@@ -30,14 +30,18 @@ MODELS = [
          lambda: fastmf.MatrixFactorization(4, solver="als", n_iter=10, reg=0.01,
                                             random_state=0, n_threads=1),
          data="explicit", fold_in_rtol=1e-4),
+    # reg 1: with reg 0.1 the model fits the withheld item's own zero for some seeds (every
+    # unobserved cell is a training negative in implicit ALS) and the test would check one
+    # trajectory; at 1 every seed tried recommends it, and CG converges to within 0.2% of the
+    # exact fold-in in 30 iterations.
     Case("ImplicitALS-cholesky",
-         lambda: fastmf.ImplicitALS(4, solver="cholesky", n_iter=10, reg=0.1, alpha=5.0,
+         lambda: fastmf.ImplicitALS(4, solver="cholesky", n_iter=15, reg=1.0, alpha=5.0,
                                     random_state=0, n_threads=1),
          fold_in_rtol=1e-4),
     Case("ImplicitALS-cg",
-         lambda: fastmf.ImplicitALS(4, solver="cg", n_iter=15, reg=0.1, alpha=5.0,
+         lambda: fastmf.ImplicitALS(4, solver="cg", n_iter=30, reg=1.0, alpha=5.0,
                                     random_state=0, n_threads=1),
-         fold_in_rtol=0.05),
+         fold_in_rtol=0.02),
     Case("BPR",
          lambda: fastmf.BPR(4, n_iter=60, learning_rate=0.1, reg=0.001, random_state=0,
                             n_threads=1)),
