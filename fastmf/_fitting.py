@@ -18,8 +18,8 @@ def run_iterations(model, step, n_iter, state, *, warm, eval_pad, evaluate=None,
     adds or drops ``eval_set`` keeps the history's lists aligned). With ``warm`` the history
     and ``n_iter_`` continue. On KeyboardInterrupt the arrays are restored to the last finished
     iteration; with ``early_stopping_rounds`` they are restored to the best one and
-    ``model.best_iteration_`` is set (1-based; the last iteration when it was the best). A non-finite objective raises FloatingPointError with
-    ``divergence_hint``.
+    ``model.best_iteration_`` is set (1-based; the last iteration when it was the best). A
+    non-finite objective raises FloatingPointError with ``divergence_hint``.
     """
     history = getattr(model, "history_", None)
     if not (warm and history):

@@ -6,7 +6,6 @@ import numba
 import numpy as np
 import pytest
 
-import fastmf
 from fastmf._config import threads
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
