@@ -66,8 +66,9 @@ def _blas_controller():
     return _controller or None
 
 
+@contextlib.contextmanager
 def _limit_blas(limit):
-    """Context limiting every BLAS pool with more than ``limit`` threads to ``limit``."""
+    """Limit every BLAS pool with more than ``limit`` threads to ``limit``, then restore it."""
     global _warned
     ctl = _blas_controller()
     if ctl is None:  # pragma: no cover - threadpoolctl is a dependency
@@ -76,9 +77,17 @@ def _limit_blas(limit):
             warnings.warn("threadpoolctl is not installed, so fastmf cannot limit BLAS threads "
                           "under its parallel kernels; install threadpoolctl or set "
                           "OPENBLAS_NUM_THREADS=1", RuntimeWarning, stacklevel=4)
-        return contextlib.nullcontext()
-    over = {lib.filepath: limit for lib in ctl.lib_controllers
-            if lib.user_api == "blas" and lib.num_threads > limit}
-    if not over:
-        return contextlib.nullcontext()
-    return ctl.limit(limits=over)
+        yield
+        return
+    changed = []
+    try:
+        for lib in ctl.lib_controllers:
+            if lib.user_api == "blas":
+                n = lib.num_threads
+                if n > limit:
+                    lib.set_num_threads(limit)
+                    changed.append((lib, n))
+        yield
+    finally:
+        for lib, n in changed:
+            lib.set_num_threads(n)

@@ -133,6 +133,9 @@ class _BaseFM(SaveMixin, BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
+    def _more_tags(self):  # the same tags for scikit-learn < 1.6
+        return {"binary_only": self._is_classifier}
+
     # ------------------------------------------------------------------ validation
     def _check_params(self):
         check_int_param(self.n_factors, "n_factors", low=1)
