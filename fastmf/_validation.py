@@ -255,10 +255,11 @@ def _check_data(data, name, nonnegative, where):
     finite = np.isfinite(data)
     if not finite.all():
         p = int(np.argmin(finite))
-        raise ValueError(f"{name} must be finite (no NaN or inf): found {data[p]} at {where(p)}")
+        raise ValueError(f"{name}.data must be finite (no NaN or inf): found {data[p]} at "
+                         f"{where(p)}")
     if nonnegative and len(data) and data.min() < 0:
         p = int(np.argmin(data))
-        raise ValueError(f"{name} must be non-negative: found {data[p]} at {where(p)}")
+        raise ValueError(f"{name}.data must be non-negative: found {data[p]} at {where(p)}")
 
 
 def _check_compressed(X, name, nonnegative, target, duplicates, rows):
@@ -285,7 +286,7 @@ def _check_compressed(X, name, nonnegative, target, duplicates, rows):
     if rows is not None:
         if not csr:
             X = _check_compressed(X, name, nonnegative, target, duplicates, None)
-            return _csr(*_take_rows(X.indptr, X.indices, X.data, rows), (len(rows), n_minor))
+            return _csr(*_take_rows(X.indptr, X.indices, X.data, rows), (len(rows), X.shape[1]))
         indptr, indices, data = _take_rows(indptr, indices, data, rows)
         labels, n_major = rows, len(rows)
 

@@ -154,9 +154,9 @@ MATRICES = {
     "duplicate-column-in-row": (_edit(_duplicate), ValueError,
                                 r" has a duplicate entry: \(row 0, column \d+\)"),
     "nan": (_edit(_set("data", 1, np.nan)), ValueError,
-            r" must be finite \(no NaN or inf\): found nan at \(row 0, column \d+\)"),
-    "inf": (_edit(_set("data", 2, np.inf)), ValueError, r" must be finite .*found inf"),
-    "minus-inf": (_edit(_set("data", 0, -np.inf)), ValueError, r" must be finite .*-inf"),
+            r"\.data must be finite \(no NaN or inf\): found nan at \(row 0, column \d+\)"),
+    "inf": (_edit(_set("data", 2, np.inf)), ValueError, r"\.data must be finite .*found inf"),
+    "minus-inf": (_edit(_set("data", 0, -np.inf)), ValueError, r"\.data must be finite .*-inf"),
     "float-indices": (_edit(_assign("indices", lambda a: a.astype(float))), TypeError,
                       r"\.indices must hold integers, got dtype float64"),
     "bool-indices": (_edit(_assign("indices", lambda a: a.astype(bool))), TypeError,
@@ -188,7 +188,7 @@ MATRICES = {
     "csc-duplicate": (_edit(_duplicate, "csc"), ValueError, r" has a duplicate entry"),
 }
 DENSE = (lambda shape: np.ones(shape), TypeError, r" must be a (scipy sparse matrix|Ratings)")
-NEGATIVE = (_edit(_set("data", 1, -2.0)), ValueError, r" must be non-negative")
+NEGATIVE = (_edit(_set("data", 1, -2.0)), ValueError, r"(\.data)? must be non-negative")
 NO_ENTRIES = (lambda shape: sp.csr_matrix(shape), ValueError, r" has no stored entries")
 WRONG_SHAPE_PATTERN = r" .*(shape|columns|features|rows)"
 

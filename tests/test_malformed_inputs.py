@@ -85,7 +85,8 @@ def _run_workers(ids, folder):
 @pytest.fixture(scope="module")
 def outcomes(request, tmp_path_factory):
     selected = [item.callspec.params["case"].id for item in request.session.items
-                if item.module.__name__ == __name__ and hasattr(item, "callspec")
+                if getattr(item, "module", None) is not None
+                and item.module.__name__ == __name__ and hasattr(item, "callspec")
                 and "case" in item.callspec.params]
     return _run_workers(selected, tmp_path_factory.mktemp("malformed"))
 

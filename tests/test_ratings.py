@@ -82,6 +82,5 @@ def test_bad_input_raises(kwargs, match):
 def test_from_sparse_rejects_non_sparse_and_nan():
     with pytest.raises(TypeError, match="X must be a scipy sparse matrix"):
         Ratings.from_sparse(np.ones((2, 2)))
-    with pytest.raises(ValueError, match=r"X must be finite \(no NaN or inf\): found nan at "
-                       r"\(row 0, column 0\)"):
+    with pytest.raises(ValueError, match="X.data must be finite"):
         Ratings.from_sparse(sp.csr_matrix(np.array([[np.nan, 1.0]])))
