@@ -60,9 +60,9 @@ def load(path):
     Nothing is unpickled. The file is checked before a model is returned: it must be an
     ``.npz`` archive written by :meth:`save` whose metadata names a fastmf estimator and only
     parameters it takes (with valid values), and whose fitted arrays have the shapes, dtypes
-    and finite values the class needs (e.g. ``item_factors_`` of shape
-    (n_items_, n_factors)). A truncated, foreign or edited file raises ``ValueError`` naming
-    it.
+    and finite values the class needs (e.g. ``item_factors_`` of shape (n_items_, k) with the
+    k columns of ``user_factors_``). A truncated, foreign or edited file raises ``ValueError``
+    naming it.
 
     Parameters
     ----------
@@ -154,8 +154,8 @@ def _restore(meta, arrays):
 
 
 #: The shape of each fitted array, by name: sizes are integer attributes ("n_users_"), "k" (the
-#: number of factors: the n_factors or n_components parameter), "n_samples" (kept MCMC draws)
-#: or a number.
+#: number of factor columns, one for all arrays: a multiple of n_factors / n_components, which
+#: Bayesian MF keeps once per posterior sample), "n_samples" (kept MCMC draws) or a number.
 _SHAPES = {
     "user_factors_": ("n_users_", "k"),
     "base_user_factors_": ("n_users_", "k"),
@@ -195,9 +195,7 @@ def _check_state(model, attributes, arrays):
     if link is not None and link not in ("identity", "logit", "probit"):
         raise ValueError(f"link_ must be 'identity', 'logit' or 'probit', got {link!r}")
     params = model.get_params(deep=False)
-    k_name = "n_factors" if "n_factors" in params else "n_components"
-    sizes = {"k": params.get(k_name)}
-    sizes.update((k, v) for k, v in attributes.items() if k in _COUNTS)
+    sizes = {k: v for k, v in attributes.items() if k in _COUNTS}
     dtype = np.dtype(params["dtype"]) if "dtype" in params else None
     for name, a in arrays.items():
         if a.dtype.kind not in "biufUS":
@@ -222,9 +220,14 @@ def _check_state(model, attributes, arrays):
                     sizes[want] = size
                 want = sizes[want]
             if size != want:
-                what = k_name if shape[axis] == "k" else shape[axis]
+                what = "the factors' columns" if shape[axis] == "k" else shape[axis]
                 raise ValueError(f"{name} has shape {a.shape}: axis {axis} must have size "
                                  f"{want} ({what})")
+    rank_name = "n_factors" if "n_factors" in params else "n_components"
+    rank = params.get(rank_name)
+    if "k" in sizes and isinstance(rank, int) and (sizes["k"] == 0 or sizes["k"] % rank):
+        raise ValueError(f"the factors have {sizes['k']} columns, which does not fit "
+                         f"{rank_name}={rank}")
 
 
 def _savable_array(a, name):
