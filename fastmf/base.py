@@ -242,7 +242,9 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
             How many items. Clipped to the number of candidate items; when a user has fewer
             candidates left after exclusions, the row is padded with index -1 and score -inf.
         exclude : Ratings or sparse matrix of shape (n_users, n_items), optional
-            Interactions never to recommend again (typically the training data).
+            Interactions never to recommend again (typically the training data): the stored
+            entries of each requested user's row. Only those rows are read and checked (and
+            the whole ``indptr``), so a call costs O(n_users + their entries), not O(nnz).
         filter_items : array-like of int, optional
             Items never to recommend to anyone.
         items : array-like of int, optional
