@@ -10,6 +10,7 @@ from ._validation import (
     check_same_length,
     check_sparse_matrix,
     check_values,
+    sort_entries,
 )
 
 
@@ -73,30 +74,17 @@ class Ratings:
             if ids is not None and len(ids) != n:
                 raise ValueError(f"{name} has {len(ids)} entries but the index space has {n}")
 
-        order = np.lexsort((items, users))
-        users, items, values = users[order], items[order], values[order]
+        def duplicate_error(pos, count):
+            u = user_ids[users[pos]] if user_ids is not None else users[pos]
+            i = item_ids[items[pos]] if item_ids is not None else items[pos]
+            return ValueError(
+                f"duplicate entry: user {_py(u)!r}, item {_py(i)!r} occurs more than once "
+                f"({count} duplicates in all); pass duplicates='sum' or 'last'")
+
+        kept, values = sort_entries(users, items, values, duplicates, duplicate_error)
+        users, items = users[kept], items[kept]
         if timestamps is not None:
-            timestamps = timestamps[order]
-        dup = (users[1:] == users[:-1]) & (items[1:] == items[:-1])
-        if dup.any():
-            if duplicates == "raise":
-                pos = int(np.argmax(dup))
-                u = user_ids[users[pos]] if user_ids is not None else users[pos]
-                i = item_ids[items[pos]] if item_ids is not None else items[pos]
-                raise ValueError(
-                    f"duplicate entry: user {_py(u)!r}, item {_py(i)!r} occurs more than once "
-                    f"({int(dup.sum())} duplicates in all); pass duplicates='sum' or 'last'"
-                )
-            starts = np.flatnonzero(np.r_[True, ~dup])
-            if duplicates == "sum":
-                values = np.add.reduceat(values, starts)
-            else:  # "last": lexsort is stable, so the last of a run is the latest given
-                ends = np.r_[starts[1:], len(users)] - 1
-                values = values[ends]
-                starts = ends
-            users, items = users[starts], items[starts]
-            if timestamps is not None:
-                timestamps = timestamps[starts]
+            timestamps = timestamps[kept]
 
         self.users, self.items, self.values, self.timestamps = users, items, values, timestamps
         self.n_users, self.n_items = n_users, n_items
@@ -158,8 +146,18 @@ class Ratings:
         )
 
     @classmethod
-    def from_sparse(cls, X):
+    def from_sparse(cls, X, duplicates="raise"):
         """Build from a scipy sparse users x items matrix; stored entries are the observations.
+
+        Parameters
+        ----------
+        X : scipy sparse matrix or array of shape (n_users, n_items)
+            CSR, CSC, COO (or any format scipy converts to COO), checked in full (see
+            :func:`fastmf._validation.check_sparse_matrix`): indices in range, finite values.
+            Explicitly stored zeros are observations.
+        duplicates : {"raise", "sum", "last"}, default="raise"
+            What to do when a (row, column) pair is stored more than once: raise an error
+            naming the first one, add the values, or keep the last one stored.
 
         Examples
         --------
@@ -167,9 +165,25 @@ class Ratings:
         >>> fastmf.Ratings.from_sparse(sp.csr_matrix([[0, 2.0], [1.0, 0]])).nnz
         2
         """
-        X = check_sparse_matrix(X)
-        coo = X.tocoo()
-        return cls(coo.row, coo.col, coo.data, n_users=X.shape[0], n_items=X.shape[1])
+        X = check_sparse_matrix(X, duplicates=duplicates)
+        users = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
+        new = cls._from_sorted(users, X.indices.astype(np.int64), X.data, None, *X.shape,
+                               None, None)
+        if new.nnz == 0:
+            raise ValueError("X has no stored entries: a Ratings needs at least one entry")
+        new._csr = X
+        return new
+
+    @classmethod
+    def _from_sorted(cls, users, items, values, timestamps, n_users, n_items, user_ids,
+                     item_ids):
+        """A Ratings of entries already checked and sorted by (user, item), without repeats."""
+        new = object.__new__(cls)
+        new.users, new.items, new.values, new.timestamps = users, items, values, timestamps
+        new.n_users, new.n_items = n_users, n_items
+        new.user_ids, new.item_ids = user_ids, item_ids
+        new._csr = new._csc = None
+        return new
 
     # ------------------------------------------------------------------ views
     @property
@@ -219,12 +233,10 @@ class Ratings:
         sel = np.asarray(mask_or_index)
         if sel.dtype != bool:
             sel = np.sort(check_index_array(sel, "mask_or_index", self.nnz))
-        new = object.__new__(Ratings)
-        new.users, new.items, new.values = self.users[sel], self.items[sel], self.values[sel]
-        new.timestamps = None if self.timestamps is None else self.timestamps[sel]
-        new.n_users, new.n_items = self.n_users, self.n_items
-        new.user_ids, new.item_ids = self.user_ids, self.item_ids
-        new._csr = new._csc = None
+        new = Ratings._from_sorted(
+            self.users[sel], self.items[sel], self.values[sel],
+            None if self.timestamps is None else self.timestamps[sel], self.n_users,
+            self.n_items, self.user_ids, self.item_ids)
         if new.nnz == 0:
             raise ValueError("the selection is empty: a Ratings needs at least one entry")
         return new

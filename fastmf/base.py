@@ -40,6 +40,11 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
     model does not know) are predicted as ``global_mean_`` plus whatever bias is known.
     """
 
+    #: Whether the interactions a fold-in reads must be non-negative (implicit counts, NMF).
+    _nonnegative_input = False
+    #: Arrays every fitted model holds (``fastmf.load`` checks a file has them).
+    _fitted_arrays = ("user_factors_", "item_factors_")
+
     # ------------------------------------------------------------------ input
     def _validate_data(self, X, y=None):
         """Turn the arguments of ``fit`` into a :class:`Ratings`."""
@@ -71,8 +76,9 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         if hasattr(self, "clip"):
             self.rating_range_ = [float(ratings.values.min()), float(ratings.values.max())]
 
-    def _index_pairs(self, X, items=None):
-        """Model indices (``-1`` where unknown) of the (user, item) pairs described by ``X``."""
+    def _index_pairs(self, X, items=None, name="X"):
+        """Model indices (``-1`` where unknown) of the (user, item) pairs described by ``X``
+        (called ``name`` in error messages)."""
         if items is not None:
             users = check_index_array(np.atleast_1d(X), "users")
             items = check_index_array(np.atleast_1d(items), "items")
@@ -84,9 +90,10 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
             imap = _id_map(self.item_ids_, X.item_ids, X.n_items, self.n_items_)
             return umap[X.users], imap[X.items]
         if sp.issparse(X):
-            raise TypeError("predict takes a Ratings, an (n, 2) array of pairs, or users and "
-                            "items; for a sparse matrix of new users use transform")
-        users, items = _split_pairs(X)
+            raise TypeError(f"{name} must be a Ratings, an (n, 2) array of [user, item] pairs, "
+                            "or users (with items); for a sparse matrix of new users use "
+                            "transform")
+        users, items = _split_pairs(X, name)
         return _unknown_past(users, self.n_users_), _unknown_past(items, self.n_items_)
 
     def _eval_data(self, eval_set):
@@ -97,7 +104,7 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
             users, items = self._index_pairs(eval_set)
             return users, items, eval_set.values
         if isinstance(eval_set, (tuple, list)) and len(eval_set) == 2:
-            users, items = self._index_pairs(eval_set[0])
+            users, items = self._index_pairs(eval_set[0], name="eval_set[0]")
             values = check_values(eval_set[1], "eval_set[1]")
             if len(values) != len(users):
                 raise ValueError(f"eval_set has {len(users)} pairs but {len(values)} values")
@@ -174,6 +181,24 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         users, items = self._index_pairs(X, items)
         return self._predict_indices(users, items)
 
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R^2 of ``predict(X)`` against the ratings ``y``.
+
+        Examples
+        --------
+        >>> import fastmf
+        >>> data = fastmf.datasets.make_ratings(60, 40, 800, random_state=0)
+        >>> model = fastmf.MatrixFactorization(n_factors=4, n_iter=5, random_state=0).fit(data)
+        >>> bool(model.score(data.to_pandas()[["user", "item"]], data.values) > 0)
+        True
+        """
+        check_is_fitted(self)
+        n = len(self._index_pairs(X)[0])
+        y = check_values(np.ravel(y) if np.ndim(y) == 2 and np.shape(y)[1] == 1 else y, "y")
+        if len(y) != n:
+            raise ValueError(f"y has {len(y)} values but X has {n} pairs")
+        return super().score(X, y, sample_weight=sample_weight)
+
     def _predict_indices(self, users, items):
         pred = np.full(len(users), float(self.global_mean_))
         ku, ki = users >= 0, items >= 0
@@ -227,7 +252,9 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
             How many items. Clipped to the number of candidate items; when a user has fewer
             candidates left after exclusions, the row is padded with index -1 and score -inf.
         exclude : Ratings or sparse matrix of shape (n_users, n_items), optional
-            Interactions never to recommend again (typically the training data).
+            Interactions never to recommend again (typically the training data): the stored
+            entries of each requested user's row. Only those rows are read and checked (and
+            the whole ``indptr``), so a call costs O(n_users + their entries), not O(nnz).
         filter_items : array-like of int, optional
             Items never to recommend to anyone.
         items : array-like of int, optional
@@ -264,11 +291,15 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
             if exclude is not None:
                 raise ValueError("pass exclude=None with user_items: the items in user_items "
                                  "are the ones excluded")
-            n_query = len(np.atleast_1d(users))
-            excl = self._user_rows(user_items, n_query, "user_items")
-        elif raw_ids:
-            users = self._raw_to_index(users, self.user_ids_, "user")
-        if user_items is None:
+            labels = np.atleast_1d(np.asarray(users))
+            if not raw_ids:
+                labels = check_index_array(labels, "users")
+            elif labels.ndim != 1:
+                raise ValueError(f"users must be 1-dimensional, got shape {labels.shape}")
+            excl = self._check_rows(user_items, "user_items", len(labels))
+        else:
+            if raw_ids:
+                users = self._raw_to_index(users, self.user_ids_, "user")
             users = check_index_array(np.atleast_1d(users), "users", self.n_users_)
         n = check_int_param(n, "n", low=1)
         mask = None
@@ -287,11 +318,9 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
                 idx, scores = top_k(query, V, n, exclude=excl, item_mask=mask)
             scores = scores.astype(np.float64) + float(self.global_mean_)
         else:
-            excl = None if exclude is None else self._exclusion_matrix(exclude)
+            excl = None if exclude is None else self._exclusion_rows(exclude, users)
             with threads(getattr(self, "n_threads", None)):
-                idx, scores = top_k(U[users], V, n, exclude=excl,
-                                    exclude_rows=None if excl is None else users,
-                                    item_mask=mask)
+                idx, scores = top_k(U[users], V, n, exclude=excl, item_mask=mask)
             scores = scores.astype(np.float64) + self._user_offset(users)[:, None]
         if raw_ids:
             idx = self._index_to_raw(idx, self.item_ids_)
@@ -347,14 +376,13 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
             idx = self._index_to_raw(idx, ids)
         return (idx[0], sims[0]) if single else (idx, sims)
 
-    def _exclusion_matrix(self, exclude):
-        if isinstance(exclude, Ratings):
-            exclude = exclude.csr
-        X = check_sparse_matrix(exclude, "exclude")
-        if X.shape != (self.n_users_, self.n_items_):
+    def _exclusion_rows(self, exclude, users):
+        """The rows ``users`` of ``exclude``, checked; only those rows are read."""
+        X = exclude.csr if isinstance(exclude, Ratings) else exclude
+        if sp.issparse(X) and X.shape != (self.n_users_, self.n_items_):
             raise ValueError(f"exclude must have shape ({self.n_users_}, {self.n_items_}) like "
                              f"the training data, got {X.shape}")
-        return X
+        return check_sparse_matrix(X, "exclude", dtype=None, rows=users)
 
     def _raw_to_index(self, raw, ids, what):
         if ids is None:
@@ -401,10 +429,7 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         (3, 4)
         """
         check_is_fitted(self)
-        X = check_sparse_matrix(X.csr if isinstance(X, Ratings) else X, "X")
-        if X.shape[1] != self.n_items_:
-            raise ValueError(f"X has {X.shape[1]} items (columns); the model was fitted on "
-                             f"{self.n_items_}")
+        X = self._check_rows(X, "X")
         with threads(getattr(self, "n_threads", None), blas=1):
             return self._fold_in(X)
 
@@ -419,13 +444,20 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         """Hook: drop caches derived from the factors (e.g. a Gram matrix). Default: none."""
 
     # ------------------------------------------------------------------ incremental updates
-    def _user_rows(self, X, n_rows, name):
-        """``X`` as canonical CSR over the training items with ``n_rows`` rows."""
-        X = check_sparse_matrix(X.csr if isinstance(X, Ratings) else X, name)
-        if X.shape != (n_rows, self.n_items_):
-            raise ValueError(f"{name} must have shape ({n_rows}, {self.n_items_}): one row per "
-                             f"requested user over the model's items, got {X.shape}")
-        return X
+    def _check_rows(self, X, name, n_rows=None, over_users=False):
+        """``X`` (a sparse matrix or a Ratings) checked as rows to fold in: canonical CSR over
+        the model's items (its users when ``over_users``), with ``n_rows`` rows if given."""
+        X = X.csr if isinstance(X, Ratings) else X
+        n_cols, what = (self.n_users_, "users") if over_users else (self.n_items_, "items")
+        if sp.issparse(X) and X.ndim == 2:
+            if n_rows is not None and X.shape != (n_rows, n_cols):
+                raise ValueError(
+                    f"{name} must have shape ({n_rows}, {n_cols}): one row per requested "
+                    f"{'item' if over_users else 'user'} over the model's {what}, got {X.shape}")
+            if X.shape[1] != n_cols:
+                raise ValueError(f"{name} has {X.shape[1]} {what} (columns); the model was "
+                                 f"fitted on {n_cols}")
+        return check_sparse_matrix(X, name, nonnegative=self._nonnegative_input)
 
     def recalculate_user(self, users, user_items):
         """Factors of ``users`` recomputed from their current interactions, not stored.
@@ -453,7 +485,7 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         single = np.ndim(users) == 0
         users = check_index_array(np.atleast_1d(users), "users")
-        X = self._user_rows(user_items, len(users), "user_items")
+        X = self._check_rows(user_items, "user_items", len(users))
         with threads(getattr(self, "n_threads", None), blas=1):
             W = self._fold_in(X)
         return W[0] if single else W
@@ -485,7 +517,7 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         users = self._new_indices(users, "users", self.user_ids_, "user")
-        X = self._user_rows(user_items, len(users), "user_items")
+        X = self._check_rows(user_items, "user_items", len(users))
         with threads(getattr(self, "n_threads", None), blas=1):
             W = self._fold_in(X)
         n = max(self.n_users_, int(users.max()) + 1)
@@ -526,10 +558,7 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
 
         check_is_fitted(self)
         items = self._new_indices(items, "items", self.item_ids_, "item")
-        X = check_sparse_matrix(item_users, "item_users")
-        if X.shape != (len(items), self.n_users_):
-            raise ValueError(f"item_users must have shape ({len(items)}, {self.n_users_}): one "
-                             f"row per item over the model's users, got {X.shape}")
+        X = self._check_rows(item_users, "item_users", len(items), over_users=True)
         t = copy.copy(self)  # the transposed model: users are its items
         t.item_factors_, t.user_factors_ = self.user_factors_, self.item_factors_
         ub, ib = getattr(self, "user_bias_", None), getattr(self, "item_bias_", None)
@@ -571,14 +600,15 @@ def _grow(a, n):
     return out
 
 
-def _split_pairs(X):
+def _split_pairs(X, name="X"):
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"X must be an (n, 2) array of [user, item] indices, got shape {X.shape}")
+        raise ValueError(f"{name} must be an (n, 2) array of [user, item] indices, got shape "
+                         f"{X.shape}")
     if X.shape[0] == 0:
-        raise ValueError("X is empty: it has no [user, item] pairs")
-    return check_index_array(X[:, 0], "X[:, 0] (users)"), check_index_array(X[:, 1],
-                                                                           "X[:, 1] (items)")
+        raise ValueError(f"{name} is empty: it has no [user, item] pairs")
+    return (check_index_array(X[:, 0], f"{name}[:, 0] (users)"),
+            check_index_array(X[:, 1], f"{name}[:, 1] (items)"))
 
 
 def _unknown_past(index, n):

@@ -10,7 +10,6 @@ from ._validation import (
     check_int_param,
     check_option,
     check_random_state,
-    check_sparse_matrix,
 )
 from .base import FactorModel
 
@@ -92,6 +91,8 @@ class BPR(FactorModel):
     >>> model.recommend(0, n=3, exclude=counts)[0].shape
     (3,)
     """
+
+    _nonnegative_input = True
 
     def __init__(self, n_factors=64, *, n_iter=100, learning_rate=0.05, reg=0.01,
                  verify_negative=True, negatives="uniform", init_std=0.01, dtype="float32",
@@ -181,7 +182,6 @@ class BPR(FactorModel):
         Starts from zero and draws from a stream seeded by ``random_state``; the result
         approximates (it does not reproduce) a trained user's row.
         """
-        X = check_sparse_matrix(X, "X", nonnegative=True)
         positives = _positives(X, "X", self.verify_negative, allow_empty=True)
         W = np.zeros((X.shape[0], self.item_factors_.shape[1]), self.item_factors_.dtype)
         if len(positives[0]):
@@ -197,7 +197,7 @@ def _positives(X, name, verify, allow_empty=False):
     :func:`~fastmf._kernels.bpr.pair_set` when ``verify`` (else an empty array)."""
     X = X.copy()
     if X.nnz and X.data.min() < 0:
-        raise ValueError(f"{name} must hold non-negative interactions; found "
+        raise ValueError(f"{name} must be non-negative (interactions): found "
                          f"{X.data.min()}")
     X.eliminate_zeros()
     X.sort_indices()

@@ -30,6 +30,7 @@ from ._validation import (
     check_int_param,
     check_option,
     check_random_state,
+    check_sparse_matrix,
 )
 
 __all__ = ["FMRegressor", "FMClassifier"]
@@ -104,6 +105,7 @@ _ATTRS_DOC = """
 
 class _BaseFM(SaveMixin, BaseEstimator):
     _probit_for = ("mcmc",)
+    _fitted_arrays = ("factors_", "coef_")
 
     def __init__(self, n_factors=8, *, solver="als", n_iter=100, burn_in=10,
                  learning_rate=0.01, lr_decay=0.0, reg_w0=0.0, reg_w=0.1, reg_v=0.1,
@@ -183,50 +185,42 @@ class _BaseFM(SaveMixin, BaseEstimator):
             regs[name] = value
         return groups, n_groups, regs
 
-    def _check_X(self, X, dtype, reset):
-        """Canonical CSR matrix of finite ``dtype`` values; checks the number of features."""
+    def _check_X(self, X, dtype, reset, name="X"):
+        """Canonical CSR matrix of finite ``dtype`` values; checks the number of features.
+
+        A sparse ``X`` goes through :func:`~fastmf._validation.check_sparse_matrix` (indices in
+        range, no repeated (row, column), finite values). ``name`` is the argument's name in
+        error messages."""
         if sp.issparse(X):
-            X = sp.csr_matrix(X)
-            if not X.has_canonical_format:
-                X = X.copy()
-                X.sum_duplicates()
-            data = X.data
+            if X.ndim == 2:
+                _check_n_samples_features(X.shape, name)
+            X = check_sparse_matrix(X, name, dtype=dtype)
         else:
             if hasattr(X, "__array__") or isinstance(X, (list, tuple)):
                 arr = np.asarray(X)
             else:
-                raise TypeError(f"X must be a sparse matrix or array-like, got "
+                raise TypeError(f"{name} must be a sparse matrix or array-like, got "
                                 f"{type(X).__name__}")
             if np.iscomplexobj(arr):
-                raise ValueError("Complex data not supported: X must be real")
+                raise ValueError(f"Complex data not supported: {name} must be real")
             if arr.dtype == object:
                 arr = arr.astype(np.float64)  # a TypeError or ValueError names the bad value
             if arr.ndim != 2:
-                raise ValueError(f"X must be 2-dimensional, got shape {arr.shape}. Reshape "
+                raise ValueError(f"{name} must be 2-dimensional, got shape {arr.shape}. Reshape "
                                  "your data with X.reshape(-1, 1) for a single feature.")
             if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-                raise ValueError(f"X must be numeric, got dtype {arr.dtype}")
-            data = arr
-            X = None
-        if np.iscomplexobj(data):
-            raise ValueError("Complex data not supported: X must be real")
-        if not np.all(np.isfinite(data)):
-            raise ValueError("X must be finite: it contains NaN or inf")
-        if X is None:
-            X = sp.csr_matrix(data.astype(dtype))
-        n, d = X.shape
-        if n == 0:
-            raise ValueError(f"X has 0 sample(s) (shape={X.shape}) while a minimum of 1 is "
-                             "required.")
-        if d == 0:
-            raise ValueError(f"X has 0 feature(s) (shape={X.shape}) while a minimum of 1 is "
-                             "required.")
+                raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}")
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"{name} must be finite: it contains NaN or inf")
+            _check_n_samples_features(arr.shape, name)
+            X = sp.csr_matrix(arr.astype(dtype))
+        d = X.shape[1]
         if reset:
             self.n_features_in_ = d
         elif d != self.n_features_in_:
-            raise ValueError(f"X has {d} features, but {type(self).__name__} is expecting "
+            raise ValueError(f"{name} has {d} features, but {type(self).__name__} is expecting "
                              f"{self.n_features_in_} features as input")
-        return sp.csr_matrix((X.data.astype(dtype), X.indices, X.indptr), shape=X.shape)
+        return X
 
     def _check_y(self, y, n):
         if y is None:
@@ -260,7 +254,7 @@ class _BaseFM(SaveMixin, BaseEstimator):
         groups, n_groups, regs = self._check_groups(X.shape[1])
         eval_data = None
         if eval_set is not None:
-            X_eval = self._check_X(eval_set[0], dtype, reset=False)
+            X_eval = self._check_X(eval_set[0], dtype, reset=False, name="eval_set[0]")
             y_eval = self._eval_target(self._check_y(eval_set[1], X_eval.shape[0]))
             eval_data = (csr_arrays(X_eval), y_eval)
         rng = check_random_state(self.random_state)
@@ -453,6 +447,7 @@ class FMClassifier(ClassifierMixin, _BaseFM):
     """
 
     _is_classifier = True
+    _fitted_arrays = ("factors_", "coef_", "classes_")
     _eval_name = "eval_logloss"
 
     def __sklearn_tags__(self):
@@ -539,7 +534,19 @@ class FMClassifier(ClassifierMixin, _BaseFM):
         return self.classes_[positive.astype(int)]
 
 
+def _check_n_samples_features(shape, name):
+    """scikit-learn's messages for an X without samples or features."""
+    if shape[0] == 0:
+        raise ValueError(f"{name} has 0 sample(s) (shape={shape}) while a minimum of 1 is "
+                         "required.")
+    if shape[1] == 0:
+        raise ValueError(f"{name} has 0 feature(s) (shape={shape}) while a minimum of 1 is "
+                         "required.")
+
+
 def _n_rows(X):
+    if sp.issparse(X) and X.ndim != 2:
+        raise ValueError(f"X must be 2-dimensional, got shape {X.shape}")
     if sp.issparse(X) or hasattr(X, "shape"):
         return X.shape[0] if len(X.shape) else 0
     return len(np.asarray(X))

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._ratings import Ratings
-from ._validation import check_index_array, check_int_param, check_values
+from ._validation import check_index_array, check_int_param, check_sparse_matrix, check_values
 
 __all__ = ["FMEncoder", "one_hot"]
 
@@ -209,8 +209,10 @@ def _side_table(table, name, n_rows):
     """A side table as a finite CSR matrix with ``n_rows`` rows (``None`` stays ``None``)."""
     if table is None:
         return None
-    csr = sp.csr_matrix(table) if sp.issparse(table) else sp.csr_matrix(np.asarray(table, float))
+    csr = table if sp.issparse(table) else sp.csr_matrix(np.asarray(table, float))
     if csr.ndim != 2 or csr.shape[0] != n_rows:
         raise ValueError(f"{name} must have {n_rows} rows, got shape {csr.shape}")
-    check_values(csr.data, f"{name}")
-    return csr.astype(np.float64)
+    if sp.issparse(table):
+        return check_sparse_matrix(table, name)
+    check_values(csr.data, name)
+    return csr

@@ -10,7 +10,6 @@ from ._validation import (
     check_int_param,
     check_option,
     check_random_state,
-    check_sparse_matrix,
 )
 from .base import FactorModel
 
@@ -104,6 +103,8 @@ class ImplicitALS(FactorModel):
     (2, 5)
     """
 
+    _nonnegative_input = True
+
     def __init__(self, n_factors=64, *, solver="cg", n_iter=15, reg=0.01, alpha=1.0,
                  confidence="linear", epsilon=1.0, cg_steps=3, init_scale=0.01, dtype="float32",
                  n_threads=None, random_state=None, verbose=False, warm_start=False):
@@ -153,7 +154,7 @@ class ImplicitALS(FactorModel):
         ratings = self._validate_data(X, y)
         if ratings.values.min() < 0:
             pos = int(np.argmin(ratings.values))
-            raise ValueError(f"implicit feedback must be non-negative counts; found "
+            raise ValueError(f"X must be non-negative (implicit feedback counts): found "
                              f"{ratings.values[pos]} for user {ratings.users[pos]}, item "
                              f"{ratings.items[pos]}")
         if not (ratings.values > 0).any():
@@ -209,7 +210,6 @@ class ImplicitALS(FactorModel):
 
     def _fold_in(self, X):
         """Exact least-squares user factors for the rows of ``X``, items held fixed."""
-        X = check_sparse_matrix(X, "X", nonnegative=True)
         H = self.item_factors_
         if getattr(self, "_item_gram", None) is None:
             gram = H.T @ H

@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from ._kernels.topk import ranking_block
 from ._ratings import Ratings
 from ._recommend import block_rows, csr_structure, score_dtype, thread_scope
-from ._validation import check_int_param, check_same_length, check_values
+from ._validation import check_int_param, check_same_length, check_sparse_matrix, check_values
 
 __all__ = ["rmse", "mae", "ranking_metrics"]
 
@@ -105,16 +105,11 @@ def _interactions(X, name, shape):
             f"{name} must be a Ratings or a scipy sparse matrix, got {type(X).__name__}")
     elif X.ndim != 2:
         raise ValueError(f"{name} must be 2-dimensional, got shape {X.shape}")
-    else:
-        X = X.tocsr()
-        if not X.has_canonical_format:  # duplicates would count an item twice
-            X = X.copy()
-            X.sum_duplicates()
     if X.shape != shape:
         raise ValueError(
             f"{name} has shape {X.shape} but the model has {shape[0]} users and "
             f"{shape[1]} items; pass {name} in the model's index space")
-    return X
+    return check_sparse_matrix(X, name, dtype=None)
 
 
 def ranking_metrics(model, train, test, k=10, *, n_threads=None, block_size=None):

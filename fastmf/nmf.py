@@ -126,6 +126,8 @@ class NMF(FactorModel):
     (2, 5)
     """
 
+    _nonnegative_input = True
+
     def __init__(self, n_components=32, *, loss="frobenius", solver="auto", missing="zero",
                  init="random", max_iter=200, tol=1e-4, l1=0.0, l2=0.0, learning_rate=1.0,
                  dtype="float32", n_threads=None, random_state=None, verbose=False):
@@ -232,7 +234,6 @@ class NMF(FactorModel):
 
     def _fold_in(self, X):
         """W for new rows of ``X`` with H fixed: the fit's W-updates until ``tol``/``max_iter``."""
-        _check_nonnegative(*_coords(X), X.data, "X")
         solver, dtype = self._check_params()
         H = self.item_factors_
         prob = _Problem(self, X, X.tocsc(), H.dtype, solver)
@@ -276,10 +277,6 @@ def _check_init(A, name, shape, dtype):
     if not np.isfinite(A).all() or A.min() < 0:
         raise ValueError(f"{name} must be finite and non-negative")
     return A
-
-
-def _coords(X):
-    return np.repeat(np.arange(X.shape[0]), np.diff(X.indptr)), X.indices
 
 
 def _check_nonnegative(users, items, values, name):

@@ -46,6 +46,8 @@ class Popularity(FactorModel):
     ((2, 3), True)
     """
 
+    _nonnegative_input = True
+
     def __init__(self, *, weighting="count", n_threads=None):
         self.weighting = weighting
         self.n_threads = n_threads
@@ -67,7 +69,7 @@ class Popularity(FactorModel):
         ratings = self._validate_data(X, y)
         if ratings.values.min() < 0:
             pos = int(np.argmin(ratings.values))
-            raise ValueError(f"X must be non-negative for Popularity; found "
+            raise ValueError(f"X must be non-negative (interactions): found "
                              f"{ratings.values[pos]} for user {ratings.users[pos]}, item "
                              f"{ratings.items[pos]}")
         weights = (ratings.values > 0) if self.weighting == "count" else ratings.values

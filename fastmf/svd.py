@@ -68,6 +68,8 @@ class PureSVD(FactorModel):
     (2, 3)
     """
 
+    _fitted_arrays = ("user_factors_", "item_factors_", "singular_values_")
+
     def __init__(self, n_components=64, *, center="none", algorithm="randomized",
                  n_oversamples=10, n_power_iter=4, dtype="float32", n_threads=None,
                  random_state=None):
@@ -93,12 +95,7 @@ class PureSVD(FactorModel):
         -------
         self
         """
-        k = check_int_param(self.n_components, "n_components", low=1)
-        check_option(self.center, "center", _CENTERS)
-        check_option(self.algorithm, "algorithm", _ALGORITHMS)
-        check_int_param(self.n_oversamples, "n_oversamples", low=0)
-        check_int_param(self.n_power_iter, "n_power_iter", low=0)
-        dtype = check_dtype(self.dtype)
+        k, dtype = self._check_params()
         ratings = self._validate_data(X, y)
         m, n = ratings.shape
         if k > min(m, n) or (self.algorithm == "arpack" and k >= min(m, n)):
@@ -133,6 +130,14 @@ class PureSVD(FactorModel):
         self.user_factors_ = np.ascontiguousarray(U * root, dtype=dtype)
         self.item_factors_ = np.ascontiguousarray(Vt.T * root, dtype=dtype)
         return self
+
+    def _check_params(self):
+        k = check_int_param(self.n_components, "n_components", low=1)
+        check_option(self.center, "center", _CENTERS)
+        check_option(self.algorithm, "algorithm", _ALGORITHMS)
+        check_int_param(self.n_oversamples, "n_oversamples", low=0)
+        check_int_param(self.n_power_iter, "n_power_iter", low=0)
+        return k, check_dtype(self.dtype)
 
     def _fold_in(self, X):
         """Project new rows: ``(x - C) V_k Sigma_k^(-1/2)`` (exact for training users)."""

@@ -128,6 +128,9 @@ class SVDpp(FactorModel):
     True
     """
 
+    _fitted_arrays = ("user_factors_", "item_factors_", "base_user_factors_",
+                      "implicit_factors_")
+
     def __init__(self, n_factors=64, *, n_iter=20, learning_rate=0.01, lr_schedule="constant",
                  lr_decay=0.1, reg=0.08, reg_bias=None, reg_implicit=None, init_std=0.1,
                  dtype="float32", n_threads=None, random_state=None, verbose=False,
@@ -187,11 +190,13 @@ class SVDpp(FactorModel):
         """
         dtype = self._check_params()
         ratings = self._validate_data(X, y)
-        pattern = ratings.csr if implicit is None else check_sparse_matrix(
-            implicit.csr if isinstance(implicit, Ratings) else implicit, "implicit")
-        if pattern.shape != ratings.shape:
-            raise ValueError(f"implicit must have shape {ratings.shape} like the ratings, got "
-                             f"{pattern.shape}")
+        pattern = ratings.csr
+        if implicit is not None:
+            implicit = implicit.csr if isinstance(implicit, Ratings) else implicit
+            if sp.issparse(implicit) and implicit.shape != ratings.shape:
+                raise ValueError(f"implicit must have shape {ratings.shape} like the ratings, "
+                                 f"got {implicit.shape}")
+            pattern = check_sparse_matrix(implicit, "implicit", dtype=None)
         if self.early_stopping_rounds is not None and eval_set is None:
             raise ValueError("early_stopping_rounds needs an eval_set")
         rng = check_random_state(self.random_state)
