@@ -7,7 +7,6 @@ from fastmf.cli import main, read_csv
 from fastmf.datasets import make_ratings
 
 
-
 def test_demo_beats_its_baselines(capsys):
     # the demo's synthetic data: users pick items they like, so which items a user rated
     # carries the signal a ranking model learns; on seeds 0-3 of this size the RMSE ratio
