@@ -49,7 +49,7 @@ def main():
         "MatrixFactorization(sgd)": lambda n: fastmf.MatrixFactorization(
             solver="sgd", n_threads=n, random_state=0),
         "ImplicitALS(cg)": lambda n: fastmf.ImplicitALS(n_threads=n, random_state=0),
-        "ImplicitALS(cholesky)": lambda n: fastmf.ImplicitALS(solver="cholesky", n_threads=n,
+        "ImplicitALS(cholesky)": lambda n: fastmf.ImplicitALS(cg_steps=None, n_threads=n,
                                                               random_state=0),
         "BPR": lambda n: fastmf.BPR(n_iter=20, n_threads=n, random_state=0),
         "NMF": lambda n: fastmf.NMF(n_threads=n, random_state=0, tol=0, max_iter=30),

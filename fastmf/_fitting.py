@@ -1,78 +1,174 @@
-"""The iteration loop of every estimator: history, eval scores, early stopping, interrupts."""
+"""The iteration loop every estimator shares: history, evaluation, early stopping, ``tol``,
+interrupts and divergence, around any solver of :mod:`fastmf._solvers.base`.
 
+Nothing is copied per iteration. Ctrl-C during an iteration lets it finish, then the loop
+stops with a warning (a second Ctrl-C interrupts at once); early stopping snapshots the state
+only when the eval score improves. The loop never touches the estimator: it returns what
+happened and the estimator stores it, so a fit that raises leaves the estimator as it was.
+"""
+
+import contextlib
+import dataclasses
+import signal
+import threading
 import time
 import warnings
 
 import numpy as np
-from tqdm.auto import tqdm
 
 
-def run_iterations(model, step, n_iter, state, *, warm, eval_pad, evaluate=None,
-                   early_stopping_rounds=None, divergence_hint=""):
-    """Run ``step()`` ``n_iter`` times, recording ``model.history_`` and ``model.n_iter_``.
+@dataclasses.dataclass
+class FitResult:
+    """What :func:`run_iterations` did."""
 
-    ``step`` performs one iteration in place on the arrays listed in ``state`` and returns the
-    training objective. ``evaluate()``, when given, returns the eval values of the iteration
-    as a dict whose first entry is the score early stopping minimises; ``eval_pad`` maps every
-    eval key to the value that fills iterations run without an eval set (so a warm start that
-    adds or drops ``eval_set`` keeps the history's lists aligned). With ``warm`` the history
-    and ``n_iter_`` continue. On KeyboardInterrupt the arrays are restored to the last finished
-    iteration; with ``early_stopping_rounds`` they are restored to the best one and
-    ``model.best_iteration_`` is set (1-based; the last iteration when it was the best). A
-    non-finite objective raises FloatingPointError with ``divergence_hint``.
+    history: dict
+    #: iterations finished in this call
+    n_done: int
+    #: 1-based index (over this call) of the best eval score, with early stopping; else None
+    best: int = None
+    #: "n_iter", "tol", "converged", "early_stopping" or "interrupted"
+    reason: str = "n_iter"
+
+
+def run_iterations(solver, n_iter, *, history=None, evaluate=None, eval_pad=None,
+                   early_stopping_rounds=None, maximize=False, tol=0.0, verbose=False,
+                   desc="fit"):
+    """Run ``solver.step()`` up to ``n_iter`` times.
+
+    Parameters
+    ----------
+    solver : object following :mod:`fastmf._solvers.base`
+    n_iter : int
+    history : dict of lists, optional
+        A history to continue (warm start; not modified: a copy is extended). Its lists stay
+        aligned: keys that an iteration does not produce get the ``eval_pad`` value (NaN).
+    evaluate : callable, optional
+        ``evaluate()`` returns a dict of eval scores after an iteration; its first entry is
+        the one early stopping watches (minimised, or maximised with ``maximize``).
+    eval_pad : dict, optional
+        The value of every eval key for iterations without evaluation.
+    early_stopping_rounds : int, optional
+        Stop when the watched score has not improved for this many iterations, and restore
+        the state of the best iteration.
+    tol : float
+        Stop when the objective's relative decrease over one iteration falls to ``tol`` or
+        below (0: never).
+    verbose : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    FloatingPointError
+        When the objective stops being finite (with ``solver.divergence_hint``).
     """
-    history = getattr(model, "history_", None)
-    if not (warm and history):
-        history = {"train_loss": [], "seconds": []}
-        model.n_iter_ = 0
-    if evaluate is not None:
-        for key, pad in eval_pad.items():
-            history.setdefault(key, [pad] * len(history["train_loss"]))
-    best, best_state, wait = np.inf, None, 0
-    bar = tqdm(total=n_iter, disable=not model.verbose, desc=type(model).__name__, unit="it",
-               leave=False)
+    history = {k: list(v) for k, v in (history or {"train_loss": [], "seconds": []}).items()}
+    eval_pad = dict(eval_pad or {})
+    for key, pad in eval_pad.items():
+        history.setdefault(key, [pad] * len(history["train_loss"]))
+    sign = -1.0 if maximize else 1.0
+    best, best_at, best_snapshot, wait = np.inf, None, None, 0
+    reason, done, previous = "n_iter", 0, None
+    bar = _progress_bar(verbose, n_iter, desc)
     try:
-        for _ in range(n_iter):
-            saved = [a.copy() for a in state]
-            t0 = time.perf_counter()
-            try:
-                loss = float(step())
-            except KeyboardInterrupt:
-                for a, s in zip(state, saved, strict=True):
-                    a[...] = s
-                warnings.warn(f"fit interrupted: keeping the model after {model.n_iter_} "
-                              "iterations", RuntimeWarning, stacklevel=4)
-                break
-            if not np.isfinite(loss):
-                raise FloatingPointError(
-                    f"the training loss became {loss} at iteration {model.n_iter_ + 1}: the "
-                    f"fit diverged. {divergence_hint}".strip())
-            history["seconds"].append(time.perf_counter() - t0)
-            history["train_loss"].append(loss)
-            model.n_iter_ += 1
-            postfix = {"loss": f"{loss:.4g}"}
-            scores = evaluate() if evaluate is not None else {}
-            for key, pad in eval_pad.items():
-                if key in history:
-                    history[key].append(scores.get(key, pad))
-            if scores:
-                name, score = next(iter(scores.items()))
-                postfix[name] = f"{score:.4f}"
-                if early_stopping_rounds is not None:
-                    if score < best:
-                        best, wait = score, 0
-                        best_state = ([a.copy() for a in state], model.n_iter_)
-                    else:
-                        wait += 1
-                        if wait >= early_stopping_rounds:
-                            break
-            bar.set_postfix(postfix, refresh=False)
-            bar.update()
+        with _deferred_interrupt() as interrupted:
+            for _ in range(n_iter):
+                t0 = time.perf_counter()
+                out = solver.step()
+                seconds = time.perf_counter() - t0
+                values = dict(out) if isinstance(out, dict) else {"train_loss": out}
+                loss = float(values.pop("train_loss"))
+                if not np.isfinite(loss):
+                    raise FloatingPointError(
+                        f"the training loss became {loss} at iteration "
+                        f"{len(history['train_loss']) + 1}: the fit diverged. "
+                        f"{solver.divergence_hint}".strip())
+                done += 1
+                scores = evaluate() if evaluate is not None else {}
+                _append(history, loss, seconds, {**values, **scores}, eval_pad)
+                postfix = {"loss": f"{loss:.4g}"}
+                if scores:
+                    name, score = next(iter(scores.items()))
+                    postfix[name] = f"{score:.4f}"
+                    if early_stopping_rounds is not None:
+                        if sign * score < best:
+                            best, best_at, wait = sign * score, done, 0
+                            best_snapshot = solver.snapshot()
+                        else:
+                            wait += 1
+                bar.set_postfix(postfix, refresh=False)
+                bar.update()
+                if interrupted():
+                    reason = "interrupted"
+                    warnings.warn(f"fit interrupted: keeping the model after {done} iterations "
+                                  "of this fit", RuntimeWarning, stacklevel=4)
+                    break
+                if early_stopping_rounds is not None and wait >= early_stopping_rounds:
+                    reason = "early_stopping"
+                    break
+                if tol > 0 and previous is not None and previous - loss <= tol * abs(loss):
+                    reason = "tol"
+                    break
+                if solver.converged():
+                    reason = "converged"
+                    break
+                previous = loss
     finally:
         bar.close()
-        model.history_ = history
-    if best_state is not None:
-        if best_state[1] != model.n_iter_:
-            for a, s in zip(state, best_state[0], strict=True):
-                a[...] = s
-        model.best_iteration_ = best_state[1]
+    if best_snapshot is not None and best_at != done:
+        solver.restore(best_snapshot)
+    return FitResult(history, done, best_at, reason)
+
+
+def _append(history, loss, seconds, values, eval_pad):
+    n = len(history["train_loss"])
+    history["train_loss"].append(loss)
+    history["seconds"].append(seconds)
+    for key, value in values.items():
+        history.setdefault(key, [eval_pad.get(key, np.nan)] * n).append(value)
+    for key, column in history.items():  # keys this iteration did not produce
+        if len(column) == n:
+            column.append(eval_pad.get(key, np.nan))
+
+
+@contextlib.contextmanager
+def _deferred_interrupt():
+    """Yield a function telling whether Ctrl-C was pressed: the first press is recorded (the
+    iteration under way finishes), a second one raises KeyboardInterrupt at once. Outside the
+    main thread signals cannot be caught: nothing changes there."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    hit = []
+
+    def handler(signum, frame):
+        if hit:
+            raise KeyboardInterrupt
+        hit.append(signum)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: bool(hit)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+
+
+class _NoBar:
+    """What ``run_iterations`` calls on a progress bar, doing nothing (``verbose=False``)."""
+
+    def set_postfix(self, *args, **kwargs):
+        pass
+
+    update = close = set_postfix
+
+
+def _progress_bar(verbose, n_iter, desc):
+    """A tqdm bar with ``verbose=True``; tqdm (and asyncio with it) is imported only then."""
+    if not verbose:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=n_iter, desc=desc, unit="it", leave=False)

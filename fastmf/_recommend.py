@@ -1,8 +1,8 @@
-"""The one top-k driver shared by every model: scores by query block with BLAS, selection in Numba.
+"""The one top-k driver shared by every model: scores by query block, selection in Numba.
 
-Every model's ``recommend`` / ``similar_items`` ends here: the caller turns its model into a
-query matrix and an item matrix whose inner products order the items, and :func:`top_k` scores
-the queries block by block (``query[block] @ item_vectors.T``, one gemm per block into a reused
+Every model's ``recommend`` / ``similar_items`` ends here: :func:`top_k_scored` asks the
+model's scorer for the scores of a block of queries against every item (for factor models
+:func:`inner_product_scorer`: ``query[block] @ item_vectors.T``, one gemm per block into a reused
 buffer), then runs the parallel selection kernel of ``fastmf/_kernels/topk.py`` on the block.
 Memory is O(block_size x n_items), never O(n_query x n_items).
 """
@@ -76,6 +76,19 @@ def _as_factor_matrix(A, name):
     return A
 
 
+def inner_product_scorer(query, item_vectors):
+    """``(score_block, dtype)`` scoring queries by inner products: ``score_block(start, stop,
+    out)`` writes ``query[start:stop] @ item_vectors.T`` into ``out`` (one gemm)."""
+    dtype = score_dtype(query, item_vectors)
+    query = np.ascontiguousarray(query, dtype=dtype)
+    items_t = np.ascontiguousarray(item_vectors, dtype=dtype).T
+
+    def score_block(start, stop, out):
+        np.matmul(query[start:stop], items_t, out=out)
+
+    return score_block, dtype
+
+
 def top_k(query, item_vectors, k, *, exclude=None, exclude_rows=None, item_mask=None,
           n_threads=None, block_size=None):
     """Top-k items per query by inner product, with exclusions, computed block by block.
@@ -130,10 +143,20 @@ def top_k(query, item_vectors, k, *, exclude=None, exclude_rows=None, item_mask=
     if query.shape[1] != item_vectors.shape[1]:
         raise ValueError(
             f"query has {query.shape[1]} factors but item_vectors has {item_vectors.shape[1]}")
+    return top_k_scored(inner_product_scorer(query, item_vectors), query.shape[0],
+                        item_vectors.shape[0], k, exclude=exclude, exclude_rows=exclude_rows,
+                        item_mask=item_mask, n_threads=n_threads, block_size=block_size)
+
+
+def top_k_scored(scorer, n_query, n_items, k, *, exclude=None, exclude_rows=None,
+                 item_mask=None, n_threads=None, block_size=None):
+    """Top-k items per query for any scores: ``scorer = (score_block, dtype)`` writes the
+    scores of queries ``start:stop`` against all items into a (stop - start, n_items) block
+    (see :func:`inner_product_scorer`); the rest is as in :func:`top_k`. Memory is
+    O(block_size x n_items)."""
     k = check_int_param(k, "k", low=1)
     scope = thread_scope(n_threads)
-    dtype = score_dtype(query, item_vectors)
-    n_query, n_items = query.shape[0], item_vectors.shape[0]
+    score_block, dtype = scorer
     kk = min(k, n_items)
 
     if exclude is None:
@@ -174,15 +197,13 @@ def top_k(query, item_vectors, k, *, exclude=None, exclude_rows=None, item_mask=
     if n_query == 0 or kk == 0:
         return out_idx, out_score
 
-    query = np.ascontiguousarray(query, dtype=dtype)
-    items_t = np.ascontiguousarray(item_vectors, dtype=dtype).T
-    bs = block_rows(n_query, n_items, dtype.itemsize, block_size)
+    bs = block_rows(n_query, n_items, np.dtype(dtype).itemsize, block_size)
     buf = np.empty((bs, n_items), dtype=dtype)
     with scope:
         for start in range(0, n_query, bs):
             stop = min(start + bs, n_query)
             block = buf[:stop - start]
-            np.matmul(query[start:stop], items_t, out=block)
+            score_block(start, stop, block)
             topk_block(block, rows[start:stop], excl_indptr, excl_indices, mask,
                        out_idx[start:stop], out_score[start:stop])
     return out_idx, out_score

@@ -417,13 +417,34 @@ def check_factors(A, name, n_rows, n_factors):
     return A
 
 
-def check_is_fitted(model, attribute="item_factors_"):
-    """Raise ``NotFittedError`` (a ValueError and AttributeError) when ``model`` is not fitted."""
+def check_is_fitted(model, attribute=None):
+    """Raise :class:`NotFittedError` when ``model`` is not fitted (it lacks ``attribute``,
+    by default the first of its ``_fitted_arrays``)."""
+    if attribute is None:
+        attribute = (getattr(model, "_fitted_arrays", None) or ("n_iter_",))[0]
     if not hasattr(model, attribute):
         raise NotFittedError(
             f"This {type(model).__name__} instance is not fitted yet: call 'fit' first."
         )
 
 
-class NotFittedError(ValueError, AttributeError):
-    """Raised when a model is used before ``fit``; scikit-learn catches it by the same bases."""
+try:  # one error type, which scikit-learn's own checks recognise when it is installed
+    from sklearn.exceptions import NotFittedError as _Base
+except ImportError:  # pragma: no cover - scikit-learn is optional at run time
+    class _Base(ValueError, AttributeError):
+        pass
+
+
+class NotFittedError(_Base):
+    """Raised when a model is used before ``fit``: a ValueError and an AttributeError (and
+    scikit-learn's ``NotFittedError`` when scikit-learn is installed).
+
+    Examples
+    --------
+    >>> import fastmf
+    >>> try:
+    ...     fastmf.MatrixFactorization().predict([0], [0])
+    ... except fastmf.NotFittedError as e:
+    ...     print(e)
+    This MatrixFactorization instance is not fitted yet: call 'fit' first.
+    """

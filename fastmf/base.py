@@ -1,20 +1,31 @@
-"""``FactorModel``: what every latent-factor recommender shares.
+"""``Recommender`` and ``FactorModel``: what every recommender shares, written once.
 
-A subclass fits ``user_factors_`` (n_users, k) and ``item_factors_`` (n_items, k), optionally
-``user_bias_``, ``item_bias_`` and ``global_mean_``, so that a rating is predicted as
-``global_mean_ + user_bias_[u] + item_bias_[i] + user_factors_[u] @ item_factors_[i]``; it
-implements ``fit`` (through :meth:`FactorModel._iterate`) and ``_fold_in``. Everything else —
-prediction with unknown-ID fallback, top-N recommendation, similar items and users, fold-in,
-saving — lives here once.
+``Recommender`` owns IDs, validation, the unknown-ID fallback, the fitting loop around a solver
+(:mod:`fastmf._solvers.base`), and ``predict`` / ``recommend`` / fold-in through a few hooks:
+
+- ``_score_pairs(users, items)``: predictions for known (user, item) index pairs;
+- ``_fallback(users, items)``: predictions when the user or the item is unknown;
+- ``_user_queries(users)``, ``_folded_queries(state)``, ``_score_queries(Q, start, stop,
+  out)`` and ``_query_offsets(users)``: what ``recommend`` and the ranking metrics score,
+  a block of users at a time, never a dense users x items matrix;
+- ``_fold_in_users(X)`` / ``_fold_in_items(X)``: the fitted per-user (per-item) arrays of new
+  rows given their interactions, the rest of the model held fixed (dicts keyed by attribute).
+
+``FactorModel`` specialises it to inner products ``mu + b_u + c_i + w_u . h_i`` and the
+shared top-k kernel; models whose scores are not inner products (neural ones) plug in at
+``Recommender``.
 """
+
+import copy
 
 import numpy as np
 import scipy.sparse as sp
 
 from ._config import threads
 from ._fitting import run_iterations
+from ._ids import grow, id_map, index_to_raw, raw_to_index, split_pairs, unknown_past
 from ._persist import SaveMixin, load
-from ._ratings import Ratings, _py
+from ._ratings import Ratings
 from ._sklearn_compat import BaseEstimator, RegressorMixin
 from ._validation import (
     check_index_array,
@@ -24,26 +35,35 @@ from ._validation import (
     check_values,
 )
 
-__all__ = ["FactorModel", "load"]
+__all__ = ["FactorModel", "Recommender", "load"]
 
 
-class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
-    """Base class of the latent-factor recommenders.
+class Recommender(SaveMixin, RegressorMixin, BaseEstimator):
+    """Base class of every fastmf recommender.
 
     Two scikit-learn views share one model: ``fit(X)`` with ``X`` a sparse users x items matrix
-    or a :class:`~fastmf.Ratings` (transformer view: ``transform`` folds in new users,
-    ``components_`` is the item-factor matrix), and ``fit(X, y)`` with ``X`` an (n, 2) array of
-    [user, item] indices and ``y`` the ratings (regressor view: ``predict(X)`` and ``score``
-    work with ``cross_val_score`` and ``GridSearchCV``).
+    or a :class:`~fastmf.Ratings` (transformer view: ``transform`` folds in new users), and
+    ``fit(X, y)`` with ``X`` an (n, 2) array of [user, item] indices and ``y`` the values
+    (regressor view: ``predict(X)`` and ``score`` work with ``cross_val_score`` and
+    ``GridSearchCV``).
 
     Users or items never seen in training (an index past the training range, or a raw ID the
-    model does not know) are predicted as ``global_mean_`` plus whatever bias is known.
+    model does not know) are predicted by the model's fallback (for factor models,
+    ``global_mean_`` plus whatever bias is known).
     """
 
-    #: Whether the interactions a fold-in reads must be non-negative (implicit counts, NMF).
+    #: Whether the interactions the model reads must be non-negative (implicit counts, NMF).
     _nonnegative_input = False
-    #: Arrays every fitted model holds (``fastmf.load`` checks a file has them).
-    _fitted_arrays = ("user_factors_", "item_factors_")
+    #: Arrays every fitted model holds (``fastmf.load`` checks a file has them; the first one
+    #: tells whether the model is fitted).
+    _fitted_arrays = ()
+    #: Fitted arrays with one row per user (per item): ``partial_fit_*`` grows them together.
+    _user_arrays = ()
+    _item_arrays = ()
+    #: What ``eval_set`` holds: "ratings" (scored by RMSE) or "positives" (ranking metrics).
+    _eval_kind = "ratings"
+    #: Model family in the solver registry (default: the class name).
+    _family = None
 
     # ------------------------------------------------------------------ input
     def _validate_data(self, X, y=None):
@@ -56,7 +76,7 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
             if y is not None:
                 raise ValueError("y must be None when X is a sparse users x items matrix")
             return Ratings.from_sparse(X)
-        users, items = _split_pairs(X)
+        users, items = split_pairs(X)
         if y is None:
             raise ValueError(
                 "y is required when X is an (n, 2) array of [user, item] pairs; pass a sparse "
@@ -68,88 +88,162 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
             raise ValueError(f"X has {len(users)} rows but y has {len(y)} values")
         return Ratings(users, items, y)
 
-    def _set_index_space(self, ratings):
-        """Record the ID space of the training data (called by ``fit``), and for models with
-        a ``clip`` parameter the range of the training values (``rating_range_``)."""
-        self.n_users_, self.n_items_ = ratings.shape
-        self.user_ids_, self.item_ids_ = ratings.user_ids, ratings.item_ids
+    def _index_space(self, ratings):
+        """The attributes that record the training data's ID space (and, for models with a
+        ``clip`` parameter, the range of its values)."""
+        space = {"n_users_": ratings.n_users, "n_items_": ratings.n_items,
+                 "user_ids_": ratings.user_ids, "item_ids_": ratings.item_ids}
         if hasattr(self, "clip"):
-            self.rating_range_ = [float(ratings.values.min()), float(ratings.values.max())]
+            space["rating_range_"] = [float(ratings.values.min()), float(ratings.values.max())]
+        return space
 
-    def _index_pairs(self, X, items=None, name="X"):
+    def _index_pairs(self, X, items=None, name="X", space=None):
         """Model indices (``-1`` where unknown) of the (user, item) pairs described by ``X``
-        (called ``name`` in error messages)."""
+        (called ``name`` in error messages), in ``space`` (default: the fitted one)."""
+        space = space or vars(self)
+        n_users, n_items = space["n_users_"], space["n_items_"]
         if items is not None:
             users = check_index_array(np.atleast_1d(X), "users")
             items = check_index_array(np.atleast_1d(items), "items")
             if len(users) != len(items):
                 raise ValueError(f"users has {len(users)} entries but items has {len(items)}")
-            return _unknown_past(users, self.n_users_), _unknown_past(items, self.n_items_)
+            return unknown_past(users, n_users), unknown_past(items, n_items)
         if isinstance(X, Ratings):
-            umap = _id_map(self.user_ids_, X.user_ids, X.n_users, self.n_users_)
-            imap = _id_map(self.item_ids_, X.item_ids, X.n_items, self.n_items_)
+            umap = id_map(space["user_ids_"], X.user_ids, X.n_users, n_users)
+            imap = id_map(space["item_ids_"], X.item_ids, X.n_items, n_items)
             return umap[X.users], imap[X.items]
         if sp.issparse(X):
             raise TypeError(f"{name} must be a Ratings, an (n, 2) array of [user, item] pairs, "
                             "or users (with items); for a sparse matrix of new users use "
                             "transform")
-        users, items = _split_pairs(X, name)
-        return _unknown_past(users, self.n_users_), _unknown_past(items, self.n_items_)
+        users, items = split_pairs(X, name)
+        return unknown_past(users, n_users), unknown_past(items, n_items)
 
-    def _eval_data(self, eval_set):
-        """``eval_set`` (a Ratings or an ``(X_pairs, y)`` tuple) as (users, items, values)."""
+    def _eval_data(self, eval_set, ratings):
+        """``eval_set`` checked against the training data ``ratings`` (before anything is
+        fitted): (users, items, values) for rating models, a users x items CSR of held-out
+        positives for ranking models; None without an eval set."""
         if eval_set is None:
             return None
+        space = self._index_space(ratings)
+        if self._eval_kind == "positives":
+            X = eval_set.csr if isinstance(eval_set, Ratings) else eval_set
+            if not sp.issparse(X):
+                raise TypeError("eval_set must be a Ratings or a sparse users x items matrix of "
+                                f"held-out interactions, got {type(eval_set).__name__}")
+            if X.shape != ratings.shape:
+                raise ValueError(f"eval_set must have the training shape {ratings.shape}, got "
+                                 f"{X.shape}")
+            return check_sparse_matrix(X, "eval_set", nonnegative=self._nonnegative_input)
         if isinstance(eval_set, Ratings):
-            users, items = self._index_pairs(eval_set)
+            users, items = self._index_pairs(eval_set, space=space)
             return users, items, eval_set.values
         if isinstance(eval_set, (tuple, list)) and len(eval_set) == 2:
-            users, items = self._index_pairs(eval_set[0], name="eval_set[0]")
+            users, items = self._index_pairs(eval_set[0], name="eval_set[0]", space=space)
             values = check_values(eval_set[1], "eval_set[1]")
             if len(values) != len(users):
                 raise ValueError(f"eval_set has {len(users)} pairs but {len(values)} values")
             return users, items, values
         raise TypeError("eval_set must be a Ratings or an (X_pairs, y) tuple")
 
-    # ------------------------------------------------------------------ the fitting loop
-    def _iterate(self, step, n_iter, state, eval_data=None, early_stopping_rounds=None,
-                 divergence_hint=""):
-        """Run ``step()`` ``n_iter`` times through :func:`~fastmf._fitting.run_iterations`.
-
-        ``step`` performs one iteration in place on the arrays listed in ``state`` and returns
-        the training objective; ``eval_data`` (from :meth:`_eval_data`) adds ``eval_rmse`` and
-        ``eval_unknown`` (pairs with an unknown user or item) to ``history_``.
-        """
-        evaluate = None
-        if eval_data is not None:
-            users, items, values = eval_data
-
-            def evaluate():
-                pred = self._predict_indices(users, items)
-                return {"eval_rmse": float(np.sqrt(np.mean((pred - values) ** 2))),
-                        "eval_unknown": int(np.sum((users < 0) | (items < 0)))}
-
-        run_iterations(self, step, n_iter, state, warm=self._warm,
-                       eval_pad={"eval_rmse": np.nan, "eval_unknown": -1}, evaluate=evaluate,
-                       early_stopping_rounds=early_stopping_rounds,
-                       divergence_hint=divergence_hint)
-        return self
-
+    # ------------------------------------------------------------------ fitting
     @property
     def _warm(self):
-        return bool(getattr(self, "warm_start", False)) and hasattr(self, "item_factors_")
+        """Whether this fit continues the fitted state (``warm_start`` and already fitted)."""
+        first = self._fitted_arrays[0] if self._fitted_arrays else "n_iter_"
+        return bool(getattr(self, "warm_start", False)) and hasattr(self, first)
 
-    def _check_warm_start(self, ratings, dtype):
-        """For a warm start: the data must have the fitted shape, and ``n_factors`` and
-        ``dtype`` must be those of the fitted factors."""
+    def _check_warm_start(self, ratings, n_factors, dtype, factors="item_factors_"):
+        """For a warm start: the data must have the fitted shape, and the rank and dtype must
+        be those of the fitted ``factors``."""
+        fitted = getattr(self, factors)
         if (self.n_users_, self.n_items_) != ratings.shape or \
-                self.item_factors_.shape[1] != self.n_factors or \
-                self.item_factors_.dtype != dtype:
+                fitted.shape[1] != n_factors or fitted.dtype != dtype:
             raise ValueError(
                 "warm_start needs data of the same shape, the same n_factors and the same "
                 f"dtype; the model has shape {(self.n_users_, self.n_items_)}, "
-                f"{self.item_factors_.shape[1]} factors, {self.item_factors_.dtype}; got "
-                f"{ratings.shape}, {self.n_factors}, {np.dtype(dtype)}")
+                f"{fitted.shape[1]} factors, {fitted.dtype}; got "
+                f"{ratings.shape}, {n_factors}, {np.dtype(dtype)}")
+
+    def _warm_state(self, names):
+        """Copies of the fitted attributes ``names`` for a warm start to continue from (so a
+        fit that fails leaves the model as it was); non-array values as they are."""
+        state = {}
+        for name in names:
+            if hasattr(self, name):
+                value = getattr(self, name)
+                state[name] = value.copy() if isinstance(value, np.ndarray) else value
+        return state
+
+    def _fit_solver(self, solver, data, state, params, rng, ratings, *, eval_data=None,
+                    n_iter=None, blas=None, early_stopping_rounds=None, tol=0.0):
+        """Build ``solver`` from the registry, run the shared loop, store the result.
+
+        ``state`` holds the fitted attributes to start from; the estimator's attributes are
+        set only when the loop has finished, so a fit that raises leaves them untouched.
+        """
+        from ._solvers.registry import solver_class
+
+        family = self._family or type(self).__name__
+        backend = getattr(self, "backend", "cpu")
+        cls = solver_class(family, solver, backend)
+        space = self._index_space(ratings)
+        warm = self._warm
+        history = getattr(self, "history_", None) if warm else None
+        with threads(getattr(self, "n_threads", None), blas=blas):
+            fitter = cls(data, state, params, rng)
+            evaluate, pad, maximize = self._evaluator(fitter, space, ratings, eval_data)
+            result = run_iterations(
+                fitter, self.n_iter if n_iter is None else n_iter, history=history,
+                evaluate=evaluate, eval_pad=pad, early_stopping_rounds=early_stopping_rounds,
+                maximize=maximize, tol=tol, verbose=bool(getattr(self, "verbose", False)),
+                desc=type(self).__name__)
+            fitted = fitter.state()
+        previous = self.n_iter_ if warm else 0
+        vars(self).update(space)
+        vars(self).update(fitted)
+        self.history_ = result.history
+        self.n_iter_ = previous + result.n_done
+        if result.best is not None:
+            self.best_iteration_ = previous + result.best
+        self._fit_stop_reason = result.reason
+        self._factors_changed()
+        return self
+
+    def _evaluator(self, solver, space, ratings, eval_data):
+        """(evaluate, eval_pad, maximize) for the loop: scores of the solver's current state
+        on ``eval_data``, computed on a shallow copy of the model holding that state."""
+        if eval_data is None:
+            return None, None, False
+
+        def current():
+            proxy = copy.copy(self)
+            vars(proxy).update(space)
+            vars(proxy).update(solver.state())
+            proxy._factors_changed()
+            return proxy
+
+        if self._eval_kind == "positives":
+            from .metrics import ranking_metrics
+
+            train = ratings.csr
+
+            def evaluate():
+                m = ranking_metrics(current(), train, eval_data, k=10)
+                return {"eval_ndcg@10": m["ndcg"], "eval_precision@10": m["precision"]}
+
+            return evaluate, {"eval_ndcg@10": np.nan, "eval_precision@10": np.nan}, True
+        users, items, values = eval_data
+
+        def evaluate():
+            pred = current()._predict_indices(users, items)
+            return {"eval_rmse": float(np.sqrt(np.mean((pred - values) ** 2))),
+                    "eval_unknown": int(np.sum((users < 0) | (items < 0)))}
+
+        return evaluate, {"eval_rmse": np.nan, "eval_unknown": -1}, False
+
+    def _factors_changed(self):
+        """Hook: drop caches derived from the fitted arrays (e.g. a Gram matrix)."""
 
     # ------------------------------------------------------------------ prediction
     def predict(self, X, items=None):
@@ -166,8 +260,9 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n,)
-            Predicted values. Unknown users or items get ``global_mean_`` plus the known biases.
-            Models with ``clip=True`` clip them to the training range (``rating_range_``).
+            Predicted values. Unknown users or items get the model's fallback (factor models:
+            ``global_mean_`` plus the known biases). Models with ``clip=True`` clip them to the
+            training range (``rating_range_``).
 
         Examples
         --------
@@ -200,17 +295,12 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         return super().score(X, y, sample_weight=sample_weight)
 
     def _predict_indices(self, users, items):
-        pred = np.full(len(users), float(self.global_mean_))
-        ku, ki = users >= 0, items >= 0
-        if getattr(self, "user_bias_", None) is not None:
-            pred[ku] += self.user_bias_[users[ku]]
-        if getattr(self, "item_bias_", None) is not None:
-            pred[ki] += self.item_bias_[items[ki]]
-        both = np.flatnonzero(ku & ki)
+        """Predictions for index pairs, ``-1`` marking an unknown user or item."""
+        pred = self._fallback(users, items)
+        both = np.flatnonzero((users >= 0) & (items >= 0))
         for s in range(0, len(both), 65536):
             sel = both[s:s + 65536]
-            pred[sel] += np.einsum("ij,ij->i", self.user_factors_[users[sel]],
-                                   self.item_factors_[items[sel]])
+            pred[sel] = self._score_pairs(users[sel], items[sel])
         return self._clip(pred)
 
     def _clip(self, pred):
@@ -218,26 +308,6 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         if getattr(self, "clip", False) and getattr(self, "rating_range_", None) is not None:
             np.clip(pred, self.rating_range_[0], self.rating_range_[1], out=pred)
         return pred
-
-    def _ranking_factors(self):
-        """(U, V) such that ``U @ V.T`` orders each user's items as ``predict`` does."""
-        U, V = self.user_factors_, self.item_factors_
-        if getattr(self, "item_bias_", None) is None:
-            return U, V
-        return (np.hstack([U, np.ones((len(U), 1), U.dtype)]),
-                np.hstack([V, self.item_bias_[:, None].astype(V.dtype)]))
-
-    def _ranking_query(self, W):
-        """The rows of ``_ranking_factors()[0]`` for users whose factors are ``W``."""
-        if getattr(self, "item_bias_", None) is None:
-            return W
-        return np.hstack([W, np.ones((len(W), 1), W.dtype)])
-
-    def _user_offset(self, users):
-        offset = np.full(len(users), float(self.global_mean_))
-        if getattr(self, "user_bias_", None) is not None:
-            offset += self.user_bias_[users]
-        return offset
 
     # ------------------------------------------------------------------ recommendation
     def recommend(self, users, n=10, *, exclude=None, filter_items=None, items=None,
@@ -264,15 +334,15 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
             Ratings with ID maps).
         user_items : sparse matrix of shape (n_users, n_items), optional
             The current interactions of the requested users, one row per user in ``users``:
-            their factors are folded in from these rows (items held fixed) instead of read
-            from the model, so ``users`` may be unknown to it (they are then only labels).
-            These items are excluded from their recommendations (``exclude`` must be None).
-            Scores then carry no user bias.
+            their fitted rows are folded in from these (the rest of the model held fixed)
+            instead of read from the model, so ``users`` may be unknown to it (they are then
+            only labels). These items are excluded from their recommendations (``exclude``
+            must be None).
 
         Returns
         -------
         items : ndarray of shape (n_users, n), or (n,) for a single user
-        scores : ndarray of the same shape: the predicted values
+        scores : ndarray of the same shape: the predicted values (unclipped)
 
         Examples
         --------
@@ -283,7 +353,7 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         >>> items.shape, bool((scores[:, :-1] >= scores[:, 1:]).all())
         ((3, 5), True)
         """
-        from ._recommend import top_k
+        from ._recommend import top_k_scored
 
         check_is_fitted(self)
         single = np.ndim(users) == 0
@@ -299,32 +369,291 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
             excl = self._check_rows(user_items, "user_items", len(labels))
         else:
             if raw_ids:
-                users = self._raw_to_index(users, self.user_ids_, "user")
+                users = raw_to_index(users, self.user_ids_, "user")
             users = check_index_array(np.atleast_1d(users), "users", self.n_users_)
-        n = check_int_param(n, "n", low=1)
-        mask = None
-        if items is not None or filter_items is not None:
-            mask = np.full(self.n_items_, items is None)
-            if items is not None:
-                mask[check_index_array(np.atleast_1d(items), "items", self.n_items_)] = True
-            if filter_items is not None:
-                mask[check_index_array(np.atleast_1d(filter_items), "filter_items",
-                                       self.n_items_)] = False
-        U, V = self._ranking_factors()
-        if user_items is not None:
-            with threads(getattr(self, "n_threads", None), blas=1):
-                query = self._ranking_query(self._fold_in(excl))
-            with threads(getattr(self, "n_threads", None)):
-                idx, scores = top_k(query, V, n, exclude=excl, item_mask=mask)
-            scores = scores.astype(np.float64) + float(self.global_mean_)
-        else:
             excl = None if exclude is None else self._exclusion_rows(exclude, users)
-            with threads(getattr(self, "n_threads", None)):
-                idx, scores = top_k(U[users], V, n, exclude=excl, item_mask=mask)
-            scores = scores.astype(np.float64) + self._user_offset(users)[:, None]
+        n = check_int_param(n, "n", low=1)
+        mask = self._item_mask(items, filter_items)
+        n_threads = getattr(self, "n_threads", None)
+        if user_items is not None:
+            with threads(n_threads, blas=1):
+                Q = self._folded_queries(self._fold_in_users(excl))
+            offsets = self._query_offsets(None, len(labels))
+        else:
+            Q = self._user_queries(users)
+            offsets = self._query_offsets(users, len(users))
+        with threads(n_threads):
+            idx, scores = top_k_scored(self._scorer(Q), len(offsets), self.n_items_, n,
+                                       exclude=excl, item_mask=mask)
+        scores = scores.astype(np.float64) + offsets[:, None]
         if raw_ids:
-            idx = self._index_to_raw(idx, self.item_ids_)
+            idx = index_to_raw(idx, self.item_ids_)
         return (idx[0], scores[0]) if single else (idx, scores)
+
+    def _item_mask(self, items, filter_items):
+        if items is None and filter_items is None:
+            return None
+        mask = np.full(self.n_items_, items is None)
+        if items is not None:
+            mask[check_index_array(np.atleast_1d(items), "items", self.n_items_)] = True
+        if filter_items is not None:
+            mask[check_index_array(np.atleast_1d(filter_items), "filter_items",
+                                   self.n_items_)] = False
+        return mask
+
+    def _scorer(self, Q):
+        """``(score_block, dtype)``: ``score_block(start, stop, out)`` writes the ranking
+        scores of queries ``start:stop`` of ``Q`` against every item into ``out``."""
+        return (lambda start, stop, out: self._score_queries(Q, start, stop, out),
+                self._score_dtype())
+
+    def _exclusion_rows(self, exclude, users):
+        """The rows ``users`` of ``exclude``, checked; only those rows are read."""
+        X = exclude.csr if isinstance(exclude, Ratings) else exclude
+        if sp.issparse(X) and X.shape != (self.n_users_, self.n_items_):
+            raise ValueError(f"exclude must have shape ({self.n_users_}, {self.n_items_}) like "
+                             f"the training data, got {X.shape}")
+        return check_sparse_matrix(X, "exclude", dtype=None, rows=users)
+
+    # ------------------------------------------------------------------ fold-in
+    def transform(self, X):
+        """Fold in users: their fitted rows given their interactions, the rest held fixed.
+
+        Parameters
+        ----------
+        X : sparse matrix of shape (n_new_users, n_items) or Ratings
+            Interactions of the users to fold in, over the training item set.
+
+        Returns
+        -------
+        ndarray of shape (n_new_users, n_factors)
+
+        Examples
+        --------
+        >>> import fastmf
+        >>> data = fastmf.datasets.make_ratings(60, 40, 800, random_state=0)
+        >>> model = fastmf.MatrixFactorization(n_factors=4, n_iter=5, random_state=0).fit(data)
+        >>> model.transform(data.csr[:3]).shape
+        (3, 4)
+        """
+        check_is_fitted(self)
+        X = self._check_rows(X, "X")
+        with threads(getattr(self, "n_threads", None), blas=1):
+            return self._fold_in_users(X)[self._user_arrays[0]]
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit, then return the fitted rows of the training users (``transform`` of them)."""
+        return getattr(self.fit(X, y, **fit_params), self._user_arrays[0])
+
+    def _check_rows(self, X, name, n_rows=None, over_users=False):
+        """``X`` (a sparse matrix or a Ratings) checked as rows to fold in: canonical CSR over
+        the model's items (its users when ``over_users``), with ``n_rows`` rows if given."""
+        X = X.csr if isinstance(X, Ratings) else X
+        n_cols, what = (self.n_users_, "users") if over_users else (self.n_items_, "items")
+        if sp.issparse(X) and X.ndim == 2:
+            if n_rows is not None and X.shape != (n_rows, n_cols):
+                raise ValueError(
+                    f"{name} must have shape ({n_rows}, {n_cols}): one row per requested "
+                    f"{'item' if over_users else 'user'} over the model's {what}, got {X.shape}")
+            if X.shape[1] != n_cols:
+                raise ValueError(f"{name} has {X.shape[1]} {what} (columns); the model was "
+                                 f"fitted on {n_cols}")
+        return check_sparse_matrix(X, name, nonnegative=self._nonnegative_input)
+
+    def recalculate_user(self, users, user_items):
+        """Fitted rows of ``users`` recomputed from their current interactions, not stored.
+
+        Parameters
+        ----------
+        users : int or array-like of int
+            User indices; users unknown to the model are allowed (the result does not depend
+            on them, only on ``user_items``).
+        user_items : sparse matrix of shape (n_users, n_items)
+            One row of interactions per user.
+
+        Returns
+        -------
+        ndarray of shape (n_users, n_factors), or (n_factors,) for a single user
+
+        Examples
+        --------
+        >>> import fastmf
+        >>> X = fastmf.datasets.make_counts(50, 30, rank=3, random_state=0).csr
+        >>> model = fastmf.ImplicitALS(4, cg_steps=None, n_iter=3, random_state=0).fit(X)
+        >>> bool(abs(model.recalculate_user(2, X[2]) - model.user_factors_[2]).max() < 1e-4)
+        True
+        """
+        check_is_fitted(self)
+        single = np.ndim(users) == 0
+        users = check_index_array(np.atleast_1d(users), "users")
+        X = self._check_rows(user_items, "user_items", len(users))
+        with threads(getattr(self, "n_threads", None), blas=1):
+            W = self._fold_in_users(X)[self._user_arrays[0]]
+        return W[0] if single else W
+
+    def partial_fit_users(self, users, user_items):
+        """Set the fitted rows of ``users`` by fold-in from ``user_items``, adding new users.
+
+        Indices past ``n_users_`` grow every per-user array (users in the gap get zeros).
+        Everything per item is unchanged.
+
+        Parameters
+        ----------
+        users : array-like of int
+            User indices, without repeats.
+        user_items : sparse matrix of shape (n_users, n_items)
+            One row of interactions per user.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> import fastmf
+        >>> X = fastmf.datasets.make_counts(50, 30, rank=3, random_state=0).csr
+        >>> model = fastmf.ImplicitALS(4, n_iter=3, random_state=0).fit(X)
+        >>> model.partial_fit_users([50, 51], X[:2]).user_factors_.shape
+        (52, 4)
+        """
+        check_is_fitted(self)
+        users = self._new_indices(users, "users", self.user_ids_, "user")
+        X = self._check_rows(user_items, "user_items", len(users))
+        with threads(getattr(self, "n_threads", None), blas=1):
+            rows = self._fold_in_users(X)
+        self.n_users_ = self._set_rows(self._user_arrays, rows, users, self.n_users_)
+        self._factors_changed()
+        return self
+
+    def partial_fit_items(self, items, item_users):
+        """Set the fitted rows of ``items`` by fold-in from ``item_users``, adding new items.
+
+        Indices past ``n_items_`` grow every per-item array (items in the gap get zeros).
+        Everything per user is unchanged.
+
+        Parameters
+        ----------
+        items : array-like of int
+            Item indices, without repeats.
+        item_users : sparse matrix of shape (n_items, n_users)
+            One row per item: the users who interacted with it (and their values).
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> import fastmf
+        >>> X = fastmf.datasets.make_counts(50, 30, rank=3, random_state=0).csr
+        >>> model = fastmf.ImplicitALS(4, n_iter=3, random_state=0).fit(X)
+        >>> model.partial_fit_items([30], X.T.tocsr()[:1]).item_factors_.shape
+        (31, 4)
+        """
+        check_is_fitted(self)
+        items = self._new_indices(items, "items", self.item_ids_, "item")
+        X = self._check_rows(item_users, "item_users", len(items), over_users=True)
+        with threads(getattr(self, "n_threads", None), blas=1):
+            rows = self._fold_in_items(X)
+        self.n_items_ = self._set_rows(self._item_arrays, rows, items, self.n_items_)
+        self._factors_changed()
+        return self
+
+    def _set_rows(self, names, rows, index, n):
+        """Grow the arrays ``names`` to cover ``index`` and store ``rows`` (by name) there."""
+        n = max(n, int(index.max()) + 1)
+        for name in names:
+            current = getattr(self, name, None)
+            if current is None:
+                continue
+            current = grow(current, n)
+            if name in rows:
+                current[index] = rows[name]
+            setattr(self, name, current)
+        return n
+
+    def _new_indices(self, index, name, ids, what):
+        index = check_index_array(np.atleast_1d(index), name)
+        if len(index) == 0:
+            raise ValueError(f"{name} is empty")
+        if len(np.unique(index)) != len(index):
+            raise ValueError(f"{name} must not repeat an index")
+        n = self.n_users_ if what == "user" else self.n_items_
+        if ids is not None and index.max() >= n:
+            raise ValueError(f"the model maps raw {what} IDs; new {what}s cannot be added by "
+                             "index (refit on a Ratings that includes them)")
+        return index
+
+    def _fold_in_items(self, X):
+        raise NotImplementedError(f"{type(self).__name__} cannot fold in new items")
+
+
+class FactorModel(Recommender):
+    """Base class of the latent-factor recommenders: ``mu + b_u + c_i + w_u . h_i``.
+
+    A subclass fits ``user_factors_`` (n_users, k) and ``item_factors_`` (n_items, k),
+    optionally ``user_bias_``, ``item_bias_`` and ``global_mean_``, and implements ``fit`` and
+    ``_fold_in_users``. Its transformer view has ``components_`` (the item factors).
+    ``_symmetric_fold_in = True`` declares that folding in items is the users' fold-in on the
+    transposed problem (item factors and biases playing the users' part); other models
+    implement ``_fold_in_items`` themselves.
+    """
+
+    _fitted_arrays = ("user_factors_", "item_factors_")
+    _user_arrays = ("user_factors_", "user_bias_")
+    _item_arrays = ("item_factors_", "item_bias_")
+    _symmetric_fold_in = False
+
+    # ------------------------------------------------------------------ scores
+    def _fallback(self, users, items):
+        pred = np.full(len(users), float(self.global_mean_))
+        ku, ki = users >= 0, items >= 0
+        if getattr(self, "user_bias_", None) is not None:
+            pred[ku] += self.user_bias_[users[ku]]
+        if getattr(self, "item_bias_", None) is not None:
+            pred[ki] += self.item_bias_[items[ki]]
+        return pred
+
+    def _score_pairs(self, users, items):
+        pred = self._fallback(users, items)
+        return pred + np.einsum("ij,ij->i", self.user_factors_[users],
+                                self.item_factors_[items])
+
+    def _ranking_factors(self):
+        """(U, V) such that ``U @ V.T`` orders each user's items as ``predict`` does."""
+        U, V = self.user_factors_, self.item_factors_
+        if getattr(self, "item_bias_", None) is None:
+            return U, V
+        return (np.hstack([U, np.ones((len(U), 1), U.dtype)]),
+                np.hstack([V, self.item_bias_[:, None].astype(V.dtype)]))
+
+    def _user_queries(self, users):
+        return self._folded_queries({"user_factors_": self.user_factors_[users]})
+
+    def _folded_queries(self, state):
+        W = state["user_factors_"]
+        if getattr(self, "item_bias_", None) is None:
+            return W
+        return np.hstack([W, np.ones((len(W), 1), W.dtype)])
+
+    def _query_offsets(self, users, n):
+        """What ``recommend`` adds to the ranking scores: mu (+ b_u for known users)."""
+        offset = np.full(n, float(self.global_mean_))
+        if users is not None and getattr(self, "user_bias_", None) is not None:
+            offset += self.user_bias_[users]
+        return offset
+
+    def _scorer(self, Q):
+        from ._recommend import inner_product_scorer
+
+        return inner_product_scorer(Q, self._ranking_factors()[1])
+
+    # ------------------------------------------------------------------ transformer view
+    @property
+    def components_(self):
+        """Item factors, of shape (n_items, n_factors) (scikit-learn's transformer name)."""
+        check_is_fitted(self)
+        return self.item_factors_
 
     def similar_items(self, items, n=10, *, raw_ids=False):
         """The ``n`` items most similar to each given item by cosine of their factors.
@@ -363,7 +692,7 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
 
         single = np.ndim(which) == 0
         if raw_ids:
-            which = self._raw_to_index(which, ids, what)
+            which = raw_to_index(which, ids, what)
         which = check_index_array(np.atleast_1d(which), f"{what}s", len(factors))
         n = check_int_param(n, "n", low=1)
         norms = np.linalg.norm(factors, axis=1)
@@ -373,258 +702,21 @@ class FactorModel(SaveMixin, RegressorMixin, BaseEstimator):
         with threads(getattr(self, "n_threads", None)):
             idx, sims = top_k(unit[which], unit, n, exclude=self_excl)
         if raw_ids:
-            idx = self._index_to_raw(idx, ids)
+            idx = index_to_raw(idx, ids)
         return (idx[0], sims[0]) if single else (idx, sims)
 
-    def _exclusion_rows(self, exclude, users):
-        """The rows ``users`` of ``exclude``, checked; only those rows are read."""
-        X = exclude.csr if isinstance(exclude, Ratings) else exclude
-        if sp.issparse(X) and X.shape != (self.n_users_, self.n_items_):
-            raise ValueError(f"exclude must have shape ({self.n_users_}, {self.n_items_}) like "
-                             f"the training data, got {X.shape}")
-        return check_sparse_matrix(X, "exclude", dtype=None, rows=users)
-
-    def _raw_to_index(self, raw, ids, what):
-        if ids is None:
-            raise ValueError(f"raw_ids=True needs a model fitted on a Ratings with {what} IDs")
-        index = _id_map(ids, np.atleast_1d(np.asarray(raw)), None, len(ids))
-        if (index < 0).any():
-            bad = np.atleast_1d(raw)[int(np.argmin(index))]
-            raise KeyError(f"unknown {what} ID {_py(bad)!r}")
-        return index[0] if np.ndim(raw) == 0 else index
-
-    @staticmethod
-    def _index_to_raw(idx, ids):
-        out = ids[np.maximum(idx, 0)]
-        if (idx < 0).any():
-            out = out.astype(object)
-            out[idx < 0] = None
-        return out
-
-    # ------------------------------------------------------------------ transformer view
-    @property
-    def components_(self):
-        """Item factors, of shape (n_items, n_factors) (scikit-learn's transformer name)."""
-        check_is_fitted(self)
-        return self.item_factors_
-
-    def transform(self, X):
-        """Fold in users: their factors given their interactions, item factors held fixed.
-
-        Parameters
-        ----------
-        X : sparse matrix of shape (n_new_users, n_items) or Ratings
-            Interactions of the users to fold in, over the training item set.
-
-        Returns
-        -------
-        ndarray of shape (n_new_users, n_factors)
-
-        Examples
-        --------
-        >>> import fastmf
-        >>> data = fastmf.datasets.make_ratings(60, 40, 800, random_state=0)
-        >>> model = fastmf.MatrixFactorization(n_factors=4, n_iter=5, random_state=0).fit(data)
-        >>> model.transform(data.csr[:3]).shape
-        (3, 4)
-        """
-        check_is_fitted(self)
-        X = self._check_rows(X, "X")
-        with threads(getattr(self, "n_threads", None), blas=1):
-            return self._fold_in(X)
-
-    def fit_transform(self, X, y=None, **fit_params):
-        """Fit, then return ``user_factors_`` (the transform of the training users)."""
-        return self.fit(X, y, **fit_params).user_factors_
-
-    def _fold_in(self, X):  # pragma: no cover - every model implements it
-        raise NotImplementedError
-
-    def _factors_changed(self):
-        """Hook: drop caches derived from the factors (e.g. a Gram matrix). Default: none."""
-
-    # ------------------------------------------------------------------ incremental updates
-    def _check_rows(self, X, name, n_rows=None, over_users=False):
-        """``X`` (a sparse matrix or a Ratings) checked as rows to fold in: canonical CSR over
-        the model's items (its users when ``over_users``), with ``n_rows`` rows if given."""
-        X = X.csr if isinstance(X, Ratings) else X
-        n_cols, what = (self.n_users_, "users") if over_users else (self.n_items_, "items")
-        if sp.issparse(X) and X.ndim == 2:
-            if n_rows is not None and X.shape != (n_rows, n_cols):
-                raise ValueError(
-                    f"{name} must have shape ({n_rows}, {n_cols}): one row per requested "
-                    f"{'item' if over_users else 'user'} over the model's {what}, got {X.shape}")
-            if X.shape[1] != n_cols:
-                raise ValueError(f"{name} has {X.shape[1]} {what} (columns); the model was "
-                                 f"fitted on {n_cols}")
-        return check_sparse_matrix(X, name, nonnegative=self._nonnegative_input)
-
-    def recalculate_user(self, users, user_items):
-        """Factors of ``users`` recomputed from their current interactions, not stored.
-
-        Parameters
-        ----------
-        users : int or array-like of int
-            User indices; users unknown to the model are allowed (the result does not depend
-            on them, only on ``user_items``).
-        user_items : sparse matrix of shape (n_users, n_items)
-            One row of interactions per user.
-
-        Returns
-        -------
-        ndarray of shape (n_users, n_factors), or (n_factors,) for a single user
-
-        Examples
-        --------
-        >>> import fastmf
-        >>> X = fastmf.datasets.make_counts(50, 30, rank=3, random_state=0).csr
-        >>> model = fastmf.ImplicitALS(4, solver="cholesky", n_iter=3, random_state=0).fit(X)
-        >>> bool(abs(model.recalculate_user(2, X[2]) - model.user_factors_[2]).max() < 1e-4)
-        True
-        """
-        check_is_fitted(self)
-        single = np.ndim(users) == 0
-        users = check_index_array(np.atleast_1d(users), "users")
-        X = self._check_rows(user_items, "user_items", len(users))
-        with threads(getattr(self, "n_threads", None), blas=1):
-            W = self._fold_in(X)
-        return W[0] if single else W
-
-    def partial_fit_users(self, users, user_items):
-        """Set the factors of ``users`` by fold-in from ``user_items``, adding new users.
-
-        Indices past ``n_users_`` grow ``user_factors_`` (users in the gap get zero factors)
-        and ``user_bias_`` (new biases are 0). Item factors are unchanged.
-
-        Parameters
-        ----------
-        users : array-like of int
-            User indices, without repeats.
-        user_items : sparse matrix of shape (n_users, n_items)
-            One row of interactions per user.
-
-        Returns
-        -------
-        self
-
-        Examples
-        --------
-        >>> import fastmf
-        >>> X = fastmf.datasets.make_counts(50, 30, rank=3, random_state=0).csr
-        >>> model = fastmf.ImplicitALS(4, n_iter=3, random_state=0).fit(X)
-        >>> model.partial_fit_users([50, 51], X[:2]).user_factors_.shape
-        (52, 4)
-        """
-        check_is_fitted(self)
-        users = self._new_indices(users, "users", self.user_ids_, "user")
-        X = self._check_rows(user_items, "user_items", len(users))
-        with threads(getattr(self, "n_threads", None), blas=1):
-            W = self._fold_in(X)
-        n = max(self.n_users_, int(users.max()) + 1)
-        self.user_factors_ = _grow(self.user_factors_, n)
-        if getattr(self, "user_bias_", None) is not None:
-            self.user_bias_ = _grow(self.user_bias_, n)
-        self.user_factors_[users] = W
-        self.n_users_ = n
-        return self
-
-    def partial_fit_items(self, items, item_users):
-        """Set the factors of ``items`` by fold-in from ``item_users``, adding new items.
-
-        The model's own fold-in runs on the transposed problem (user factors held fixed, the
-        user biases playing the item biases' part); new item biases are 0 and existing ones
-        are kept. Indices past ``n_items_`` grow ``item_factors_`` and ``item_bias_``.
-
-        Parameters
-        ----------
-        items : array-like of int
-            Item indices, without repeats.
-        item_users : sparse matrix of shape (n_items, n_users)
-            One row per item: the users who interacted with it.
-
-        Returns
-        -------
-        self
-
-        Examples
-        --------
-        >>> import fastmf
-        >>> X = fastmf.datasets.make_counts(50, 30, rank=3, random_state=0).csr
-        >>> model = fastmf.ImplicitALS(4, n_iter=3, random_state=0).fit(X)
-        >>> model.partial_fit_items([30], X.T.tocsr()[:1]).item_factors_.shape
-        (31, 4)
-        """
-        import copy
-
-        check_is_fitted(self)
-        items = self._new_indices(items, "items", self.item_ids_, "item")
-        X = self._check_rows(item_users, "item_users", len(items), over_users=True)
+    def _fold_in_items(self, X):
+        """For ``_symmetric_fold_in`` models: the users' fold-in of the transposed model."""
+        if not self._symmetric_fold_in:
+            return super()._fold_in_items(X)
         t = copy.copy(self)  # the transposed model: users are its items
         t.item_factors_, t.user_factors_ = self.user_factors_, self.item_factors_
         ub, ib = getattr(self, "user_bias_", None), getattr(self, "item_bias_", None)
-        t.item_bias_ = ub if ub is not None or ib is None else \
-            np.zeros(self.n_users_, ib.dtype)
+        # the bias the transposed rows fit is the items' own (absent: no bias fitted)
         t.user_bias_ = ib
+        t.item_bias_ = ub if ub is not None or ib is None else np.zeros(self.n_users_, ib.dtype)
         t.n_users_, t.n_items_ = self.n_items_, self.n_users_
         t._factors_changed()
-        with threads(getattr(self, "n_threads", None), blas=1):
-            H = t._fold_in(X)
-        n = max(self.n_items_, int(items.max()) + 1)
-        self.item_factors_ = _grow(self.item_factors_, n)
-        if ib is not None:
-            self.item_bias_ = _grow(ib, n)
-        self.item_factors_[items] = H
-        self.n_items_ = n
-        self._factors_changed()
-        return self
-
-    def _new_indices(self, index, name, ids, what):
-        index = check_index_array(np.atleast_1d(index), name)
-        if len(index) == 0:
-            raise ValueError(f"{name} is empty")
-        if len(np.unique(index)) != len(index):
-            raise ValueError(f"{name} must not repeat an index")
-        n = self.n_users_ if what == "user" else self.n_items_
-        if ids is not None and index.max() >= n:
-            raise ValueError(f"the model maps raw {what} IDs; new {what}s cannot be added by "
-                             "index (refit on a Ratings that includes them)")
-        return index
-
-
-def _grow(a, n):
-    """``a`` with rows appended (zeros) up to ``n`` rows."""
-    if len(a) >= n:
-        return a
-    out = np.zeros((n,) + a.shape[1:], dtype=a.dtype)
-    out[:len(a)] = a
-    return out
-
-
-def _split_pairs(X, name="X"):
-    X = np.asarray(X)
-    if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"{name} must be an (n, 2) array of [user, item] indices, got shape "
-                         f"{X.shape}")
-    if X.shape[0] == 0:
-        raise ValueError(f"{name} is empty: it has no [user, item] pairs")
-    return (check_index_array(X[:, 0], f"{name}[:, 0] (users)"),
-            check_index_array(X[:, 1], f"{name}[:, 1] (items)"))
-
-
-def _unknown_past(index, n):
-    return np.where(index < n, index, -1)
-
-
-def _id_map(model_ids, data_ids, n_data, n_model):
-    """Array mapping each data index to the model index of the same raw ID (-1 if unknown)."""
-    if model_ids is None or data_ids is None:
-        return _unknown_past(np.arange(n_data), n_model)
-    if model_ids is data_ids:
-        return np.arange(n_data)
-    if model_ids.dtype != object and data_ids.dtype != object:
-        order = np.argsort(model_ids, kind="stable")
-        sorted_ids = model_ids[order]
-        pos = np.minimum(np.searchsorted(sorted_ids, data_ids), len(order) - 1)
-        return np.where(sorted_ids[pos] == data_ids, order[pos], -1)
-    table = {x: k for k, x in enumerate(model_ids.tolist())}
-    return np.array([table.get(x, -1) for x in data_ids.tolist()], dtype=np.int64)
+        rows = t._fold_in_users(X)
+        return {"item_factors_": rows["user_factors_"],
+                **({"item_bias_": rows["user_bias_"]} if "user_bias_" in rows else {})}

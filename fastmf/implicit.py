@@ -1,9 +1,12 @@
 """``ImplicitALS``: weighted matrix factorization of implicit feedback (Hu, Koren & Volinsky)."""
 
+import warnings
+
 import numpy as np
 
-from ._config import threads
-from ._kernels.implicit_als import implicit_cg_sweep, implicit_cholesky_sweep
+from ._init import random_factors
+from ._kernels.implicit_als import implicit_cholesky_sweep
+from ._solvers.implicit_als import confidence_rows, gram
 from ._validation import (
     check_dtype,
     check_float_param,
@@ -36,12 +39,15 @@ class ImplicitALS(FactorModel):
     ----------
     n_factors : int, default=64
         Number of latent factors k.
-    solver : {"cg", "cholesky"}, default="cg"
-        ``"cg"``: ``cg_steps`` conjugate-gradient steps per row, warm-started from the current
-        factors (Takacs et al. 2011), O(nnz k cg_steps) per iteration. ``"cholesky"``: exact
-        row solves, O(nnz k^2 + (n_users + n_items) k^3); the objective never increases.
+    solver : {"als"}, default="als"
+        Alternating least squares; ``cg_steps`` chooses how each row is solved. (The old
+        values ``"cg"`` and ``"cholesky"`` work until fastmf 0.3 with a FutureWarning: they
+        mean ``cg_steps=3`` and ``cg_steps=None``.)
     n_iter : int, default=15
         Iterations (one iteration updates items, then users).
+    tol : float, default=0.0
+        Stop early when the objective's relative decrease over one iteration falls to
+        ``tol`` or below (0: run all ``n_iter``).
     reg : float, default=0.01
         L2 weight :math:`\lambda`.
     alpha : float, default=1.0
@@ -51,8 +57,11 @@ class ImplicitALS(FactorModel):
         How counts become confidences (see above).
     epsilon : float, default=1.0
         :math:`\epsilon` of the log confidence (> 0).
-    cg_steps : int, default=3
-        Conjugate-gradient steps per row and half-iteration (``solver="cg"``).
+    cg_steps : int or None, default=3
+        An integer: that many conjugate-gradient steps per row and half-iteration,
+        warm-started from the current factors (Takacs et al. 2011), O(nnz k cg_steps) per
+        iteration. ``None``: exact row solves (Cholesky), O(nnz k^2 + (n_users + n_items)
+        k^3), and the objective never increases.
     init_scale : float, default=0.01
         Initial factors are uniform on ``[0, init_scale)``: all positive, as ``implicit``
         starts; on MovieLens-100k this ranked better than zero-mean normal starts.
@@ -66,6 +75,9 @@ class ImplicitALS(FactorModel):
         Show a progress bar.
     warm_start : bool, default=False
         Continue from the fitted factors on the next ``fit`` (same data shape).
+    early_stopping_rounds : int or None, default=None
+        With an ``eval_set``: stop when its nDCG@10 has not improved for this many
+        iterations and keep the best iteration's factors (``best_iteration_``).
 
     Attributes
     ----------
@@ -75,7 +87,8 @@ class ImplicitALS(FactorModel):
         Always 0 (scores are :math:`w_u^\top h_i`).
     history_ : dict of lists
         Per iteration: ``train_loss`` (the full objective above, computed in
-        O(nnz k + (n_users + n_items) k^2)) and ``seconds``.
+        O(nnz k + (n_users + n_items) k^2)), ``seconds`` and, with an ``eval_set``,
+        ``eval_ndcg@10`` and ``eval_precision@10``.
     n_iter_ : int
     user_ids_, item_ids_ : ndarray or None
 
@@ -104,13 +117,17 @@ class ImplicitALS(FactorModel):
     """
 
     _nonnegative_input = True
+    _eval_kind = "positives"
+    _symmetric_fold_in = True
 
-    def __init__(self, n_factors=64, *, solver="cg", n_iter=15, reg=0.01, alpha=1.0,
+    def __init__(self, n_factors=64, *, solver="als", n_iter=15, tol=0.0, reg=0.01, alpha=1.0,
                  confidence="linear", epsilon=1.0, cg_steps=3, init_scale=0.01, dtype="float32",
-                 n_threads=None, random_state=None, verbose=False, warm_start=False):
+                 n_threads=None, random_state=None, verbose=False, warm_start=False,
+                 early_stopping_rounds=None):
         self.n_factors = n_factors
         self.solver = solver
         self.n_iter = n_iter
+        self.tol = tol
         self.reg = reg
         self.alpha = alpha
         self.confidence = confidence
@@ -122,20 +139,37 @@ class ImplicitALS(FactorModel):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.early_stopping_rounds = early_stopping_rounds
 
     def _check_params(self):
-        check_int_param(self.n_factors, "n_factors", low=1)
-        check_option(self.solver, "solver", ("cg", "cholesky"))
-        check_int_param(self.n_iter, "n_iter", low=1)
-        check_float_param(self.reg, "reg", low=0)
-        check_float_param(self.alpha, "alpha", low=0, low_open=True)
-        check_option(self.confidence, "confidence", ("linear", "log"))
-        check_float_param(self.epsilon, "epsilon", low=0, low_open=True)
-        check_int_param(self.cg_steps, "cg_steps", low=1)
-        check_float_param(self.init_scale, "init_scale", low=0)
-        return check_dtype(self.dtype)
+        """Every hyper-parameter checked, as the dict the solver reads."""
+        check_option(self.solver, "solver", ("als", "cg", "cholesky"))
+        cg_steps = check_int_param(self.cg_steps, "cg_steps", low=1, allow_none=True)
+        if self.solver != "als":  # the old way of choosing the row solver
+            warnings.warn(
+                f"ImplicitALS(solver={self.solver!r}) is now solver='als' with "
+                f"{'cg_steps=3 (the default)' if self.solver == 'cg' else 'cg_steps=None'}; "
+                "solver='cg' / 'cholesky' will be removed in fastmf 0.3", FutureWarning,
+                stacklevel=3)
+            if self.solver == "cholesky":
+                cg_steps = None
+        return dict(
+            n_factors=check_int_param(self.n_factors, "n_factors", low=1),
+            n_iter=check_int_param(self.n_iter, "n_iter", low=1),
+            tol=check_float_param(self.tol, "tol", low=0),
+            reg=check_float_param(self.reg, "reg", low=0),
+            alpha=check_float_param(self.alpha, "alpha", low=0, low_open=True),
+            confidence=check_option(self.confidence, "confidence", ("linear", "log")),
+            epsilon=check_float_param(self.epsilon, "epsilon", low=0, low_open=True),
+            cg_steps=cg_steps,
+            init_scale=check_float_param(self.init_scale, "init_scale", low=0),
+            dtype=check_dtype(self.dtype),
+            early_stopping_rounds=check_int_param(self.early_stopping_rounds,
+                                                  "early_stopping_rounds", low=1,
+                                                  allow_none=True),
+        )
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, *, eval_set=None):
         """Fit the model.
 
         Parameters
@@ -145,12 +179,16 @@ class ImplicitALS(FactorModel):
             [user, item] index pairs with their counts in ``y``.
         y : array-like of shape (n,), optional
             Counts, when ``X`` holds pairs.
+        eval_set : Ratings or sparse matrix of shape (n_users, n_items), optional
+            Held-out interactions: after every iteration ``history_`` records nDCG@10 and
+            precision@10 of the top-10 lists (training items excluded), the first watched by
+            ``early_stopping_rounds``.
 
         Returns
         -------
         self
         """
-        dtype = self._check_params()
+        p = self._check_params()
         ratings = self._validate_data(X, y)
         if ratings.values.min() < 0:
             pos = int(np.argmin(ratings.values))
@@ -160,62 +198,34 @@ class ImplicitALS(FactorModel):
         if not (ratings.values > 0).any():
             raise ValueError("X has no positive entries: implicit feedback needs at least one "
                              "interaction")
+        if p["early_stopping_rounds"] is not None and eval_set is None:
+            raise ValueError("early_stopping_rounds needs an eval_set")
+        eval_data = self._eval_data(eval_set, ratings)
         rng = check_random_state(self.random_state)
         if self._warm:
-            self._check_warm_start(ratings, dtype)
+            self._check_warm_start(ratings, p["n_factors"], p["dtype"])
+            state = self._warm_state(("user_factors_", "item_factors_", "global_mean_"))
         else:
-            self._set_index_space(ratings)
-            k = self.n_factors
-            scale = float(self.init_scale)
-            self.user_factors_ = (rng.random((ratings.n_users, k)) * scale).astype(dtype)
-            self.item_factors_ = (rng.random((ratings.n_items, k)) * scale).astype(dtype)
-            self.global_mean_ = 0.0
-        self._item_gram = None
-        by_user = self._confidence_csr(ratings.csr, dtype)
-        by_item = self._confidence_csr(ratings.csc, dtype)
-        with threads(self.n_threads, blas=1):  # the Cholesky rows call BLAS gemm
-            self._iterate(lambda: self._step(by_user, by_item), self.n_iter,
-                          [self.user_factors_, self.item_factors_])
-        return self
-
-    def _confidence_csr(self, X, dtype):
-        """(indptr, indices, c) of the positive entries of a CSR or CSC matrix."""
-        X = X.copy()
-        X.eliminate_zeros()
-        return X.indptr, X.indices, self._confidence(X.data).astype(dtype)
-
-    def _confidence(self, r):
-        alpha = float(self.alpha)
-        if self.confidence == "log":
-            return 1.0 + alpha * np.log1p(r / float(self.epsilon))
-        return 1.0 + alpha * r
-
-    def _step(self, by_user, by_item):
-        """One iteration: items, then users; returns the objective at the new factors."""
-        W, H = self.user_factors_, self.item_factors_
-        self._half_sweep(by_item, H, W)
-        self._item_gram = None
-        # the user sweep returns sum_u [sum_i c_ui (p_ui - w_u.h_i)^2 + reg |w_u|^2]
-        return self._half_sweep(by_user, W, H) + self.reg * float(np.vdot(H, H))
-
-    def _half_sweep(self, csr, X, Y):
-        gram = Y.T @ Y  # BLAS, outside the parallel kernels
-        gram[np.diag_indices_from(gram)] += self.reg
-        if self.solver == "cholesky":
-            return implicit_cholesky_sweep(*csr, X, Y, gram, self.reg > 0)
-        return implicit_cg_sweep(*csr, X, Y, gram, self.cg_steps)
+            k, dtype, scale = p["n_factors"], p["dtype"], p["init_scale"]
+            state = {"user_factors_": random_factors(rng, (ratings.n_users, k), dtype, scale,
+                                                     uniform=True),
+                     "item_factors_": random_factors(rng, (ratings.n_items, k), dtype, scale,
+                                                     uniform=True),
+                     "global_mean_": 0.0}
+        return self._fit_solver("als", ratings, state, p, rng, ratings, eval_data=eval_data,
+                                blas=1, tol=p["tol"],
+                                early_stopping_rounds=p["early_stopping_rounds"])
 
     def _factors_changed(self):
         self._item_gram = None
 
-    def _fold_in(self, X):
+    def _fold_in_users(self, X):
         """Exact least-squares user factors for the rows of ``X``, items held fixed."""
+        p = self._check_params()
         H = self.item_factors_
         if getattr(self, "_item_gram", None) is None:
-            gram = H.T @ H
-            gram[np.diag_indices_from(gram)] += self.reg
-            self._item_gram = gram
+            self._item_gram = gram(H, p["reg"])
         W = np.zeros((X.shape[0], H.shape[1]), dtype=H.dtype)
-        implicit_cholesky_sweep(*self._confidence_csr(X, H.dtype), W, H, self._item_gram,
-                                self.reg > 0)
-        return W
+        implicit_cholesky_sweep(*confidence_rows(X, p, H.dtype), W, H, self._item_gram,
+                                p["reg"] > 0)
+        return {"user_factors_": W}

@@ -1,8 +1,9 @@
 """Evaluation metrics: rating errors (RMSE, MAE) and ranking quality at k.
 
 Ranking metrics are computed by the parallel kernel ``fastmf._kernels.topk.ranking_block``
-on blocks of users: each block's scores come from one gemm into a reused buffer, so memory is
-O(block_size x n_items), never a dense users x items matrix.
+on blocks of users: each block's scores come from the model's scorer (one gemm for factor
+models) into a reused buffer, so memory is O(block_size x n_items), never a dense users x items
+matrix.
 """
 
 import numpy as np
@@ -10,8 +11,20 @@ import scipy.sparse as sp
 
 from ._kernels.topk import ranking_block
 from ._ratings import Ratings
-from ._recommend import block_rows, csr_structure, score_dtype, thread_scope
-from ._validation import check_int_param, check_same_length, check_sparse_matrix, check_values
+from ._recommend import (
+    block_rows,
+    csr_structure,
+    inner_product_scorer,
+    score_dtype,
+    thread_scope,
+)
+from ._validation import (
+    check_int_param,
+    check_is_fitted,
+    check_same_length,
+    check_sparse_matrix,
+    check_values,
+)
 
 __all__ = ["rmse", "mae", "ranking_metrics"]
 
@@ -71,18 +84,23 @@ def mae(y_true, y_pred):
     return float(np.mean(np.abs(y_true - y_pred)))
 
 
-def _ranking_factors(model):
-    if isinstance(model, tuple):
-        if len(model) != 2:
-            raise ValueError(f"model given as a tuple must be (U, V), got {len(model)} elements")
-        U, V = model
-    elif hasattr(model, "_ranking_factors"):
-        U, V = model._ranking_factors()
-    else:
+def _ranking_model(model):
+    """``(score_users, n_users, n_items)`` of a fitted recommender or a (U, V) tuple:
+    ``score_users(users)`` is the scorer (see :func:`fastmf._recommend.top_k_scored`) of those
+    users, ranking items as the model's ``recommend`` does."""
+    from .base import Recommender
+
+    if isinstance(model, Recommender):
+        check_is_fitted(model)
+        return (lambda users: model._scorer(model._user_queries(users)),
+                model.n_users_, model.n_items_)
+    if not isinstance(model, tuple):
         raise TypeError(
-            "model must be a fitted fastmf factor model or a (U, V) tuple of factor matrices, "
+            "model must be a fitted fastmf recommender or a (U, V) tuple of factor matrices, "
             f"got {type(model).__name__}")
-    U, V = np.asarray(U), np.asarray(V)
+    if len(model) != 2:
+        raise ValueError(f"model given as a tuple must be (U, V), got {len(model)} elements")
+    U, V = (np.asarray(A) for A in model)
     for A, name in ((U, "U (user factors)"), (V, "V (item factors)")):
         if A.ndim != 2:
             raise ValueError(f"{name} must be 2-dimensional, got shape {A.shape}")
@@ -92,8 +110,8 @@ def _ranking_factors(model):
             raise ValueError(f"{name} must be finite")
     if U.shape[1] != V.shape[1]:
         raise ValueError(f"U has {U.shape[1]} factors but V has {V.shape[1]}")
-    dtype = score_dtype(U, V)
-    return np.ascontiguousarray(U, dtype=dtype), np.ascontiguousarray(V, dtype=dtype)
+    score_dtype(U, V)
+    return lambda users: inner_product_scorer(U[users], V), len(U), len(V)
 
 
 def _interactions(X, name, shape):
@@ -138,10 +156,10 @@ def ranking_metrics(model, train, test, k=10, *, n_threads=None, block_size=None
 
     Parameters
     ----------
-    model : fitted fastmf factor model or tuple (U, V)
-        A model provides ``model._ranking_factors()``: ``(U, V)`` of shapes (n_users, n_factors)
-        and (n_items, n_factors) such that ``U @ V.T`` orders each user's items as the model
-        ranks them.
+    model : fitted fastmf recommender or tuple (U, V)
+        A recommender is scored as its ``recommend`` ranks (any model: factor or neural); a
+        tuple ``(U, V)`` of shapes (n_users, n_factors) and (n_items, n_factors) ranks each
+        user's items by ``U @ V.T``.
     train, test : Ratings or scipy sparse matrix of shape (n_users, n_items)
         Training and held-out interactions in the model's index space; stored entries count.
     k : int, default=10
@@ -168,8 +186,8 @@ def ranking_metrics(model, train, test, k=10, *, n_threads=None, block_size=None
     >>> m["precision"], m["recall"], m["hit_rate"], m["auc"]
     (0.25, 0.5, 0.5, 0.5)
     """
-    U, V = _ranking_factors(model)
-    shape = (U.shape[0], V.shape[0])
+    score_users, n_users, n_items = _ranking_model(model)
+    shape = (n_users, n_items)
     train = _interactions(train, "train", shape)
     test = _interactions(test, "test", shape)
     k = check_int_param(k, "k", low=1)
@@ -181,17 +199,18 @@ def ranking_metrics(model, train, test, k=10, *, n_threads=None, block_size=None
     users = np.flatnonzero(np.diff(te_indptr))
     per_user = np.empty((len(users), 7))
     if len(users):
-        bs = block_rows(len(users), shape[1], U.dtype.itemsize, block_size)
-        buf = np.empty((bs, shape[1]), dtype=U.dtype)
+        score_block, dtype = score_users(users)
+        bs = block_rows(len(users), shape[1], np.dtype(dtype).itemsize, block_size)
+        buf = np.empty((bs, shape[1]), dtype=dtype)
         top_idx = np.empty((bs, kk), dtype=np.int64)
-        top_score = np.empty((bs, kk), dtype=U.dtype)
-        pos_buf = np.empty(len(te_indices), dtype=U.dtype)
+        top_score = np.empty((bs, kk), dtype=dtype)
+        pos_buf = np.empty(len(te_indices), dtype=dtype)
         with scope:
             for start in range(0, len(users), bs):
                 stop = min(start + bs, len(users))
                 m = stop - start
                 rows = users[start:stop]
-                np.matmul(U[rows], V.T, out=buf[:m])
+                score_block(start, stop, buf[:m])
                 ranking_block(buf[:m], rows, tr_indptr, tr_indices, te_indptr, te_indices,
                               pos_buf, top_idx[:m], top_score[:m], per_user[start:stop])
 

@@ -1,10 +1,9 @@
 """``MatrixFactorization``: biased matrix factorization of explicit ratings."""
 
-import importlib
-
 import numpy as np
 
-from ._config import threads
+from ._init import random_factors
+from ._params import DEPRECATED, renamed
 from ._validation import (
     check_bool,
     check_dtype,
@@ -15,13 +14,7 @@ from ._validation import (
 )
 from .base import FactorModel
 
-# solver name -> "module:class" under fastmf._solvers (imported on first use)
-_SOLVERS = {
-    "als": "mf_als:ALSSolver",
-    "hals": "mf_hals:CCDSolver",
-    "sgd": "mf_sgd:SGDSolver",
-    "mcmc": "mf_mcmc:BayesianMFSolver",
-}
+SOLVERS = ("als", "hals", "sgd", "mcmc")
 
 
 class MatrixFactorization(FactorModel):
@@ -68,6 +61,9 @@ class MatrixFactorization(FactorModel):
         solver's test RMSE within about 0.001 on MovieLens (see benchmarks/RESULTS.md).
     n_iter : int, default=15
         Number of iterations (one iteration updates both sides; for ``"sgd"`` one epoch).
+    tol : float, default=0.0
+        Stop early when the objective's relative decrease over one iteration falls to
+        ``tol`` or below (0: run all ``n_iter``; not with ``"mcmc"``).
     reg : float, default=0.1
         L2 weight :math:`\lambda` on the factors.
     reg_bias : float or None, default=None
@@ -78,8 +74,9 @@ class MatrixFactorization(FactorModel):
     fit_biases : bool, default=True
         Fit :math:`\mu`, :math:`b_u` and :math:`c_i`. With ``False`` the model is
         :math:`w_u^\top h_i` alone.
-    init_std : float, default=0.1
-        Standard deviation of the normal initial factors.
+    init_scale : float, default=0.1
+        Standard deviation of the normal initial factors. (``init_std``, its old name, works
+        until fastmf 0.3 with a FutureWarning.)
     dtype : {"float32", "float64"}, default="float32"
         Precision of the factors and of the kernels' arithmetic.
     n_threads : int or None, default=None
@@ -156,21 +153,22 @@ class MatrixFactorization(FactorModel):
     True
     """
 
-    def __init__(self, n_factors=64, *, solver="als", n_iter=15, reg=0.1, reg_bias=None,
-                 reg_scaling="count", fit_biases=True, init_std=0.1, dtype="float32",
-                 n_threads=None, random_state=None, verbose=False, warm_start=False,
-                 early_stopping_rounds=None, learning_rate=0.01, lr_schedule="constant",
-                 lr_decay=0.1, momentum=0.0, batch_size=1, burn_in=None, cg_steps=None,
-                 clip=True):
+    def __init__(self, n_factors=64, *, solver="als", n_iter=15, tol=0.0, reg=0.1,
+                 reg_bias=None, reg_scaling="count", fit_biases=True, init_scale=0.1,
+                 dtype="float32", n_threads=None, random_state=None, verbose=False,
+                 warm_start=False, early_stopping_rounds=None, learning_rate=0.01,
+                 lr_schedule="constant", lr_decay=0.1, momentum=0.0, batch_size=1,
+                 burn_in=None, cg_steps=None, clip=True, init_std=DEPRECATED):
         self.n_factors = n_factors
         self.solver = solver
         self.n_iter = n_iter
+        self.tol = tol
         self.cg_steps = cg_steps
         self.reg = reg
         self.reg_bias = reg_bias
         self.reg_scaling = reg_scaling
         self.fit_biases = fit_biases
-        self.init_std = init_std
+        self.init_scale = init_scale
         self.dtype = dtype
         self.n_threads = n_threads
         self.random_state = random_state
@@ -184,34 +182,60 @@ class MatrixFactorization(FactorModel):
         self.batch_size = batch_size
         self.burn_in = burn_in
         self.clip = clip
+        self.init_std = init_std
 
     def _check_params(self):
-        check_int_param(self.n_factors, "n_factors", low=1)
-        check_bool(self.clip, "clip")
-        check_option(self.solver, "solver", tuple(_SOLVERS))
-        check_int_param(self.n_iter, "n_iter", low=1)
-        check_int_param(self.cg_steps, "cg_steps", low=1, allow_none=True)
-        check_float_param(self.reg, "reg", low=0)
-        if self.reg_bias is not None:
+        """Every hyper-parameter checked, as the dict the solvers read."""
+        p = dict(
+            n_factors=check_int_param(self.n_factors, "n_factors", low=1),
+            solver=check_option(self.solver, "solver", SOLVERS),
+            n_iter=check_int_param(self.n_iter, "n_iter", low=1),
+            tol=check_float_param(self.tol, "tol", low=0),
+            cg_steps=check_int_param(self.cg_steps, "cg_steps", low=1, allow_none=True),
+            reg=check_float_param(self.reg, "reg", low=0),
+            reg_scaling=check_option(self.reg_scaling, "reg_scaling", ("count", "none")),
+            fit_biases=check_bool(self.fit_biases, "fit_biases"),
+            init_scale=check_float_param(renamed(self, "init_std", "init_scale"),
+                                         "init_scale", low=0),
+            dtype=check_dtype(self.dtype),
+            early_stopping_rounds=check_int_param(self.early_stopping_rounds,
+                                                  "early_stopping_rounds", low=1,
+                                                  allow_none=True),
+            clip=check_bool(self.clip, "clip"),
+        )
+        p["reg_bias"] = p["reg"] if self.reg_bias is None else \
             check_float_param(self.reg_bias, "reg_bias", low=0)
-        check_option(self.reg_scaling, "reg_scaling", ("count", "none"))
-        check_float_param(self.init_std, "init_std", low=0)
-        check_int_param(self.early_stopping_rounds, "early_stopping_rounds", low=1,
-                        allow_none=True)
-        if self.solver == "mcmc":
+        if p["solver"] == "mcmc":
             burn_in = check_int_param(self.burn_in, "burn_in", low=0, allow_none=True)
-            if burn_in is not None and burn_in >= self.n_iter:
-                raise ValueError(f"burn_in must be < n_iter, got burn_in={burn_in} and "
-                                 f"n_iter={self.n_iter}")
-        if self.solver == "sgd":
-            check_float_param(self.learning_rate, "learning_rate", low=0, low_open=True)
-            check_option(self.lr_schedule, "lr_schedule", ("constant", "inverse", "adagrad"))
-            check_float_param(self.lr_decay, "lr_decay", low=0)
-            check_float_param(self.momentum, "momentum", low=0, high=1, high_open=True)
-            check_int_param(self.batch_size, "batch_size", low=1)
-            if self.lr_schedule == "adagrad" and (self.momentum > 0 or self.batch_size > 1):
+            p["burn_in"] = p["n_iter"] // 5 if burn_in is None else burn_in
+            if p["burn_in"] >= p["n_iter"]:
+                raise ValueError(f"burn_in must be < n_iter, got burn_in={p['burn_in']} and "
+                                 f"n_iter={p['n_iter']}")
+            if not p["fit_biases"]:
+                raise ValueError("solver='mcmc' samples the biases too: fit_biases must be "
+                                 "True")
+            if p["early_stopping_rounds"] is not None:
+                raise ValueError("early_stopping_rounds is not used with solver='mcmc' (the "
+                                 "posterior mean only improves with more samples)")
+            if p["tol"] > 0:
+                raise ValueError("tol is not used with solver='mcmc': it samples n_iter sweeps")
+        if p["solver"] == "sgd":
+            p.update(
+                learning_rate=check_float_param(self.learning_rate, "learning_rate", low=0,
+                                                low_open=True),
+                lr_schedule=check_option(self.lr_schedule, "lr_schedule",
+                                         ("constant", "inverse", "adagrad")),
+                lr_decay=check_float_param(self.lr_decay, "lr_decay", low=0),
+                momentum=check_float_param(self.momentum, "momentum", low=0, high=1,
+                                           high_open=True),
+                batch_size=check_int_param(self.batch_size, "batch_size", low=1))
+            if p["lr_schedule"] == "adagrad" and (p["momentum"] > 0 or p["batch_size"] > 1):
                 raise ValueError("lr_schedule='adagrad' needs momentum=0 and batch_size=1")
-        return check_dtype(self.dtype)
+            if p["reg_scaling"] != "count":
+                raise ValueError(
+                    "reg_scaling='none' is not available with solver='sgd': SGD applies the L2 "
+                    "terms at every rating, which is the reg_scaling='count' objective")
+        return p
 
     def fit(self, X, y=None, *, eval_set=None):
         """Fit the model.
@@ -230,48 +254,47 @@ class MatrixFactorization(FactorModel):
         -------
         self
         """
-        dtype = self._check_params()
+        p = self._check_params()
         ratings = self._validate_data(X, y)
-        if self.early_stopping_rounds is not None and eval_set is None:
+        if p["early_stopping_rounds"] is not None and eval_set is None:
             raise ValueError("early_stopping_rounds needs an eval_set")
+        eval_data = self._eval_data(eval_set, ratings)
         rng = check_random_state(self.random_state)
         if self._warm:
-            self._check_warm_start(ratings, dtype)
+            if p["solver"] == "mcmc":
+                raise ValueError("warm_start is not supported with solver='mcmc'")
+            self._check_warm_start(ratings, p["n_factors"], p["dtype"])
+            state = self._warm_state(_STATE)
+            p["first_iter"] = self.n_iter_
         else:
-            self._set_index_space(ratings)
-            self._init_factors(ratings, dtype, rng)
-        eval_data = self._eval_data(eval_set)
-        module, cls = _SOLVERS[self.solver].split(":")
-        solver_cls = getattr(importlib.import_module(f"fastmf._solvers.{module}"), cls)
-        with threads(self.n_threads, blas=1):  # exact ALS rows call BLAS gemm
-            solver = solver_cls(self, ratings, rng)
-            state = [self.user_factors_, self.item_factors_, *self._bias_arrays(),
-                     *solver.extra_state]
-            self._iterate(solver.step, self.n_iter, state, eval_data,
-                          self.early_stopping_rounds,
-                          divergence_hint=getattr(solver, "divergence_hint", ""))
-        return self
+            state = self._init_state(ratings, p, rng)
+            p["first_iter"] = 0
+        return self._fit_solver(p["solver"], ratings, state, p, rng, ratings,
+                                eval_data=eval_data, blas=1, tol=p["tol"],
+                                early_stopping_rounds=p["early_stopping_rounds"])
 
-    def _init_factors(self, ratings, dtype, rng):
-        k, std = self.n_factors, self.init_std
-        self.user_factors_ = (rng.standard_normal((ratings.n_users, k)) * std).astype(dtype)
-        self.item_factors_ = (rng.standard_normal((ratings.n_items, k)) * std).astype(dtype)
-        if self.fit_biases:
-            self.global_mean_ = float(np.mean(ratings.values))
-            self.user_bias_ = np.zeros(ratings.n_users, dtype)
-            self.item_bias_ = np.zeros(ratings.n_items, dtype)
+    def _init_state(self, ratings, p, rng):
+        k, scale, dtype = p["n_factors"], p["init_scale"], p["dtype"]
+        state = {"user_factors_": random_factors(rng, (ratings.n_users, k), dtype, scale),
+                 "item_factors_": random_factors(rng, (ratings.n_items, k), dtype, scale)}
+        if p["fit_biases"]:
+            state.update(global_mean_=float(np.mean(ratings.values)),
+                         user_bias_=np.zeros(ratings.n_users, dtype),
+                         item_bias_=np.zeros(ratings.n_items, dtype))
         else:
-            self.global_mean_ = 0.0
-            self.user_bias_ = self.item_bias_ = None
+            state.update(global_mean_=0.0, user_bias_=None, item_bias_=None)
+        return state
 
-    def _bias_arrays(self):
-        """(user_bias_, item_bias_), zero-length arrays when the model has no biases."""
-        if self.user_bias_ is None:
-            empty = np.zeros(0, self.item_factors_.dtype)
-            return empty, empty
-        return self.user_bias_, self.item_bias_
+    _symmetric_fold_in = True
 
-    def _fold_in(self, X):
+    def _fold_in_users(self, X):
         from ._solvers.mf_als import fold_in
 
-        return fold_in(self, X)
+        p = self._check_params()
+        return fold_in(X, self.item_factors_, self.item_bias_, self.global_mean_, p["reg"],
+                       p["reg_bias"], p["reg_scaling"] == "count")
+
+
+#: The fitted attributes a warm start continues (the SGD optimiser state included).
+_STATE = ("user_factors_", "item_factors_", "user_bias_", "item_bias_", "global_mean_",
+          "sgd_seed_", "sgd_user_state_", "sgd_item_state_")

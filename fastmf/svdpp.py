@@ -3,18 +3,11 @@
 import numpy as np
 import scipy.sparse as sp
 
-from ._config import threads
-from ._kernels.als import als_half_sweep
-from ._kernels.svdpp import implicit_sums, implicit_update, svdpp_epoch
+from ._init import random_factors
+from ._kernels.svdpp import implicit_sums
+from ._params import DEPRECATED, renamed
 from ._ratings import Ratings
-from ._solvers.mf_sgd import (
-    DIVERGENCE_HINT,
-    block_schedule,
-    blocked_entries,
-    epoch_learning_rate,
-    l2_penalty,
-    n_blocks,
-)
+from ._solvers.mf_als import fold_in
 from ._validation import (
     check_bool,
     check_dtype,
@@ -63,6 +56,9 @@ class SVDpp(FactorModel):
         Number of latent factors k.
     n_iter : int, default=20
         Number of epochs.
+    tol : float, default=0.0
+        Stop early when the objective's relative decrease over one epoch falls to ``tol`` or
+        below (0: run all ``n_iter``).
     learning_rate : float, default=0.01
         SGD step size (the initial one under ``lr_schedule="inverse"``).
     lr_schedule : {"constant", "inverse"}, default="constant"
@@ -77,8 +73,9 @@ class SVDpp(FactorModel):
         L2 weight :math:`\lambda_b` on the biases; ``None`` uses ``reg``.
     reg_implicit : float or None, default=None
         L2 weight :math:`\lambda_y` on the implicit factors; ``None`` uses ``reg``.
-    init_std : float, default=0.1
-        Standard deviation of the normal initial factors (``w``, ``h``, ``y``).
+    init_scale : float, default=0.1
+        Standard deviation of the normal initial factors (``w``, ``h``, ``y``). (Old name
+        ``init_std``: works until fastmf 0.3 with a FutureWarning.)
     dtype : {"float32", "float64"}, default="float32"
     n_threads : int or None, default=None
         Threads; ``None`` uses every core (at most 32 are useful).
@@ -130,20 +127,24 @@ class SVDpp(FactorModel):
 
     _fitted_arrays = ("user_factors_", "item_factors_", "base_user_factors_",
                       "implicit_factors_")
+    _user_arrays = ("user_factors_", "user_bias_", "base_user_factors_")
+    _item_arrays = ("item_factors_", "item_bias_", "implicit_factors_")
 
-    def __init__(self, n_factors=64, *, n_iter=20, learning_rate=0.01, lr_schedule="constant",
-                 lr_decay=0.1, reg=0.08, reg_bias=None, reg_implicit=None, init_std=0.1,
-                 dtype="float32", n_threads=None, random_state=None, verbose=False,
-                 warm_start=False, early_stopping_rounds=None, clip=True):
+    def __init__(self, n_factors=64, *, n_iter=20, tol=0.0, learning_rate=0.01,
+                 lr_schedule="constant", lr_decay=0.1, reg=0.08, reg_bias=None,
+                 reg_implicit=None, init_scale=0.1, dtype="float32", n_threads=None,
+                 random_state=None, verbose=False, warm_start=False,
+                 early_stopping_rounds=None, clip=True, init_std=DEPRECATED):
         self.n_factors = n_factors
         self.n_iter = n_iter
+        self.tol = tol
         self.learning_rate = learning_rate
         self.lr_schedule = lr_schedule
         self.lr_decay = lr_decay
         self.reg = reg
         self.reg_bias = reg_bias
         self.reg_implicit = reg_implicit
-        self.init_std = init_std
+        self.init_scale = init_scale
         self.dtype = dtype
         self.n_threads = n_threads
         self.random_state = random_state
@@ -151,22 +152,31 @@ class SVDpp(FactorModel):
         self.warm_start = warm_start
         self.early_stopping_rounds = early_stopping_rounds
         self.clip = clip
+        self.init_std = init_std
 
     def _check_params(self):
-        check_int_param(self.n_factors, "n_factors", low=1)
-        check_bool(self.clip, "clip")
-        check_int_param(self.n_iter, "n_iter", low=1)
-        check_float_param(self.learning_rate, "learning_rate", low=0, low_open=True)
-        check_option(self.lr_schedule, "lr_schedule", ("constant", "inverse"))
-        check_float_param(self.lr_decay, "lr_decay", low=0)
-        check_float_param(self.reg, "reg", low=0)
+        """Every hyper-parameter checked, as the dict the solver reads."""
+        p = dict(
+            n_factors=check_int_param(self.n_factors, "n_factors", low=1),
+            n_iter=check_int_param(self.n_iter, "n_iter", low=1),
+            tol=check_float_param(self.tol, "tol", low=0),
+            learning_rate=check_float_param(self.learning_rate, "learning_rate", low=0,
+                                            low_open=True),
+            lr_schedule=check_option(self.lr_schedule, "lr_schedule", ("constant", "inverse")),
+            lr_decay=check_float_param(self.lr_decay, "lr_decay", low=0),
+            reg=check_float_param(self.reg, "reg", low=0),
+            init_scale=check_float_param(renamed(self, "init_std", "init_scale"),
+                                         "init_scale", low=0),
+            early_stopping_rounds=check_int_param(self.early_stopping_rounds,
+                                                  "early_stopping_rounds", low=1,
+                                                  allow_none=True),
+            clip=check_bool(self.clip, "clip"),
+            dtype=check_dtype(self.dtype),
+        )
         for name in ("reg_bias", "reg_implicit"):
-            if getattr(self, name) is not None:
-                check_float_param(getattr(self, name), name, low=0)
-        check_float_param(self.init_std, "init_std", low=0)
-        check_int_param(self.early_stopping_rounds, "early_stopping_rounds", low=1,
-                        allow_none=True)
-        return check_dtype(self.dtype)
+            value = getattr(self, name)
+            p[name] = p["reg"] if value is None else check_float_param(value, name, low=0)
+        return p
 
     def fit(self, X, y=None, *, eval_set=None, implicit=None):
         """Fit the model.
@@ -188,7 +198,7 @@ class SVDpp(FactorModel):
         -------
         self
         """
-        dtype = self._check_params()
+        p = self._check_params()
         ratings = self._validate_data(X, y)
         pattern = ratings.csr
         if implicit is not None:
@@ -197,101 +207,62 @@ class SVDpp(FactorModel):
                 raise ValueError(f"implicit must have shape {ratings.shape} like the ratings, "
                                  f"got {implicit.shape}")
             pattern = check_sparse_matrix(implicit, "implicit", dtype=None)
-        if self.early_stopping_rounds is not None and eval_set is None:
+        if p["early_stopping_rounds"] is not None and eval_set is None:
             raise ValueError("early_stopping_rounds needs an eval_set")
+        eval_data = self._eval_data(eval_set, ratings)
         rng = check_random_state(self.random_state)
         if self._warm:
-            self._check_warm_start(ratings, dtype)
+            self._check_warm_start(ratings, p["n_factors"], p["dtype"])
+            state = self._warm_state(_STATE)
+            p["first_iter"] = self.n_iter_
         else:
-            self._set_index_space(ratings)
-            self._init_params(ratings, dtype, rng)
-        eval_data = self._eval_data(eval_set)
-        with threads(self.n_threads):  # no BLAS runs under these kernels
-            solver = _SVDppSolver(self, ratings, pattern)
-            state = [self.user_factors_, self.base_user_factors_, self.item_factors_,
-                     self.implicit_factors_, self.user_bias_, self.item_bias_]
-            self._iterate(solver.step, self.n_iter, state, eval_data,
-                          self.early_stopping_rounds, divergence_hint=DIVERGENCE_HINT)
-        return self
+            state = self._init_state(ratings, p, rng)
+            p["first_iter"] = 0
+        return self._fit_solver("sgd", (ratings, pattern), state, p, rng, ratings,
+                                eval_data=eval_data, tol=p["tol"],
+                                early_stopping_rounds=p["early_stopping_rounds"])
 
-    def _init_params(self, ratings, dtype, rng):
-        k, std = self.n_factors, self.init_std
+    def _init_state(self, ratings, p, rng):
+        k, scale, dtype = p["n_factors"], p["init_scale"], p["dtype"]
         m, n = ratings.shape
-        self.base_user_factors_ = (rng.standard_normal((m, k)) * std).astype(dtype)
-        self.item_factors_ = (rng.standard_normal((n, k)) * std).astype(dtype)
-        self.implicit_factors_ = (rng.standard_normal((n, k)) * std).astype(dtype)
-        self.user_factors_ = self.base_user_factors_.copy()
-        self.global_mean_ = float(np.mean(ratings.values))
-        self.user_bias_ = np.zeros(m, dtype)
-        self.item_bias_ = np.zeros(n, dtype)
-        self.sgd_seed_ = int(rng.integers(2**31 - 1))
+        base = random_factors(rng, (m, k), dtype, scale)
+        return {"base_user_factors_": base,
+                "item_factors_": random_factors(rng, (n, k), dtype, scale),
+                "implicit_factors_": random_factors(rng, (n, k), dtype, scale),
+                "user_factors_": base.copy(),
+                "global_mean_": float(np.mean(ratings.values)),
+                "user_bias_": np.zeros(m, dtype), "item_bias_": np.zeros(n, dtype)}
 
-    def _fold_in(self, X):
-        """Effective vectors of new users: ``z`` from their items, ``w`` and ``b`` in closed form.
+    def _fold_in_users(self, X):
+        """New users: ``z`` from their items, ``w`` and ``b`` in closed form.
 
         ``N(u)`` is the set of items stored in the user's row; ``w_u`` and ``b_u`` minimise the
         same per-rating objective with ``h``, ``c`` and ``y`` fixed (one ridge solve per row).
         """
+        p = self._check_params()
         dt = self.item_factors_.dtype
-        k = self.item_factors_.shape[1]
-        Z = np.zeros((X.shape[0], k), dt)
+        Z = np.zeros((X.shape[0], self.item_factors_.shape[1]), dt)
         implicit_sums(X.indptr, X.indices, self.implicit_factors_, Z)
         rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
         target = X.data - np.einsum("ij,ij->i", self.item_factors_[X.indices], Z[rows])
-        W = np.zeros((X.shape[0], k), dt)
-        b = np.zeros(X.shape[0], dt)
-        reg_bias = self.reg if self.reg_bias is None else self.reg_bias
-        als_half_sweep(X.indptr, X.indices, target.astype(dt), W, b, self.item_factors_,
-                       self.item_bias_, self.global_mean_, float(self.reg), float(reg_bias), True)
-        return W + Z
+        T = sp.csr_matrix((target, X.indices, X.indptr), shape=X.shape)
+        out = fold_in(T, self.item_factors_, self.item_bias_, self.global_mean_, p["reg"],
+                      p["reg_bias"], True)
+        out["base_user_factors_"] = out["user_factors_"]
+        out["user_factors_"] = out["base_user_factors_"] + Z
+        return out
+
+    def _fold_in_items(self, X):
+        """New items from their users' ratings: ``h`` and ``c`` in closed form against the
+        users' effective vectors; ``y`` (the new item's implicit factors) is 0, since no
+        user's N(u) holds the item."""
+        p = self._check_params()
+        out = fold_in(X, self.user_factors_, self.user_bias_, self.global_mean_, p["reg"],
+                      p["reg_bias"], True)
+        return {"item_factors_": out["user_factors_"], "item_bias_": out["user_bias_"],
+                "implicit_factors_": np.zeros_like(out["user_factors_"])}
 
 
-class _SVDppSolver:
-    """One ``step()`` = one SVD++ epoch (see :class:`SVDpp`); returns the training objective."""
-
-    def __init__(self, model, ratings, implicit):
-        self.model = model
-        dt = model.item_factors_.dtype
-        m, n = ratings.shape
-        self.P = n_blocks(m, n, ratings.nnz)
-        self.users, self.items, self.values, self.block_ptr = blocked_entries(
-            ratings, self.P, model.sgd_seed_, dt)
-        self.counts_u = np.bincount(ratings.users, minlength=m).astype(np.float64)
-        self.counts_i = np.bincount(ratings.items, minlength=n).astype(np.float64)
-        pattern = sp.csr_matrix((np.ones(len(implicit.indices), dt), implicit.indices,
-                                 implicit.indptr), shape=ratings.shape)
-        self.N = (pattern.indptr, pattern.indices)
-        csc = pattern.tocsc()
-        csc.sort_indices()
-        self.N_t = (csc.indptr, csc.indices)
-        self.implicit_counts = np.diff(csc.indptr).astype(np.float64)
-        n_implicit = np.diff(pattern.indptr)
-        self.scale_u = (1.0 / np.sqrt(np.maximum(n_implicit, 1))).astype(dt)[:, None]
-        self.reg = float(model.reg)
-        self.reg_bias = float(model.reg if model.reg_bias is None else model.reg_bias)
-        self.reg_y = float(model.reg if model.reg_implicit is None else model.reg_implicit)
-        self.Z = np.zeros_like(model.base_user_factors_)
-        self.G = np.zeros_like(model.base_user_factors_)
-        implicit_sums(*self.N, model.implicit_factors_, self.Z)
-        np.add(model.base_user_factors_, self.Z, out=model.user_factors_)
-
-    def step(self):
-        m = self.model
-        epoch = m.n_iter_
-        lr = epoch_learning_rate(m, epoch)
-        order = block_schedule(m.sgd_seed_, epoch, self.P)
-        self.G[...] = 0
-        f = m.item_factors_.dtype.type  # scalars in the factors' precision: float32 math
-        sse = svdpp_epoch(order, self.block_ptr, self.users, self.items, self.values,
-                          m.base_user_factors_, self.Z, m.item_factors_, m.user_bias_,
-                          m.item_bias_, f(m.global_mean_), f(lr), f(self.reg),
-                          f(self.reg_bias), self.G)
-        self.G *= self.scale_u
-        implicit_update(*self.N_t, self.G, m.implicit_factors_, f(lr), f(self.reg_y))
-        implicit_sums(*self.N, m.implicit_factors_, self.Z)
-        np.add(m.base_user_factors_, self.Z, out=m.user_factors_)
-        Y = m.implicit_factors_
-        return sse + l2_penalty(self.reg, self.reg_bias, self.counts_u, self.counts_i,
-                                m.base_user_factors_, m.item_factors_, m.user_bias_,
-                                m.item_bias_) + self.reg_y * float(
-            self.implicit_counts @ np.einsum("ij,ij->i", Y, Y))
+#: The fitted attributes a warm start continues.
+_STATE = ("user_factors_", "base_user_factors_", "item_factors_", "implicit_factors_",
+          "user_bias_", "item_bias_", "global_mean_", "sgd_seed_")

@@ -36,8 +36,8 @@ FACTOR_MODELS = {
     "mf-mcmc": lambda: fastmf.MatrixFactorization(3, solver="mcmc", n_iter=3, burn_in=1,
                                                   random_state=0),
     "svdpp": lambda: fastmf.SVDpp(3, n_iter=2, random_state=0),
-    "ials-cg": lambda: fastmf.ImplicitALS(3, solver="cg", n_iter=2, random_state=0),
-    "ials-cholesky": lambda: fastmf.ImplicitALS(3, solver="cholesky", n_iter=2, random_state=0),
+    "ials-cg": lambda: fastmf.ImplicitALS(3, n_iter=2, random_state=0),
+    "ials-cholesky": lambda: fastmf.ImplicitALS(3, cg_steps=None, n_iter=2, random_state=0),
     "bpr": lambda: fastmf.BPR(3, n_iter=2, random_state=0),
     **{f"nmf-{loss}-{missing}": (lambda loss=loss, missing=missing: fastmf.NMF(
         3, loss=loss, missing=missing, max_iter=3, tol=0, random_state=0))

@@ -13,9 +13,9 @@ def data():
 
 def test_learns_a_ranking_better_than_chance_and_loss_decreases():
     train, test = data()
-    model = BPR(16, n_iter=40, learning_rate=0.05, reg=0.01, random_state=0).fit(train)
-    loss = model.history_["train_loss"]
-    assert loss[-1] < 0.7 * loss[0] < 0.7 * np.log(2)
+    model = BPR(16, n_iter=40, learning_rate=0.05, reg=0.005, random_state=0).fit(train)
+    loss = model.history_["train_loss"]  # summed over the epoch's nnz triples
+    assert loss[-1] < 0.7 * loss[0] < 0.7 * np.log(2) * train.nnz
     assert len(model.history_["skipped"]) == 40 and model.history_["skipped"][0] > 0
     assert fastmf.metrics.ranking_metrics(model, train, test, k=10)["auc"] > 0.75
     assert model.user_bias_ is None and model.item_bias_.shape == (120,)

@@ -196,24 +196,37 @@ def test_sklearn_clone_cross_val_and_grid_search(planted):
     assert sklearn.base.is_regressor(model)
 
 
-def test_keyboard_interrupt_keeps_last_finished_iteration(planted, monkeypatch):
+def test_ctrl_c_finishes_the_iteration_then_stops(planted, monkeypatch):
+    """Ctrl-C (SIGINT) during iteration 3: it finishes, the fit stops with a warning and keeps
+    3 iterations; a second Ctrl-C interrupts at once and leaves the model as it was."""
+    import os
+    import signal
+
     from fastmf._solvers import mf_als
 
     _, train, _, _ = planted
-    calls = {"n": 0}
+    calls = {"n": 0, "presses": 1}
     original = mf_als.ALSSolver.step
 
     def step(self):
         calls["n"] += 1
         if calls["n"] == 3:
-            self.model.user_factors_[:] = np.nan  # half-done work that must be rolled back
-            raise KeyboardInterrupt
+            for _ in range(calls["presses"]):
+                os.kill(os.getpid(), signal.SIGINT)
         return original(self)
 
     monkeypatch.setattr(mf_als.ALSSolver, "step", step)
-    with pytest.warns(RuntimeWarning, match="after 2 iterations"):
+    with pytest.warns(RuntimeWarning, match="after 3 iterations"):
         model = fastmf.MatrixFactorization(n_factors=3, n_iter=5, random_state=0).fit(train)
-    assert model.n_iter_ == 2 and np.isfinite(model.user_factors_).all()
+    assert model.n_iter_ == 3 and len(model.history_["train_loss"]) == 3
+    assert np.isfinite(model.user_factors_).all()
+    calls.update(n=0, presses=2)
+    before = model.user_factors_.copy()
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(train)
+    np.testing.assert_array_equal(model.user_factors_, before)
+    assert model.n_iter_ == 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 @pytest.mark.parametrize("params, match", [

@@ -91,7 +91,7 @@ def test_refit_without_warm_start_starts_over(planted):
 def test_divergence_raises_with_learning_rate_hint(planted):
     train, _ = planted
     with pytest.raises(FloatingPointError, match="learning_rate"):
-        sgd(learning_rate=5.0, n_iter=20, init_std=1.0).fit(train)
+        sgd(learning_rate=5.0, n_iter=20, init_scale=1.0).fit(train)
 
 
 def test_no_biases_float64_and_predict(planted):
@@ -116,7 +116,9 @@ def test_transform_is_the_als_closed_form(planted):
     train, _ = planted
     model = sgd().fit(train)
     X = train.csr[:7]
-    np.testing.assert_array_equal(model.transform(X), fold_in(model, X))
+    want = fold_in(X, model.item_factors_, model.item_bias_, model.global_mean_, model.reg,
+                   model.reg, True)["user_factors_"]
+    np.testing.assert_array_equal(model.transform(X), want)
 
 
 def test_eval_set_with_unknown_users_falls_back_and_is_counted(planted):

@@ -79,7 +79,7 @@ def test_warm_start_five_plus_five_equals_ten(planted, schedule):
 def test_divergence_raises_with_learning_rate_hint(planted):
     train, _ = planted
     with pytest.raises(FloatingPointError, match="learning_rate"):
-        svdpp(learning_rate=3.0, init_std=1.0, n_iter=20).fit(train)
+        svdpp(learning_rate=3.0, init_scale=1.0, n_iter=20).fit(train)
 
 
 def test_fold_in_uses_the_items_of_the_new_user(planted):

@@ -61,7 +61,7 @@ def test_exact_row_kernels_run_with_single_threaded_blas(two_blas_threads, monke
     counts = fastmf.datasets.make_counts(60, 40, rank=3, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fastmf.ImplicitALS(4, solver="cholesky", n_iter=2, n_threads=2, random_state=0).fit(
+        fastmf.ImplicitALS(4, cg_steps=None, n_iter=2, n_threads=2, random_state=0).fit(
             counts)
         ratings = fastmf.datasets.make_ratings(60, 40, 600, random_state=0)
         model = fastmf.MatrixFactorization(4, n_iter=2, n_threads=2, random_state=0)

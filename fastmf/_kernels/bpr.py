@@ -34,12 +34,18 @@ def random_index(bits, n):
     return np.int64(((bits >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
 
 
+#: What an SGD step on a triple moves: everything, only the user's row (user fold-in), or only
+#: the positive item's row and bias (item fold-in).
+UPDATE_ALL, UPDATE_USER, UPDATE_POSITIVE = 0, 1, 2
+
+
 @numba.njit(**JIT)
-def bpr_triple(W, u, H, i, j, item_bias, learning_rate, reg, update_items, with_loss):
+def bpr_triple(W, u, H, i, j, item_bias, learning_rate, reg, mode, with_loss):
     """One SGD step on ``L = -log sigmoid(x) + reg/2 (|w|^2 + |h_i|^2 + |h_j|^2 + b_i^2 + b_j^2)``
     with ``w = W[u]``, ``h = H[.]`` and ``x = w . (h_i - h_j) + b_i - b_j``; updates the rows in
     place and returns ``-log sigmoid(x)`` before the step (float64; 0 unless ``with_loss``).
-    With ``update_items=False`` only ``W[u]`` moves.
+    ``mode`` (:data:`UPDATE_ALL`, :data:`UPDATE_USER`, :data:`UPDATE_POSITIVE`) says which
+    rows move.
 
     Rows are addressed by index, not passed as views: a view per call would touch the shared
     arrays' reference counts, which threads then fight over.
@@ -55,7 +61,7 @@ def bpr_triple(W, u, H, i, j, item_bias, learning_rate, reg, update_items, with_
     loss = np.float64(np.log1p(e)) + max(-np.float64(x), 0.0) if with_loss else 0.0
     lr = W.dtype.type(learning_rate)
     rg = W.dtype.type(reg)
-    if update_items:
+    if mode == UPDATE_ALL:
         for a in range(k):
             wa, hi, hj = W[u, a], H[i, a], H[j, a]
             W[u, a] = wa + lr * (g * (hi - hj) - rg * wa)
@@ -64,10 +70,15 @@ def bpr_triple(W, u, H, i, j, item_bias, learning_rate, reg, update_items, with_
         bi, bj = item_bias[i], item_bias[j]
         item_bias[i] = bi + lr * (g - rg * bi)
         item_bias[j] = item_bias[j] + lr * (-g - rg * bj)
-    else:
+    elif mode == UPDATE_USER:
         for a in range(k):
             wa = W[u, a]
             W[u, a] = wa + lr * (g * (H[i, a] - H[j, a]) - rg * wa)
+    else:
+        for a in range(k):
+            hi = H[i, a]
+            H[i, a] = hi + lr * (g * W[u, a] - rg * hi)
+        item_bias[i] = item_bias[i] + lr * (g - rg * item_bias[i])
     return loss
 
 
@@ -126,14 +137,13 @@ BATCH = 64
 
 @numba.njit(**JIT)
 def _bpr_chunk(indices, row_of_entry, W, H, item_bias, lo, hi, state, learning_rate, reg,
-               positives, popularity_negatives, update_items):
+               positives, popularity_negatives, mode, n_negatives):
     """Samples ``lo:hi`` of an epoch from the stream at ``state``.
 
     Returns ``(loss sum, losses summed, skipped)``: the loss is evaluated on the samples whose
     epoch index is a multiple of :data:`LOSS_EVERY` (a log and an exp less on the others).
     """
     nnz = indices.shape[0]
-    n_items = H.shape[0]
     verify = positives.shape[0] > 0
     us = np.empty(BATCH, dtype=np.int64)
     pos = np.empty(BATCH, dtype=np.int64)
@@ -153,32 +163,33 @@ def _bpr_chunk(indices, row_of_entry, W, H, item_bias, lo, hi, state, learning_r
             if popularity_negatives:
                 neg[q] = indices[random_index(bits, nnz)]
             else:
-                neg[q] = random_index(bits, n_items)
+                neg[q] = random_index(bits, n_negatives)
         if verify:  # the batch's lookups back to back: their cache misses overlap
             for q in range(nb):
-                clash[q] = pair_in_set(positives, us[q] * n_items + neg[q])
+                clash[q] = pair_in_set(positives, us[q] * n_negatives + neg[q])
         for q in range(nb):
             u, i, j = us[q], pos[q], neg[q]
             if clash[q]:
                 n_skip += 1
                 continue
             with_loss = (b0 + q) % LOSS_EVERY == 0
-            total += bpr_triple(W, u, H, i, j, item_bias, learning_rate, reg, update_items,
-                                with_loss)
+            total += bpr_triple(W, u, H, i, j, item_bias, learning_rate, reg, mode, with_loss)
             n_loss += with_loss
     return total, n_loss, n_skip
 
 
 @numba.njit(**PARALLEL_JIT)
 def bpr_epoch(indices, row_of_entry, W, H, item_bias, n_samples, seeds, learning_rate, reg,
-              positives, popularity_negatives, update_items):
+              positives, popularity_negatives, mode, n_negatives):
     """``n_samples`` SGD steps on random triples (see the module docstring for the streams).
 
     Each sample draws a stored entry ``(u, i)`` uniformly (``indices`` and ``row_of_entry``
     give its column and row), then a negative item ``j``: uniform over items, or the item of
     another uniformly drawn entry when ``popularity_negatives`` (sampling proportional to
-    popularity). ``positives``: the :func:`pair_set` of the matrix, and a ``j`` the user has
-    skips the sample; pass an empty array to take every ``j`` unchecked.
+    popularity); uniform draws are over items ``0 .. n_negatives - 1``. ``positives``: the
+    :func:`pair_set` of the matrix (keys ``u * n_negatives + j``), and a ``j`` the user has
+    skips the sample; pass an empty array to take every ``j`` unchecked. ``mode``: which rows
+    a step moves (see :func:`bpr_triple`).
 
     Returns
     -------
@@ -195,7 +206,7 @@ def bpr_epoch(indices, row_of_entry, W, H, item_bias, n_samples, seeds, learning
         part, n_loss, n_skip = _bpr_chunk(indices, row_of_entry, W, H, item_bias, c * per,
                                           min(n_samples, (c + 1) * per), seeds[c],
                                           learning_rate, reg, positives, popularity_negatives,
-                                          update_items)
+                                          mode, n_negatives)
         total += part
         counted += n_loss
         skipped += n_skip

@@ -1,73 +1,79 @@
-"""Alternating least squares for biased matrix factorization (closed-form rows)."""
+"""Alternating least squares for biased matrix factorization (closed-form or CG rows)."""
 
 import numpy as np
 
 from .._kernels.als import als_cg_half_sweep, als_half_sweep
 from .._kernels.linalg import residual
+from .base import Solver
 
 
-class ALSSolver:
+def bias_arrays(state, dtype):
+    """(user_bias_, item_bias_) of an MF state, zero-length arrays for a model without."""
+    if state.get("user_bias_") is None:
+        empty = np.zeros(0, dtype)
+        return empty, empty
+    return state["user_bias_"], state["item_bias_"]
+
+
+def sides(ratings, dtype):
+    """The ratings by user (CSR) and by item (CSC) as (indptr, indices, values) triples."""
+    csr, csc = ratings.csr, ratings.csc
+    return ((csr.indptr, csr.indices, csr.data.astype(dtype)),
+            (csc.indptr, csc.indices, csc.data.astype(dtype)))
+
+
+def objective(state, by_user, by_item, reg, reg_bias, scale):
+    """Squared error on the stored entries plus the L2 terms (ALS-WR scaled when ``scale``)."""
+    W, H = state["user_factors_"], state["item_factors_"]
+    ub, ib = bias_arrays(state, H.dtype)
+    sse = residual(*by_user, W, ub, H, ib, state["global_mean_"], np.zeros(0, ub.dtype))
+    nu = np.diff(by_user[0]) if scale else 1.0
+    ni = np.diff(by_item[0]) if scale else 1.0
+    pen = reg * (np.sum(nu * np.einsum("ij,ij->i", W, W, dtype=np.float64))
+                 + np.sum(ni * np.einsum("ij,ij->i", H, H, dtype=np.float64)))
+    if len(ub):
+        pen += reg_bias * (np.sum(nu * np.square(ub, dtype=np.float64))
+                           + np.sum(ni * np.square(ib, dtype=np.float64)))
+    return sse + pen
+
+
+class ALSSolver(Solver):
     """Each iteration solves all item rows with users fixed, then all user rows: exactly
-    (Cholesky), or by ``model.cg_steps`` warm-started conjugate-gradient steps per row.
+    (Cholesky), or by ``cg_steps`` warm-started conjugate-gradient steps per row.
 
-    Items first, so that after an exact ``fit`` the user factors are the exact solution for the
+    Items first, so that after an exact fit the user factors are the exact solution for the
     final item factors: folding a training user back in reproduces its row (with CG they are
     within the CG tolerance of it). Deterministic for any thread count (rows are independent).
     """
 
-    extra_state = ()
-
-    def __init__(self, model, ratings, rng):
-        self.model = model
-        dt = model.item_factors_.dtype
-        csr, csc = ratings.csr, ratings.csc
-        self.by_user = (csr.indptr, csr.indices, csr.data.astype(dt))
-        self.by_item = (csc.indptr, csc.indices, csc.data.astype(dt))
-        self.reg = float(model.reg)
-        self.reg_bias = float(model.reg if model.reg_bias is None else model.reg_bias)
-        self.scale = model.reg_scaling == "count"
-        steps = model.cg_steps
-        if steps is None:
-            self.sweep = als_half_sweep
-        else:
-            def sweep(*args):
-                als_cg_half_sweep(*args, steps)
-            self.sweep = sweep
+    def __init__(self, ratings, state, params, rng):
+        super().__init__(ratings, state, params, rng)
+        dt = state["item_factors_"].dtype
+        self.by_user, self.by_item = sides(ratings, dt)
+        self.reg, self.reg_bias = params["reg"], params["reg_bias"]
+        self.scale = params["reg_scaling"] == "count"
+        steps = params["cg_steps"]
+        self.sweep = als_half_sweep if steps is None else \
+            (lambda *args: als_cg_half_sweep(*args, steps))
 
     def step(self):
-        m = self.model
-        ub, ib = m._bias_arrays()
-        self.sweep(*self.by_item, m.item_factors_, ib, m.user_factors_, ub, m.global_mean_,
-                   self.reg, self.reg_bias, self.scale)
-        self.sweep(*self.by_user, m.user_factors_, ub, m.item_factors_, ib, m.global_mean_,
-                   self.reg, self.reg_bias, self.scale)
-        return objective(m, self.by_user, self.by_item, self.reg, self.reg_bias, self.scale)
+        s = self._state
+        W, H, mu = s["user_factors_"], s["item_factors_"], s["global_mean_"]
+        ub, ib = bias_arrays(s, H.dtype)
+        hp = (mu, self.reg, self.reg_bias, self.scale)
+        self.sweep(*self.by_item, H, ib, W, ub, *hp)
+        self.sweep(*self.by_user, W, ub, H, ib, *hp)
+        return objective(s, self.by_user, self.by_item, self.reg, self.reg_bias, self.scale)
 
 
-def objective(model, by_user, by_item, reg, reg_bias, scale):
-    """Squared error on the stored entries plus the L2 terms (ALS-WR scaled when ``scale``)."""
-    ub, ib = model._bias_arrays()
-    sse = residual(*by_user, model.user_factors_, ub, model.item_factors_, ib,
-                   model.global_mean_, np.zeros(0, ub.dtype))
-    nu = np.diff(by_user[0]) if scale else 1.0
-    ni = np.diff(by_item[0]) if scale else 1.0
-    W, H = model.user_factors_.astype(np.float64), model.item_factors_.astype(np.float64)
-    pen = reg * (np.sum(nu * np.einsum("ij,ij->i", W, W))
-                 + np.sum(ni * np.einsum("ij,ij->i", H, H)))
-    if len(ub):
-        pen += reg_bias * (np.sum(nu * ub.astype(np.float64) ** 2)
-                           + np.sum(ni * ib.astype(np.float64) ** 2))
-    return sse + pen
-
-
-def fold_in(model, X):
-    """User factors for the rows of ``X`` (CSR over the training items), items held fixed."""
-    dt = model.item_factors_.dtype
-    W = np.zeros((X.shape[0], model.item_factors_.shape[1]), dtype=dt)
-    ub, ib = model._bias_arrays()
-    new_ub = np.zeros(X.shape[0] if len(ub) else 0, dtype=dt)
-    reg = float(model.reg)
-    reg_bias = float(model.reg if model.reg_bias is None else model.reg_bias)
-    als_half_sweep(X.indptr, X.indices, X.data.astype(dt), W, new_ub, model.item_factors_, ib,
-                   model.global_mean_, reg, reg_bias, model.reg_scaling == "count")
-    return W
+def fold_in(X, item_factors, item_bias, global_mean, reg, reg_bias, scale):
+    """Exact ALS rows (factors and bias) for the rows of ``X`` (CSR over the items), items
+    held fixed: ``{"user_factors_": W, "user_bias_": b}`` (no bias for a model without)."""
+    dt = item_factors.dtype
+    W = np.zeros((X.shape[0], item_factors.shape[1]), dtype=dt)
+    has_bias = item_bias is not None
+    b = np.zeros(X.shape[0] if has_bias else 0, dtype=dt)
+    ib = item_bias if has_bias else np.zeros(0, dt)
+    als_half_sweep(X.indptr, X.indices, X.data.astype(dt), W, b, item_factors, ib,
+                   global_mean, reg, reg_bias, scale)
+    return {"user_factors_": W, **({"user_bias_": b} if has_bias else {})}

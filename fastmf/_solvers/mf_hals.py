@@ -4,10 +4,11 @@ import numpy as np
 
 from .._kernels.hals import ccd_chunks, ccd_sweep
 from .._kernels.linalg import residual
-from .mf_als import objective
+from .base import Solver
+from .mf_als import bias_arrays, objective, sides
 
 
-class CCDSolver:
+class CCDSolver(Solver):
     """Each iteration updates, for f = 1..k, factor f of every user and then of every item.
 
     The residual ``r - prediction`` on the stored entries is recomputed at the start of every
@@ -20,29 +21,24 @@ class CCDSolver:
     update is an exact coordinate minimisation.
     """
 
-    extra_state = ()
-
-    def __init__(self, model, ratings, rng):
-        self.model = model
-        dt = model.item_factors_.dtype
-        csr, csc = ratings.csr, ratings.csc
-        self.by_user = (csr.indptr, csr.indices, csr.data.astype(dt))
-        self.by_item = (csc.indptr, csc.indices, csc.data.astype(dt))
+    def __init__(self, ratings, state, params, rng):
+        super().__init__(ratings, state, params, rng)
+        dt = state["item_factors_"].dtype
+        self.by_user, self.by_item = sides(ratings, dt)
         self.users_major = ratings.n_users >= ratings.n_items
         rows, cols = ((self.by_user, self.by_item) if self.users_major
                       else (self.by_item, self.by_user))
         self.rows = rows
         self.chunk_ptr = ccd_chunks(rows[0], len(cols[0]) - 1)
         self.col_counts = np.diff(cols[0]).astype(np.float64)
-        self.res = np.empty(len(csr.data), dt)
-        self.reg = float(model.reg)
-        self.reg_bias = float(model.reg if model.reg_bias is None else model.reg_bias)
-        self.scale = model.reg_scaling == "count"
+        self.res = np.empty(ratings.nnz, dt)
+        self.reg, self.reg_bias = params["reg"], params["reg_bias"]
+        self.scale = params["reg_scaling"] == "count"
 
     def step(self):
-        m = self.model
-        W, H = m.user_factors_, m.item_factors_
-        ub, ib = m._bias_arrays()
+        s = self._state
+        W, H, mu = s["user_factors_"], s["item_factors_"], s["global_mean_"]
+        ub, ib = bias_arrays(s, H.dtype)
         k = W.shape[1]
         # factors transposed (each update reads one contiguous vector), then the two biases as
         # factors against a fixed all-ones vector: (user bias, ones) and (ones, item bias)
@@ -57,15 +53,15 @@ class CCDSolver:
             move_h[k] = move_w[k + 1] = False
             l2[k:] = self.reg_bias
         if self.users_major:
-            residual(*self.rows, W, ub, H, ib, m.global_mean_, self.res)
-            sides = (Wt, Ht, move_w, move_h)
+            residual(*self.rows, W, ub, H, ib, mu, self.res)
+            sides_ = (Wt, Ht, move_w, move_h)
         else:
-            residual(*self.rows, H, ib, W, ub, m.global_mean_, self.res)
-            sides = (Ht, Wt, move_h, move_w)
-        ccd_sweep(self.rows[0], self.rows[1], self.res, *sides, l2, self.chunk_ptr,
+            residual(*self.rows, H, ib, W, ub, mu, self.res)
+            sides_ = (Ht, Wt, move_h, move_w)
+        ccd_sweep(self.rows[0], self.rows[1], self.res, *sides_, l2, self.chunk_ptr,
                   self.col_counts, 0.0, self.scale, False)
         W[...] = Wt[:k].T
         H[...] = Ht[:k].T
         if len(ub):
             ub[...], ib[...] = Wt[k], Ht[k + 1]
-        return objective(m, self.by_user, self.by_item, self.reg, self.reg_bias, self.scale)
+        return objective(s, self.by_user, self.by_item, self.reg, self.reg_bias, self.scale)

@@ -10,6 +10,8 @@ previous one stopped (5 + 5 epochs equal 10), and the thread count never changes
 import numpy as np
 
 from .._kernels.sgd import block_sort, gather_entries, sgd_epoch, sgd_epoch_batched
+from .base import Solver
+from .mf_als import bias_arrays
 
 # Number of user groups (and item groups): a sub-epoch runs this many blocks in parallel, so
 # it bounds the useful thread count. It depends on the data only (not on n_threads), which keeps
@@ -85,11 +87,11 @@ def block_schedule(seed, epoch, P):
     return (rows[None, :] * P + cols[(rows[None, :] + shifts[:, None]) % P]).astype(np.int64)
 
 
-def epoch_learning_rate(model, epoch):
-    """The step size of epoch ``epoch`` (0-based) under ``lr_schedule``."""
-    lr = float(model.learning_rate)
-    if model.lr_schedule == "inverse":
-        return lr / (1.0 + float(model.lr_decay) * epoch)
+def epoch_learning_rate(params, epoch):
+    """The step size of epoch ``epoch`` (0-based) under ``params["lr_schedule"]``."""
+    lr = float(params["learning_rate"])
+    if params["lr_schedule"] == "inverse":
+        return lr / (1.0 + float(params["lr_decay"]) * epoch)
     return lr
 
 
@@ -102,64 +104,63 @@ def l2_penalty(reg, reg_bias, counts_u, counts_i, W, H, bu, bi):
     return float(pen)
 
 
-class SGDSolver:
+class SGDSolver(Solver):
     """One ``step()`` = one epoch of block-stratified SGD; returns the training objective.
 
     The objective is the sum of squared errors (each measured just before its rating's update,
     as LIBMF and Surprise report it) plus the per-rating L2 terms at the end of the epoch.
-    Optimiser state that must survive a warm start lives on the model: ``sgd_seed_`` and
-    ``sgd_user_state_`` / ``sgd_item_state_`` (AdaGrad accumulators of shape (n,) or momentum
-    velocities of shape (n, k + 1); zero-length when unused).
+    Optimiser state that must survive a warm start is part of the fitted state:
+    ``sgd_seed_`` and ``sgd_user_state_`` / ``sgd_item_state_`` (AdaGrad accumulators of shape
+    (n,) or momentum velocities of shape (n, k + 1); zero-length when unused). The epoch
+    number (block order, learning-rate schedule) continues from ``params["first_iter"]``.
     """
 
     divergence_hint = DIVERGENCE_HINT
 
-    def __init__(self, model, ratings, rng):
-        if model.reg_scaling != "count":
-            raise ValueError(
-                "reg_scaling='none' is not available with solver='sgd': SGD applies the L2 "
-                "terms at every rating, which is the reg_scaling='count' objective")
-        self.model = model
-        dt = model.item_factors_.dtype
-        if not hasattr(model, "sgd_seed_") or not model._warm:
-            model.sgd_seed_ = int(rng.integers(2**31 - 1))
+    def __init__(self, ratings, state, params, rng):
+        super().__init__(ratings, state, params, rng)
+        s = self._state
+        dt = s["item_factors_"].dtype
+        if s.get("sgd_seed_") is None:
+            s["sgd_seed_"] = int(rng.integers(2**31 - 1))
         m, n = ratings.shape
         self.P = n_blocks(m, n, ratings.nnz)
         self.users, self.items, self.values, self.block_ptr = blocked_entries(
-            ratings, self.P, model.sgd_seed_, dt)
+            ratings, self.P, s["sgd_seed_"], dt)
         self.counts_u = np.bincount(ratings.users, minlength=m).astype(np.float64)
         self.counts_i = np.bincount(ratings.items, minlength=n).astype(np.float64)
-        self.reg = float(model.reg)
-        self.reg_bias = float(model.reg if model.reg_bias is None else model.reg_bias)
-        self.batched = model.batch_size > 1 or model.momentum > 0
-        k = model.n_factors
-        if self.batched and model.momentum > 0:
+        self.params = params
+        self.reg, self.reg_bias = params["reg"], params["reg_bias"]
+        self.batched = params["batch_size"] > 1 or params["momentum"] > 0
+        k = s["item_factors_"].shape[1]
+        adagrad = params["lr_schedule"] == "adagrad"
+        if self.batched and params["momentum"] > 0:
             shape_u, shape_i = (m, k + 1), (n, k + 1)
-        elif model.lr_schedule == "adagrad":
+        elif adagrad:
             shape_u, shape_i = (m,), (n,)
         else:
             shape_u, shape_i = (0,), (0,)
-        state_u = getattr(model, "sgd_user_state_", None)
-        if not (model._warm and state_u is not None and state_u.shape == shape_u):
-            fill = 1.0 if model.lr_schedule == "adagrad" and not self.batched else 0.0
-            model.sgd_user_state_ = np.full(shape_u, fill, dt)
-            model.sgd_item_state_ = np.full(shape_i, fill, dt)
-        self.extra_state = (model.sgd_user_state_, model.sgd_item_state_)
+        state_u = s.get("sgd_user_state_")
+        if state_u is None or state_u.shape != shape_u:
+            fill = 1.0 if adagrad and not self.batched else 0.0
+            s["sgd_user_state_"] = np.full(shape_u, fill, dt)
+            s["sgd_item_state_"] = np.full(shape_i, fill, dt)
+        self.epoch = params["first_iter"]
 
     def step(self):
-        m = self.model
-        ub, ib = m._bias_arrays()
-        epoch = m.n_iter_
-        order = block_schedule(m.sgd_seed_, epoch, self.P)
-        lr = epoch_learning_rate(m, epoch)
-        f = m.item_factors_.dtype.type  # scalars in the factors' precision: float32 math
-        common = (order, self.block_ptr, self.users, self.items, self.values, m.user_factors_,
-                  m.item_factors_, ub, ib, f(m.global_mean_), f(lr), f(self.reg),
-                  f(self.reg_bias))
+        s, p = self._state, self.params
+        W, H = s["user_factors_"], s["item_factors_"]
+        ub, ib = bias_arrays(s, H.dtype)
+        order = block_schedule(s["sgd_seed_"], self.epoch, self.P)
+        lr = epoch_learning_rate(p, self.epoch)
+        f = H.dtype.type  # scalars in the factors' precision: float32 math
+        common = (order, self.block_ptr, self.users, self.items, self.values, W, H, ub, ib,
+                  f(s["global_mean_"]), f(lr), f(self.reg), f(self.reg_bias))
         if self.batched:
-            sse = sgd_epoch_batched(*common, f(m.momentum), int(m.batch_size),
-                                    m.sgd_user_state_, m.sgd_item_state_)
+            sse = sgd_epoch_batched(*common, f(p["momentum"]), int(p["batch_size"]),
+                                    s["sgd_user_state_"], s["sgd_item_state_"])
         else:
-            sse = sgd_epoch(*common, m.sgd_user_state_, m.sgd_item_state_)
+            sse = sgd_epoch(*common, s["sgd_user_state_"], s["sgd_item_state_"])
+        self.epoch += 1
         return sse + l2_penalty(self.reg, self.reg_bias, self.counts_u, self.counts_i,
-                                m.user_factors_, m.item_factors_, ub, ib)
+                                W, H, ub, ib)
