@@ -4,7 +4,6 @@ import time
 import warnings
 
 import numpy as np
-from tqdm.auto import tqdm
 
 
 def run_iterations(model, step, n_iter, state, *, warm, eval_pad, evaluate=None,
@@ -29,8 +28,7 @@ def run_iterations(model, step, n_iter, state, *, warm, eval_pad, evaluate=None,
         for key, pad in eval_pad.items():
             history.setdefault(key, [pad] * len(history["train_loss"]))
     best, best_state, wait = np.inf, None, 0
-    bar = tqdm(total=n_iter, disable=not model.verbose, desc=type(model).__name__, unit="it",
-               leave=False)
+    bar = _progress_bar(model, n_iter)
     try:
         for _ in range(n_iter):
             saved = [a.copy() for a in state]
@@ -75,3 +73,21 @@ def run_iterations(model, step, n_iter, state, *, warm, eval_pad, evaluate=None,
         for a, s in zip(state, best_state[0], strict=True):
             a[...] = s
         model.best_iteration_ = best_state[1]
+
+
+class _NoBar:
+    """What ``run_iterations`` calls on a progress bar, doing nothing (``verbose=False``)."""
+
+    def set_postfix(self, *args, **kwargs):
+        pass
+
+    update = close = set_postfix
+
+
+def _progress_bar(model, n_iter):
+    """A tqdm bar with ``verbose=True``; tqdm (and asyncio with it) is imported only then."""
+    if not model.verbose:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=n_iter, desc=type(model).__name__, unit="it", leave=False)

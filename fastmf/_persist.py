@@ -79,7 +79,7 @@ def load(path):
             raise ValueError(f"{path} is not a fastmf model file (no metadata)")
         meta = json.loads(str(f["__meta__"]))
         arrays = {k: f[k] for k in f.files if k != "__meta__"}
-    cls = _REGISTRY.get(meta["class"])
+    cls = _REGISTRY.get(meta["class"]) or _lazy_class(meta["class"])
     if cls is None:
         raise ValueError(f"{path} holds an unknown model class {meta['class']!r}")
     model = cls(**meta["params"])
@@ -88,6 +88,15 @@ def load(path):
     for name, value in arrays.items():
         setattr(model, name, value)
     return model
+
+
+def _lazy_class(name):
+    """The registered class ``name`` after importing it: fastmf imports estimators on first use."""
+    import fastmf
+
+    if name in fastmf._LAZY:
+        getattr(fastmf, name)
+    return _REGISTRY.get(name)
 
 
 def _savable_array(a, name):
