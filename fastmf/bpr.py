@@ -3,6 +3,7 @@
 import numpy as np
 
 from ._config import threads
+from ._init import random_factors
 from ._kernels.bpr import bpr_epoch, pair_set
 from ._validation import (
     check_dtype,
@@ -146,8 +147,8 @@ class BPR(FactorModel):
         else:
             self._set_index_space(ratings)
             k, std = self.n_factors, self.init_std
-            self.user_factors_ = (rng.standard_normal((ratings.n_users, k)) * std).astype(dtype)
-            self.item_factors_ = (rng.standard_normal((ratings.n_items, k)) * std).astype(dtype)
+            self.user_factors_ = random_factors(rng, (ratings.n_users, k), dtype, std)
+            self.item_factors_ = random_factors(rng, (ratings.n_items, k), dtype, std)
             self.item_bias_ = np.zeros(ratings.n_items, dtype)
             self.user_bias_ = None
             self.global_mean_ = 0.0

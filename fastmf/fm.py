@@ -20,6 +20,7 @@ from scipy.special import ndtr, ndtri
 
 from ._config import resolve_n_threads
 from ._fitting import run_iterations
+from ._init import random_factors
 from ._persist import SaveMixin
 from ._sklearn_compat import BaseEstimator, ClassifierMixin, RegressorMixin
 from ._solvers.fm import CDSolver, FMData, MCMCSolver, SGDSolver, csr_arrays, predict
@@ -276,7 +277,7 @@ class _BaseFM(SaveMixin, BaseEstimator):
         if not warm:
             w0 = np.array([float(np.mean(target)) if not self._is_classifier else 0.0])
             w = np.zeros(X.shape[1], dtype=dtype)
-            V = (rng.standard_normal((X.shape[1], self.n_factors)) * self.init_std).astype(dtype)
+            V = random_factors(rng, (X.shape[1], self.n_factors), dtype, self.init_std)
         else:
             if self.coef_samples_ is None:
                 w0, w = np.array([self.intercept_]), self.coef_.copy()

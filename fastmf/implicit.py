@@ -3,6 +3,7 @@
 import numpy as np
 
 from ._config import check_blas_threads, threads
+from ._init import random_factors
 from ._kernels.implicit_als import implicit_cg_sweep, implicit_cholesky_sweep
 from ._validation import (
     check_dtype,
@@ -166,8 +167,10 @@ class ImplicitALS(FactorModel):
             self._set_index_space(ratings)
             k = self.n_factors
             scale = float(self.init_scale)
-            self.user_factors_ = (rng.random((ratings.n_users, k)) * scale).astype(dtype)
-            self.item_factors_ = (rng.random((ratings.n_items, k)) * scale).astype(dtype)
+            self.user_factors_ = random_factors(rng, (ratings.n_users, k), dtype, scale,
+                                                uniform=True)
+            self.item_factors_ = random_factors(rng, (ratings.n_items, k), dtype, scale,
+                                                uniform=True)
             self.global_mean_ = 0.0
         self._item_gram = None
         by_user = self._confidence_csr(ratings.csr, dtype)

@@ -5,6 +5,7 @@ import importlib
 import numpy as np
 
 from ._config import check_blas_threads, threads
+from ._init import random_factors
 from ._validation import (
     check_dtype,
     check_float_param,
@@ -255,8 +256,8 @@ class MatrixFactorization(FactorModel):
 
     def _init_factors(self, ratings, dtype, rng):
         k, std = self.n_factors, self.init_std
-        self.user_factors_ = (rng.standard_normal((ratings.n_users, k)) * std).astype(dtype)
-        self.item_factors_ = (rng.standard_normal((ratings.n_items, k)) * std).astype(dtype)
+        self.user_factors_ = random_factors(rng, (ratings.n_users, k), dtype, std)
+        self.item_factors_ = random_factors(rng, (ratings.n_items, k), dtype, std)
         if self.fit_biases:
             self.global_mean_ = float(np.mean(ratings.values))
             self.user_bias_ = np.zeros(ratings.n_users, dtype)

@@ -6,6 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._config import check_blas_threads, threads
+from ._init import random_factors
 from ._kernels.hals import ccd_chunks, ccd_sweep, csr_matmul, hals_rows
 from ._kernels.linalg import residual
 from ._kernels.poisson import mu_apply, mu_terms, poisson_loss, poisson_sgd_epoch
@@ -421,8 +422,8 @@ def _initialize(prob, k, init, rng):
     mean = total / (len(data) if prob.missing == "ignore" else m * n)
     if init == "random":
         avg = np.sqrt(max(mean, 0.0) / k)
-        W = np.abs(avg * rng.standard_normal((m, k))).astype(dtype)
-        H = np.abs(avg * rng.standard_normal((n, k))).astype(dtype)
+        W = np.abs(random_factors(rng, (m, k), dtype, avg))
+        H = np.abs(random_factors(rng, (n, k), dtype, avg))
         return W, H
     csr = sp.csr_matrix((data, prob.by_row[1], indptr), shape=(m, n))
     csc = sp.csc_matrix((prob.by_col[2], prob.by_col[1], prob.by_col[0]), shape=(m, n))

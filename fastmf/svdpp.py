@@ -4,6 +4,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._config import threads
+from ._init import random_factors
 from ._kernels.als import als_half_sweep
 from ._kernels.svdpp import implicit_sums, implicit_update, svdpp_epoch
 from ._ratings import Ratings
@@ -204,9 +205,9 @@ class SVDpp(FactorModel):
     def _init_params(self, ratings, dtype, rng):
         k, std = self.n_factors, self.init_std
         m, n = ratings.shape
-        self.base_user_factors_ = (rng.standard_normal((m, k)) * std).astype(dtype)
-        self.item_factors_ = (rng.standard_normal((n, k)) * std).astype(dtype)
-        self.implicit_factors_ = (rng.standard_normal((n, k)) * std).astype(dtype)
+        self.base_user_factors_ = random_factors(rng, (m, k), dtype, std)
+        self.item_factors_ = random_factors(rng, (n, k), dtype, std)
+        self.implicit_factors_ = random_factors(rng, (n, k), dtype, std)
         self.user_factors_ = self.base_user_factors_.copy()
         self.global_mean_ = float(np.mean(ratings.values))
         self.user_bias_ = np.zeros(m, dtype)
