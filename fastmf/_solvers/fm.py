@@ -170,9 +170,9 @@ class CDSolver:
 
     def penalty(self):
         g = self.data.groups
-        w, V = self.w.astype(np.float64), self.V.astype(np.float64)
+        w, V = self.w.astype(np.float64), self.V
         return (self.reg_w0 * float(self.w0[0]) ** 2 + float(self.reg_w[g] @ (w * w))
-                + float(self.reg_v[g, 0] @ np.einsum("ij,ij->i", V, V)))
+                + float(self.reg_v[g, 0] @ np.einsum("ij,ij->i", V, V, dtype=np.float64)))
 
     def objective(self):
         if not self.probit:

@@ -51,9 +51,9 @@ def objective(model, by_user, by_item, reg, reg_bias, scale):
                    model.global_mean_, np.zeros(0, ub.dtype))
     nu = np.diff(by_user[0]) if scale else 1.0
     ni = np.diff(by_item[0]) if scale else 1.0
-    W, H = model.user_factors_.astype(np.float64), model.item_factors_.astype(np.float64)
-    pen = reg * (np.sum(nu * np.einsum("ij,ij->i", W, W))
-                 + np.sum(ni * np.einsum("ij,ij->i", H, H)))
+    W, H = model.user_factors_, model.item_factors_  # row norms in float64, without a copy
+    pen = reg * (np.sum(nu * np.einsum("ij,ij->i", W, W, dtype=np.float64))
+                 + np.sum(ni * np.einsum("ij,ij->i", H, H, dtype=np.float64)))
     if len(ub):
         pen += reg_bias * (np.sum(nu * ub.astype(np.float64) ** 2)
                            + np.sum(ni * ib.astype(np.float64) ** 2))
