@@ -29,9 +29,11 @@ def run_iterations(model, step, n_iter, state, *, warm, eval_pad, evaluate=None,
             history.setdefault(key, [pad] * len(history["train_loss"]))
     best, best_state, wait = np.inf, None, 0
     bar = _progress_bar(model, n_iter)
+    saved = [np.empty_like(a) for a in state]  # one copy of the state, refreshed in place
     try:
         for _ in range(n_iter):
-            saved = [a.copy() for a in state]
+            for s, a in zip(saved, state, strict=True):
+                np.copyto(s, a)
             t0 = time.perf_counter()
             try:
                 loss = float(step())
