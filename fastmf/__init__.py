@@ -1,32 +1,45 @@
-"""fastmf: fast matrix factorization and factorization machines."""
+"""fastmf: fast matrix factorization and factorization machines.
 
-from . import datasets, metrics, model_selection
-from ._ratings import Ratings
-from .base import load
-from .bpr import BPR
-from .fm import FMClassifier, FMRegressor
-from .implicit import ImplicitALS
-from .mf import MatrixFactorization
-from .nmf import NMF
-from .popularity import Popularity
-from .svd import PureSVD
-from .svdpp import SVDpp
+The public names are imported on first use (PEP 562): ``import fastmf`` loads none of NumPy,
+SciPy, Numba or scikit-learn, and ``fastmf.MatrixFactorization`` loads only what that
+estimator needs. ``fastmf.X`` and ``from fastmf import X`` work as for eager imports.
+"""
+
+import importlib
+import importlib.util
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "BPR",
-    "FMClassifier",
-    "FMRegressor",
-    "ImplicitALS",
-    "MatrixFactorization",
-    "NMF",
-    "Popularity",
-    "PureSVD",
-    "load",
-    "Ratings",
-    "SVDpp",
-    "datasets",
-    "metrics",
-    "model_selection",
-]
+# public name -> the submodule that defines it
+_LAZY = {
+    "BPR": "bpr",
+    "FMClassifier": "fm",
+    "FMRegressor": "fm",
+    "ImplicitALS": "implicit",
+    "MatrixFactorization": "mf",
+    "NMF": "nmf",
+    "NotFittedError": "_validation",
+    "Popularity": "popularity",
+    "PureSVD": "svd",
+    "Ratings": "_ratings",
+    "SVDpp": "svdpp",
+    "load": "_persist",
+}
+
+__all__ = sorted(_LAZY) + ["datasets", "metrics", "model_selection"]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    # any submodule (fastmf.datasets, fastmf.fm_features, ...) without importing it first;
+    # importing a submodule makes it an attribute of the package
+    if not name.startswith("__") and importlib.util.find_spec(f"{__name__}.{name}"):
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

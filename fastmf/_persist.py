@@ -128,7 +128,7 @@ _READ_ERRORS = (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zli
 
 
 def _restore(meta, arrays):
-    cls = _REGISTRY.get(meta["class"])
+    cls = _REGISTRY.get(meta["class"]) or _lazy_class(meta["class"])
     if cls is None or not callable(getattr(cls, "fit", None)):
         raise ValueError(f"unknown model class {meta['class']!r}")
     known = set(cls._get_param_names())
@@ -228,6 +228,15 @@ def _check_state(model, attributes, arrays):
     if "k" in sizes and isinstance(rank, int) and (sizes["k"] == 0 or sizes["k"] % rank):
         raise ValueError(f"the factors have {sizes['k']} columns, which does not fit "
                          f"{rank_name}={rank}")
+
+
+def _lazy_class(name):
+    """The registered class ``name`` after importing it: fastmf imports estimators on first use."""
+    import fastmf
+
+    if name in fastmf._LAZY:
+        getattr(fastmf, name)
+    return _REGISTRY.get(name)
 
 
 def _savable_array(a, name):

@@ -20,6 +20,7 @@ from scipy.special import ndtr, ndtri
 
 from ._config import resolve_n_threads, threads
 from ._fitting import run_iterations
+from ._init import random_factors
 from ._persist import SaveMixin
 from ._sklearn_compat import BaseEstimator, ClassifierMixin, RegressorMixin
 from ._solvers.fm import CDSolver, FMData, MCMCSolver, SGDSolver, csr_arrays, predict
@@ -54,6 +55,11 @@ _PARAMS_DOC = """
         Sweeps (ALS), epochs (SGD) or Gibbs samples including burn-in (MCMC).
     burn_in : int, default=10
         MCMC only: sweeps discarded before samples are kept; must be < ``n_iter``.
+    thin : int, default=1
+        MCMC only: keep every ``thin``-th sweep after burn-in, S = (n_iter - burn_in) // thin
+        samples. The fitted model holds S copies of ``w`` and ``V``; thinning divides that
+        memory by ``thin`` at a small cost in accuracy (less than keeping as few samples by a
+        longer burn-in).
     learning_rate : float, default=0.01
         SGD step size; epoch t uses ``learning_rate / (1 + lr_decay * t)``.
     lr_decay : float, default=0.0
@@ -94,7 +100,7 @@ _ATTRS_DOC = """
         Pairwise factors V (MCMC: the last sample; predictions use all kept samples).
     intercept_samples_, coef_samples_, factors_samples_ : ndarray or None
         MCMC: the kept samples of w0, w and V, with a leading axis of length
-        ``n_iter - burn_in``; ``None`` for the other solvers.
+        ``(n_iter - burn_in) // thin``; ``None`` for the other solvers.
     history_ : dict of lists
         Per iteration: ``train_loss`` (ALS: the objective; SGD: mean loss during the epoch;
         MCMC: the current sample's train RMSE or log-loss), ``seconds``, and with an
@@ -111,7 +117,7 @@ class _BaseFM(SaveMixin, BaseEstimator):
                  learning_rate=0.01, lr_decay=0.0, reg_w0=0.0, reg_w=0.1, reg_v=0.1,
                  groups=None, init_std=0.1, dtype="float32", n_threads=None,
                  random_state=None, verbose=False, warm_start=False,
-                 early_stopping_rounds=None):
+                 early_stopping_rounds=None, thin=1):
         self.n_factors = n_factors
         self.solver = solver
         self.n_iter = n_iter
@@ -129,6 +135,7 @@ class _BaseFM(SaveMixin, BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
         self.early_stopping_rounds = early_stopping_rounds
+        self.thin = thin
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -147,6 +154,10 @@ class _BaseFM(SaveMixin, BaseEstimator):
         if self.solver == "mcmc" and burn_in >= n_iter:
             raise ValueError(f"burn_in must be < n_iter, got burn_in={burn_in} and "
                              f"n_iter={n_iter}")
+        thin = check_int_param(self.thin, "thin", low=1)
+        if self.solver == "mcmc" and (n_iter - burn_in) // thin == 0:
+            raise ValueError(f"thin={thin} keeps no sample of the {n_iter - burn_in} after "
+                             "burn-in: lower thin or raise n_iter")
         check_float_param(self.learning_rate, "learning_rate", low=0, low_open=True)
         check_float_param(self.lr_decay, "lr_decay", low=0)
         check_float_param(self.reg_w0, "reg_w0", low=0)
@@ -263,7 +274,7 @@ class _BaseFM(SaveMixin, BaseEstimator):
         if not warm:
             w0 = np.array([float(np.mean(target)) if not self._is_classifier else 0.0])
             w = np.zeros(X.shape[1], dtype=dtype)
-            V = (rng.standard_normal((X.shape[1], self.n_factors)) * self.init_std).astype(dtype)
+            V = random_factors(rng, (X.shape[1], self.n_factors), dtype, self.init_std)
         else:
             if self.coef_samples_ is None:
                 w0, w = np.array([self.intercept_]), self.coef_.copy()
@@ -280,7 +291,8 @@ class _BaseFM(SaveMixin, BaseEstimator):
                               probit=self._is_classifier, **regs)
         else:
             solver = MCMCSolver(data, w0, w, V, rng, burn_in=self.burn_in,
-                                n_keep=self.n_iter - self.burn_in, probit=probit)
+                                n_keep=(self.n_iter - self.burn_in) // self.thin,
+                                probit=probit, thin=self.thin)
         with threads(n_threads):  # the kernels use OpenMP; this bounds BLAS to n_threads too
             self._run(solver, (w0, w, V), eval_data, n_threads, warm)
         return self
@@ -291,17 +303,18 @@ class _BaseFM(SaveMixin, BaseEstimator):
         evaluate = None
         if eval_data is not None:
             X_arr, y_eval = eval_data
-            eval_sum = None
+            eval_sum, n_summed = 0.0, 0
 
             def evaluate():
-                nonlocal eval_sum
-                raw = predict(X_arr, state[0][0], state[1], state[2], n_threads)
+                nonlocal eval_sum, n_summed
                 if not (mcmc and solver.n_kept > 0):
+                    raw = predict(X_arr, state[0][0], state[1], state[2], n_threads)
                     pred = self._link(raw, 1 if mcmc else 0)
                 else:  # posterior mean over the samples kept so far
-                    part = self._link(raw, 1)
-                    eval_sum = part if eval_sum is None else eval_sum + part
-                    pred = eval_sum / solver.n_kept
+                    if solver.n_kept > n_summed:  # this sweep was kept
+                        raw = predict(X_arr, state[0][0], state[1], state[2], n_threads)
+                        eval_sum, n_summed = eval_sum + self._link(raw, 1), solver.n_kept
+                    pred = eval_sum / n_summed
                 return {self._eval_name: self._eval_score(pred, y_eval)}
 
         run_iterations(self, solver.step, self.n_iter, state, warm=warm,
@@ -311,9 +324,8 @@ class _BaseFM(SaveMixin, BaseEstimator):
         w0, w, V = state
         self.intercept_samples_ = self.coef_samples_ = self.factors_samples_ = None
         if mcmc and solver.n_kept > 0:
-            s_w0, s_w, s_V = solver.kept()
-            self.intercept_samples_, self.coef_samples_ = s_w0.copy(), s_w.copy()
-            self.factors_samples_ = s_V.copy()
+            s_w0, s_w, s_V = solver.kept()  # the solver's arrays become the model's: no copy
+            self.intercept_samples_, self.coef_samples_, self.factors_samples_ = s_w0, s_w, s_V
             self.intercept_ = float(np.mean(s_w0))
             self.coef_ = s_w.mean(axis=0, dtype=np.float64).astype(w.dtype)
         else:
@@ -323,8 +335,9 @@ class _BaseFM(SaveMixin, BaseEstimator):
                       else "logit" if self._is_classifier else "identity")
 
     # ------------------------------------------------------------------ prediction
-    def _raw_predictions(self, X):
-        """Per-sample raw predictions: (S, n) for MCMC, (1, n) otherwise."""
+    def _mean_prediction(self, X, link=None):
+        """``link`` (default: none) of the raw predictions, averaged over the MCMC samples one
+        sample at a time (O(n) memory, not O(S n)); of the one model for the other solvers."""
         if not hasattr(self, "factors_"):
             raise _NotFitted(f"This {type(self).__name__} instance is not fitted yet: "
                              "call 'fit' first.")
@@ -332,10 +345,15 @@ class _BaseFM(SaveMixin, BaseEstimator):
         arrays = csr_arrays(X)
         n_threads = resolve_n_threads(self.n_threads)
         if self.factors_samples_ is None:
-            return predict(arrays, self.intercept_, self.coef_, self.factors_, n_threads)[None]
-        return np.stack([predict(arrays, w0, w, V, n_threads) for w0, w, V in
-                         zip(self.intercept_samples_, self.coef_samples_,
-                             self.factors_samples_, strict=True)])
+            samples = [(self.intercept_, self.coef_, self.factors_)]
+        else:
+            samples = list(zip(self.intercept_samples_, self.coef_samples_,
+                               self.factors_samples_, strict=True))
+        total = 0.0
+        for w0, w, V in samples:
+            raw = predict(arrays, w0, w, V, n_threads)
+            total = total + (raw if link is None else link(raw))
+        return total / len(samples)
 
     def _link(self, raw, axis_mean):
         return raw
@@ -408,7 +426,7 @@ class FMRegressor(RegressorMixin, _BaseFM):
         -------
         ndarray of shape (n_samples,)
         """
-        return self._raw_predictions(X).mean(axis=0)
+        return self._mean_prediction(X)
 
     def _eval_target(self, y):
         return y.astype(np.float64)
@@ -507,11 +525,10 @@ class FMClassifier(ClassifierMixin, _BaseFM):
         -------
         ndarray of shape (n_samples,)
         """
-        raw = self._raw_predictions(X)
-        if len(raw) == 1:
-            return raw[0]
-        p = np.clip(ndtr(raw).mean(axis=0), 1e-300, 1 - 1e-16)
-        return ndtri(p)
+        samples = getattr(self, "factors_samples_", None)
+        if samples is None or len(samples) == 1:
+            return self._mean_prediction(X)
+        return ndtri(np.clip(self._mean_prediction(X, ndtr), 1e-300, 1 - 1e-16))
 
     def predict_proba(self, X):
         """Probabilities of ``classes_`` (MCMC: averaged over the kept samples).
@@ -520,7 +537,7 @@ class FMClassifier(ClassifierMixin, _BaseFM):
         -------
         ndarray of shape (n_samples, 2)
         """
-        p = self._link(self._raw_predictions(X), 0).mean(axis=0)
+        p = self._mean_prediction(X, lambda raw: self._link(raw, 0))
         return np.column_stack([1 - p, p])
 
     def predict_log_proba(self, X):

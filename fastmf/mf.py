@@ -123,6 +123,13 @@ class MatrixFactorization(FactorModel):
         by side scaled by 1/sqrt(S), so they have S * n_factors columns; the biases and
         ``global_mean_`` are posterior means.
         ``warm_start`` and ``early_stopping_rounds`` are not supported with it.
+    thin : int, default=1
+        ``"mcmc"`` only: keep every ``thin``-th sweep after burn-in, so
+        S = (n_iter - burn_in) // thin. The fitted model (and the fit's peak memory) holds
+        (n_users + n_items) x S x n_factors values: thinning divides that by ``thin`` at a
+        small cost in accuracy, much smaller than keeping as few samples by a longer burn-in
+        (on MovieLens-100k, k = 10, 200 sweeps: every 2nd of 160 samples gave the same test
+        RMSE, every 4th +0.001, the last 40 +0.006).
 
     Attributes
     ----------
@@ -158,7 +165,8 @@ class MatrixFactorization(FactorModel):
                  dtype="float32", n_threads=None, random_state=None, verbose=False,
                  warm_start=False, early_stopping_rounds=None, learning_rate=0.01,
                  lr_schedule="constant", lr_decay=0.1, momentum=0.0, batch_size=1,
-                 burn_in=None, cg_steps=None, clip=True, init_std=DEPRECATED):
+                 burn_in=None, thin=1, cg_steps=None, clip=True,
+                 init_std=DEPRECATED):
         self.n_factors = n_factors
         self.solver = solver
         self.n_iter = n_iter
@@ -181,6 +189,7 @@ class MatrixFactorization(FactorModel):
         self.momentum = momentum
         self.batch_size = batch_size
         self.burn_in = burn_in
+        self.thin = thin
         self.clip = clip
         self.init_std = init_std
 

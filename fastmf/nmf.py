@@ -6,6 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._config import threads
+from ._init import random_factors
 from ._kernels.hals import ccd_chunks, ccd_sweep, csr_matmul, hals_rows
 from ._kernels.linalg import residual
 from ._kernels.poisson import mu_apply, mu_terms, poisson_loss, poisson_sgd_epoch
@@ -327,7 +328,7 @@ class _Problem:
             XB = np.empty_like(A)
             csr_matmul(*mat, B, XB)
             mu_apply(A, XB, A @ BtB, self.l1, self.l2)
-            return float(np.sum(XB.astype(np.float64) * A))
+            return float(np.einsum("ij,ij->", XB, A, dtype=np.float64))
         num = np.empty_like(A)
         kl = self.loss == "poisson"
         if self.missing == "zero":  # Poisson: the zeros' part of the denominator is sum_i B_i
@@ -371,16 +372,15 @@ class _Problem:
         if cross is None:
             XtW = np.empty_like(H)
             csr_matmul(*self.by_col, W, XtW)
-            cross = float(np.sum(XtW.astype(np.float64) * H))
-        W64, H64 = W.astype(np.float64), H.astype(np.float64)
-        gram = float(np.sum((W64.T @ W64) * (H64.T @ H64)))
+            cross = float(np.einsum("ij,ij->", XtW, H, dtype=np.float64))
+        gram = float(np.sum(_gram64(W) * _gram64(H)))
         return 0.5 * max(self.sq_norm - 2.0 * cross + gram, 0.0)
 
     def objective(self, W, H, cross=None):
         pen = self.l1 * (float(W.sum(dtype=np.float64)) + float(H.sum(dtype=np.float64)))
         if self.l2:
-            pen += 0.5 * self.l2 * (float(np.sum(W.astype(np.float64) ** 2))
-                                    + float(np.sum(H.astype(np.float64) ** 2)))
+            pen += 0.5 * self.l2 * (float(np.einsum("ij,ij->", W, W, dtype=np.float64))
+                                    + float(np.einsum("ij,ij->", H, H, dtype=np.float64)))
         return self.data_loss(W, H, cross) + pen
 
 
@@ -408,6 +408,15 @@ class _Step:
         return obj
 
 
+def _gram64(A, rows=65_536):
+    """``A.T @ A`` in float64, a block of rows at a time (no float64 copy of ``A``)."""
+    G = np.zeros((A.shape[1], A.shape[1]))
+    for start in range(0, len(A), rows):
+        block = A[start:start + rows].astype(np.float64)
+        G += block.T @ block
+    return G
+
+
 # ------------------------------------------------------------------ initialisation
 def _initialize(prob, k, init, rng):
     m, n = prob.shape
@@ -417,8 +426,8 @@ def _initialize(prob, k, init, rng):
     mean = total / (len(data) if prob.missing == "ignore" else m * n)
     if init == "random":
         avg = np.sqrt(max(mean, 0.0) / k)
-        W = np.abs(avg * rng.standard_normal((m, k))).astype(dtype)
-        H = np.abs(avg * rng.standard_normal((n, k))).astype(dtype)
+        W = np.abs(random_factors(rng, (m, k), dtype, avg))
+        H = np.abs(random_factors(rng, (n, k), dtype, avg))
         return W, H
     csr = sp.csr_matrix((data, prob.by_row[1], indptr), shape=(m, n))
     csc = sp.csc_matrix((prob.by_col[2], prob.by_col[1], prob.by_col[0]), shape=(m, n))

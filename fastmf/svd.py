@@ -4,6 +4,7 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from ._config import threads
+from ._init import random_factors
 from ._kernels.hals import csr_matmul
 from ._validation import check_dtype, check_int_param, check_option, check_random_state
 from .base import FactorModel
@@ -208,7 +209,7 @@ def randomized_svd(A, k, rng, n_oversamples=10, n_power_iter=4):
     """
     m, n = A.shape
     width = min(k + n_oversamples, m, n)
-    Q = A.matmat(rng.standard_normal((n, width)).astype(A.dtype))
+    Q = A.matmat(random_factors(rng, (n, width), A.dtype))
     Q = np.linalg.qr(Q)[0]
     for _ in range(n_power_iter):
         Q = np.linalg.qr(A.rmatmat(Q))[0]

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from scipy.special import ndtr
 
 import fastmf
 from fastmf.fm_features import FMEncoder
@@ -155,6 +156,49 @@ def test_mcmc_chain_does_not_depend_on_threads():
                                groups=enc.groups_, n_threads=t, random_state=5)
             .fit(X, train.values) for t in (1, 2)]
     np.testing.assert_array_equal(fits[0].factors_samples_, fits[1].factors_samples_)
+
+
+def test_mcmc_thin_keeps_every_thin_th_sample_of_the_same_chain():
+    # thinning only changes which sweeps are kept, not the chain; predictions average the
+    # kept samples and the eval history ends on the final model, also when the last sweeps
+    # (here 7 after burn-in, thin 3: sweeps 3 and 6 kept) are not kept
+    enc, train, test = mf_data()
+    Xtr, Xte = enc.transform(train), enc.transform(test)
+    kw = dict(solver="mcmc", n_factors=3, n_iter=9, burn_in=2, groups=enc.groups_,
+              random_state=4)
+    full = fastmf.FMRegressor(**kw).fit(Xtr, train.values)
+    thin = fastmf.FMRegressor(**kw, thin=3).fit(Xtr, train.values, eval_set=(Xte, test.values))
+    assert thin.factors_samples_.shape == (2, Xtr.shape[1], 3)
+    np.testing.assert_array_equal(thin.factors_samples_, full.factors_samples_[2::3])
+    np.testing.assert_array_equal(thin.coef_samples_, full.coef_samples_[2::3])
+    samples = zip(thin.intercept_samples_, thin.coef_samples_, thin.factors_samples_,
+                  strict=True)
+    per_sample = [oracles.fm_predict(Xte.toarray(), w0, w, V) for w0, w, V in samples]
+    np.testing.assert_allclose(thin.predict(Xte), np.mean(per_sample, axis=0), rtol=1e-5,
+                               atol=1e-5)
+    assert thin.history_["eval_rmse"][-1] == pytest.approx(rmse(thin.predict(Xte),
+                                                                test.values), rel=1e-6)
+
+
+def test_mcmc_classifier_averages_probabilities_over_samples():
+    X, y, _ = planted(seed=8)
+    labels = (y > np.median(y)).astype(int)
+    clf = fastmf.FMClassifier(solver="mcmc", n_factors=2, n_iter=12, burn_in=4, thin=2,
+                              random_state=0).fit(X, labels)
+    samples = zip(clf.intercept_samples_, clf.coef_samples_, clf.factors_samples_, strict=True)
+    raw = [oracles.fm_predict(X.toarray(), w0, w, V) for w0, w, V in samples]
+    p = ndtr(np.array(raw)).mean(axis=0)
+    assert len(raw) == 4
+    np.testing.assert_allclose(clf.predict_proba(X)[:, 1], p, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ndtr(clf.decision_function(X)), p, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("thin, match", [(0, "thin must be >= 1"),
+                                          (9, "keeps no sample of the 8 after burn-in")])
+def test_mcmc_bad_thin(thin, match):
+    X, y, _ = planted()
+    with pytest.raises(ValueError, match=match):
+        fastmf.FMRegressor(solver="mcmc", n_iter=10, burn_in=2, thin=thin).fit(X, y)
 
 
 def test_mcmc_probit_classifier():

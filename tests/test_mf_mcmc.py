@@ -44,6 +44,22 @@ def test_factor_columns_are_scaled_samples(split):
     np.testing.assert_allclose(U2 @ V2.T, (U1 @ V1.T + second) / 2, rtol=1e-4, atol=1e-5)
 
 
+def test_thin_keeps_every_thin_th_sample_of_the_same_chain(split):
+    # thin=1 holds samples 1..7 side by side (scaled by 1/sqrt(7)); thin=3 must hold samples
+    # 3 and 6 of the same chain (scaled by 1/sqrt(2)), and stay their posterior mean through
+    # the 7th sweep, which it does not keep (the eval history ends on the final model)
+    train, test = split
+    kw = dict(n_factors=3, solver="mcmc", n_iter=9, burn_in=2, random_state=2)
+    full = fastmf.MatrixFactorization(**kw).fit(train)
+    thin = fastmf.MatrixFactorization(**kw, thin=3).fit(train, eval_set=test)
+    assert thin.user_factors_.shape == (150, 2 * 3) and thin.item_factors_.shape == (100, 6)
+    U = full.user_factors_.reshape(150, 7, 3)[:, [2, 5]] * np.sqrt(7 / 2)
+    V = full.item_factors_.reshape(100, 7, 3)[:, [2, 5]] * np.sqrt(7 / 2)
+    np.testing.assert_allclose(thin.user_factors_, U.reshape(150, 6), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(thin.item_factors_, V.reshape(100, 6), rtol=1e-5, atol=1e-6)
+    assert thin.history_["eval_rmse"][-1] == pytest.approx(rmse(thin, test), rel=1e-6)
+
+
 def test_chain_is_the_same_for_any_thread_count(split):
     train, _ = split
     fits = [fastmf.MatrixFactorization(n_factors=3, solver="mcmc", n_iter=5, burn_in=2,
@@ -65,6 +81,8 @@ def test_recommend_uses_posterior_mean(split):
     (dict(burn_in=10, n_iter=10), "burn_in must be < n_iter"),
     (dict(burn_in=-1), "burn_in must be >= 0"),
     (dict(fit_biases=False, n_iter=5), "fit_biases must be True"),
+    (dict(thin=0), "thin must be >= 1"),
+    (dict(n_iter=10, burn_in=4, thin=7), "keeps no sample of the 6 after burn-in"),
 ])
 def test_bad_parameters(split, params, match):
     train, _ = split

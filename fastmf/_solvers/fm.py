@@ -49,7 +49,8 @@ class FMData:
         if need_csc:
             csc = X.tocsc()
             csc.sort_indices()
-            self.csc = (csc.indptr.astype(np.int64), csc.indices.astype(np.int32), csc.data)
+            self.csc = (csc.indptr.astype(np.int64),
+                        np.ascontiguousarray(csc.indices, dtype=np.int32), csc.data)
             self.order, self.block_ptr, self.block_parallel = exclusive_blocks(X, groups,
                                                                                n_groups)
             self.indicator = sp.csr_matrix(
@@ -58,7 +59,8 @@ class FMData:
 
 def csr_arrays(X):
     """(indptr int64, indices int32, data) of a canonical CSR matrix."""
-    return X.indptr.astype(np.int64), X.indices.astype(np.int32), X.data
+    return (np.ascontiguousarray(X.indptr, dtype=np.int64),
+            np.ascontiguousarray(X.indices, dtype=np.int32), X.data)
 
 
 def exclusive_blocks(X, groups, n_groups):
@@ -168,9 +170,9 @@ class CDSolver:
 
     def penalty(self):
         g = self.data.groups
-        w, V = self.w.astype(np.float64), self.V.astype(np.float64)
+        w, V = self.w.astype(np.float64), self.V
         return (self.reg_w0 * float(self.w0[0]) ** 2 + float(self.reg_w[g] @ (w * w))
-                + float(self.reg_v[g, 0] @ np.einsum("ij,ij->i", V, V)))
+                + float(self.reg_v[g, 0] @ np.einsum("ij,ij->i", V, V, dtype=np.float64)))
 
     def objective(self):
         if not self.probit:
@@ -219,18 +221,19 @@ class MCMCSolver:
     hyper-parameters, then w0, every w_j and every V_jf through :func:`fm_cd_sweep` with
     ``sample=True``; the Gaussian draws come from a counter-based generator seeded from
     ``rng`` each sweep, so the chain is the same for any number of threads. After ``burn_in``
-    sweeps every sample is kept (``keep``) for posterior-mean predictions. Returns the training
-    RMSE of the current sample (regression) or its probit log-loss (classification).
+    sweeps every ``thin``-th sample is kept (at most ``n_keep``, see :meth:`kept`) for
+    posterior-mean predictions. Returns the training RMSE of the current sample (regression)
+    or its probit log-loss (classification).
     """
 
-    def __init__(self, data, w0, w, V, rng, *, burn_in, n_keep, probit, fit_w0=True):
+    def __init__(self, data, w0, w, V, rng, *, burn_in, n_keep, probit, fit_w0=True, thin=1):
         self.data, self.w0, self.w, self.V, self.rng = data, w0, w, V, rng
         G, r = data.n_groups, V.shape[1]
         self.counts = np.bincount(data.groups, minlength=G).astype(np.float64)
         self.lam_w, self.lam_v = np.ones(G), np.ones((G, r))
         self.mu_w, self.mu_v = np.zeros(G), np.zeros((G, r))
         self.alpha = 1.0
-        self.burn_in, self.probit, self.fit_w0 = burn_in, probit, fit_w0
+        self.burn_in, self.thin, self.probit, self.fit_w0 = burn_in, thin, probit, fit_w0
         self.e = np.empty(data.n)
         self.q = np.empty((data.n, r))
         self.target = data.target.copy()
@@ -263,7 +266,8 @@ class MCMCSolver:
                     d.block_ptr, d.block_parallel, self.alpha, LAMBDA_W0, 0.0, self.lam_w,
                     self.mu_w, self.lam_v, self.mu_v, self.fit_w0, True, seed, d.n_threads)
         self.sweeps += 1
-        if self.sweeps > self.burn_in and self.n_kept < len(self.samples_w0):
+        after = self.sweeps - self.burn_in
+        if after > 0 and after % self.thin == 0 and self.n_kept < len(self.samples_w0):
             s = self.n_kept
             self.samples_w0[s] = self.w0[0]
             self.samples_w[s] = self.w
@@ -275,6 +279,6 @@ class MCMCSolver:
         return float(np.sqrt(np.mean(self.e * self.e)))
 
     def kept(self):
-        """(w0, w, V) samples kept so far, each with a leading sample axis."""
+        """(w0, w, V) samples kept so far, each with a leading sample axis (views)."""
         k = self.n_kept
         return self.samples_w0[:k], self.samples_w[:k], self.samples_V[:k]
