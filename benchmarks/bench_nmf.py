@@ -38,7 +38,7 @@ def ratings(request):
     ("poisson", "zero", "mu"), ("poisson", "zero", "sgd"), ("poisson", "ignore", "mu"),
 ])
 def test_nmf_iteration(benchmark, counts, loss, missing, solver):
-    model = fastmf.NMF(32, loss=loss, missing=missing, solver=solver, max_iter=1, tol=0,
+    model = fastmf.NMF(32, loss=loss, missing=missing, solver=solver, n_iter=1, tol=0,
                        random_state=0).fit(counts)
     prob = _Problem(model, counts, counts.tocsc(), model.item_factors_.dtype, solver)
     step = prob.stepper(model.user_factors_, model.item_factors_)

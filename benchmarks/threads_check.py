@@ -52,7 +52,7 @@ def main():
         "ImplicitALS(cholesky)": lambda n: fastmf.ImplicitALS(cg_steps=None, n_threads=n,
                                                               random_state=0),
         "BPR": lambda n: fastmf.BPR(n_iter=20, n_threads=n, random_state=0),
-        "NMF": lambda n: fastmf.NMF(n_threads=n, random_state=0, tol=0, max_iter=30),
+        "NMF": lambda n: fastmf.NMF(n_threads=n, random_state=0, tol=0, n_iter=30),
     }
     print(f"{data!r}\n")
     print(f"{'model':<28} {'threads':>7} {'wall s':>8} {'CPU/wall':>9}")

@@ -16,6 +16,8 @@ import warnings
 
 import numpy as np
 
+from ._config import threads
+
 
 @dataclasses.dataclass
 class FitResult:
@@ -172,3 +174,69 @@ def _progress_bar(verbose, n_iter, desc):
     from tqdm.auto import tqdm
 
     return tqdm(total=n_iter, desc=desc, unit="it", leave=False)
+
+
+class SolverFit:
+    """What every estimator's ``fit`` does around a solver: build it from the registry, run
+    :func:`run_iterations`, store the result (the hooks ``_index_space``, ``_evaluator`` and
+    ``_factors_changed`` are the estimator's)."""
+
+    _fitted_arrays = ()
+    #: Model family in the solver registry (default: the class name).
+    _family = None
+
+    @property
+    def _warm(self):
+        """Whether this fit continues the fitted state (``warm_start`` and already fitted)."""
+        first = self._fitted_arrays[0] if self._fitted_arrays else "n_iter_"
+        return bool(getattr(self, "warm_start", False)) and hasattr(self, first)
+
+    def _warm_state(self, names):
+        """Copies of the fitted attributes ``names`` for a warm start to continue from (so a
+        fit that fails leaves the model as it was); non-array values as they are."""
+        state = {}
+        for name in names:
+            if hasattr(self, name):
+                value = getattr(self, name)
+                state[name] = value.copy() if isinstance(value, np.ndarray) else value
+        return state
+
+    def _fit_solver(self, solver, data, state, params, rng, train, *, eval_data=None,
+                    n_iter=None, blas=None, early_stopping_rounds=None, tol=0.0):
+        """Build ``solver`` from the registry, run the shared loop, store the result.
+
+        ``data`` is what the solver reads, ``train`` the training data the estimator's hooks
+        take (``_index_space(train)``, ``_evaluator(..., train, eval_data)``), ``state`` the
+        fitted attributes to start from; the estimator's attributes are set only when the loop
+        has finished, so a fit that raises leaves them untouched.
+        """
+        from ._solvers.registry import solver_class
+
+        family = self._family or type(self).__name__
+        backend = getattr(self, "backend", "cpu")
+        cls = solver_class(family, solver, backend)
+        space = self._index_space(train)
+        warm = self._warm
+        history = getattr(self, "history_", None) if warm else None
+        with threads(getattr(self, "n_threads", None), blas=blas):
+            fitter = cls(data, state, params, rng)
+            evaluate, pad, maximize = self._evaluator(fitter, space, train, eval_data)
+            result = run_iterations(
+                fitter, self.n_iter if n_iter is None else n_iter, history=history,
+                evaluate=evaluate, eval_pad=pad, early_stopping_rounds=early_stopping_rounds,
+                maximize=maximize, tol=tol, verbose=bool(getattr(self, "verbose", False)),
+                desc=type(self).__name__)
+            fitted = fitter.state()
+        previous = self.n_iter_ if warm else 0
+        vars(self).update(space)
+        vars(self).update(fitted)
+        self.history_ = result.history
+        self.n_iter_ = previous + result.n_done
+        if result.best is not None:
+            self.best_iteration_ = previous + result.best
+        self._fit_stop_reason = result.reason
+        self._factors_changed()
+        return self
+
+    def _factors_changed(self):
+        """Hook: drop caches derived from the fitted arrays (e.g. a Gram matrix)."""

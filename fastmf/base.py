@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._config import threads
-from ._fitting import run_iterations
+from ._fitting import SolverFit
 from ._ids import grow, id_map, index_to_raw, raw_to_index, split_pairs, unknown_past
 from ._persist import SaveMixin, load
 from ._ratings import Ratings
@@ -38,7 +38,7 @@ from ._validation import (
 __all__ = ["FactorModel", "Recommender", "load"]
 
 
-class Recommender(SaveMixin, RegressorMixin, BaseEstimator):
+class Recommender(SolverFit, SaveMixin, RegressorMixin, BaseEstimator):
     """Base class of every fastmf recommender.
 
     Two scikit-learn views share one model: ``fit(X)`` with ``X`` a sparse users x items matrix
@@ -62,8 +62,6 @@ class Recommender(SaveMixin, RegressorMixin, BaseEstimator):
     _item_arrays = ()
     #: What ``eval_set`` holds: "ratings" (scored by RMSE) or "positives" (ranking metrics).
     _eval_kind = "ratings"
-    #: Model family in the solver registry (default: the class name).
-    _family = None
 
     # ------------------------------------------------------------------ input
     def _validate_data(self, X, y=None):
@@ -147,12 +145,6 @@ class Recommender(SaveMixin, RegressorMixin, BaseEstimator):
         raise TypeError("eval_set must be a Ratings or an (X_pairs, y) tuple")
 
     # ------------------------------------------------------------------ fitting
-    @property
-    def _warm(self):
-        """Whether this fit continues the fitted state (``warm_start`` and already fitted)."""
-        first = self._fitted_arrays[0] if self._fitted_arrays else "n_iter_"
-        return bool(getattr(self, "warm_start", False)) and hasattr(self, first)
-
     def _check_warm_start(self, ratings, n_factors, dtype, factors="item_factors_"):
         """For a warm start: the data must have the fitted shape, and the rank and dtype must
         be those of the fitted ``factors``."""
@@ -164,51 +156,6 @@ class Recommender(SaveMixin, RegressorMixin, BaseEstimator):
                 f"dtype; the model has shape {(self.n_users_, self.n_items_)}, "
                 f"{fitted.shape[1]} factors, {fitted.dtype}; got "
                 f"{ratings.shape}, {n_factors}, {np.dtype(dtype)}")
-
-    def _warm_state(self, names):
-        """Copies of the fitted attributes ``names`` for a warm start to continue from (so a
-        fit that fails leaves the model as it was); non-array values as they are."""
-        state = {}
-        for name in names:
-            if hasattr(self, name):
-                value = getattr(self, name)
-                state[name] = value.copy() if isinstance(value, np.ndarray) else value
-        return state
-
-    def _fit_solver(self, solver, data, state, params, rng, ratings, *, eval_data=None,
-                    n_iter=None, blas=None, early_stopping_rounds=None, tol=0.0):
-        """Build ``solver`` from the registry, run the shared loop, store the result.
-
-        ``state`` holds the fitted attributes to start from; the estimator's attributes are
-        set only when the loop has finished, so a fit that raises leaves them untouched.
-        """
-        from ._solvers.registry import solver_class
-
-        family = self._family or type(self).__name__
-        backend = getattr(self, "backend", "cpu")
-        cls = solver_class(family, solver, backend)
-        space = self._index_space(ratings)
-        warm = self._warm
-        history = getattr(self, "history_", None) if warm else None
-        with threads(getattr(self, "n_threads", None), blas=blas):
-            fitter = cls(data, state, params, rng)
-            evaluate, pad, maximize = self._evaluator(fitter, space, ratings, eval_data)
-            result = run_iterations(
-                fitter, self.n_iter if n_iter is None else n_iter, history=history,
-                evaluate=evaluate, eval_pad=pad, early_stopping_rounds=early_stopping_rounds,
-                maximize=maximize, tol=tol, verbose=bool(getattr(self, "verbose", False)),
-                desc=type(self).__name__)
-            fitted = fitter.state()
-        previous = self.n_iter_ if warm else 0
-        vars(self).update(space)
-        vars(self).update(fitted)
-        self.history_ = result.history
-        self.n_iter_ = previous + result.n_done
-        if result.best is not None:
-            self.best_iteration_ = previous + result.best
-        self._fit_stop_reason = result.reason
-        self._factors_changed()
-        return self
 
     def _evaluator(self, solver, space, ratings, eval_data):
         """(evaluate, eval_pad, maximize) for the loop: scores of the solver's current state
@@ -241,9 +188,6 @@ class Recommender(SaveMixin, RegressorMixin, BaseEstimator):
                     "eval_unknown": int(np.sum((users < 0) | (items < 0)))}
 
         return evaluate, {"eval_rmse": np.nan, "eval_unknown": -1}, False
-
-    def _factors_changed(self):
-        """Hook: drop caches derived from the fitted arrays (e.g. a Gram matrix)."""
 
     # ------------------------------------------------------------------ prediction
     def predict(self, X, items=None):

@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from . import __version__, datasets, metrics
+from ._ids import index_to_raw, raw_to_index
 from ._ratings import Ratings
 from .base import load
 from .implicit import ImplicitALS
@@ -246,7 +247,7 @@ def _recommend(args):
                           n_items=model.n_items_, duplicates="sum")
     items, scores = model.recommend(users, n=args.n, exclude=exclude)
     for raw, its, sc in zip(args.users, items, scores, strict=True):
-        names = its if model.item_ids_ is None else model._index_to_raw(its, model.item_ids_)
+        names = its if model.item_ids_ is None else index_to_raw(its, model.item_ids_)
         print(f"{raw}: " + ", ".join(f"{n} ({s:.3f})" for n, s in zip(names, sc, strict=True)
                                      if n is not None))
     return 0
@@ -255,8 +256,7 @@ def _recommend(args):
 def _raw_users(model, raw):
     if model.user_ids_ is None:
         return np.array([int(x) for x in raw])
-    return model._raw_to_index(np.array(raw).astype(model.user_ids_.dtype), model.user_ids_,
-                               "user")
+    return raw_to_index(np.array(raw).astype(model.user_ids_.dtype), model.user_ids_, "user")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,17 +18,18 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import ndtr, ndtri
 
-from ._config import resolve_n_threads, threads
-from ._fitting import run_iterations
+from ._config import resolve_n_threads
+from ._fitting import SolverFit
 from ._init import random_factors
+from ._params import DEPRECATED, renamed
 from ._persist import SaveMixin
 from ._sklearn_compat import BaseEstimator, ClassifierMixin, RegressorMixin
-from ._solvers.fm import CDSolver, FMData, MCMCSolver, SGDSolver, csr_arrays, predict
+from ._solvers.fm import FMData, MCMCSolver, csr_arrays, predict
 from ._validation import (
-    NotFittedError,
     check_dtype,
     check_float_param,
     check_int_param,
+    check_is_fitted,
     check_option,
     check_random_state,
     check_sparse_matrix,
@@ -53,8 +54,12 @@ _PARAMS_DOC = """
         after ``burn_in``; the chain is the same for any thread count.
     n_iter : int, default=100
         Sweeps (ALS), epochs (SGD) or Gibbs samples including burn-in (MCMC).
-    burn_in : int, default=10
-        MCMC only: sweeps discarded before samples are kept; must be < ``n_iter``.
+    tol : float, default=0.0
+        ALS and SGD: stop early when the objective's relative decrease over one iteration
+        falls to ``tol`` or below (0: run all ``n_iter``).
+    burn_in : int or None, default=None
+        MCMC only: sweeps discarded before samples are kept; must be < ``n_iter``; ``None``
+        discards the first fifth (as ``MatrixFactorization(solver="mcmc")``).
     thin : int, default=1
         MCMC only: keep every ``thin``-th sweep after burn-in, S = (n_iter - burn_in) // thin
         samples. The fitted model holds S copies of ``w`` and ``V``; thinning divides that
@@ -66,15 +71,18 @@ _PARAMS_DOC = """
         SGD learning-rate decay per epoch.
     reg_w0, reg_w, reg_v : float or array-like of shape (n_groups,)
         L2 weights (defaults 0.0, 0.1, 0.1) of the intercept, the linear weights and the
-        factors; ``reg_w`` and ``reg_v`` may give one weight per group of ``groups``. ALS
-        penalises the summed squared error; SGD applies them at every update of a feature
-        (libFM's conventions). Unused by MCMC, which samples them.
+        factors; ``reg_w`` and ``reg_v`` may give one weight per group of ``groups``. The
+        objective is the data term plus ``reg * ||theta||^2`` (fastmf's one convention): the
+        data term is the sum of squared errors (regression) or of negative log-likelihoods
+        (classification). ALS penalises the whole sum once; SGD applies the terms at every
+        update of a feature (libFM's convention). Unused by MCMC, which samples them.
     groups : array-like of int, shape (n_features,), optional
         Group of each feature (e.g. ``FMEncoder.groups_``): features of a group share an L2
         weight (ALS, SGD) or a prior (MCMC), and a group with at most one stored entry per row
         is updated in parallel by ALS and MCMC. Default: one group.
-    init_std : float, default=0.1
-        Standard deviation of the normal initial factors.
+    init_scale : float, default=0.1
+        Standard deviation of the normal initial factors. (Old name ``init_std``: works until
+        fastmf 0.3 with a FutureWarning.)
     dtype : {"float32", "float64"}, default="float32"
         Precision of the parameters and of the design-matrix values in the kernels.
     n_threads : int or None, default=None
@@ -102,25 +110,27 @@ _ATTRS_DOC = """
         MCMC: the kept samples of w0, w and V, with a leading axis of length
         ``(n_iter - burn_in) // thin``; ``None`` for the other solvers.
     history_ : dict of lists
-        Per iteration: ``train_loss`` (ALS: the objective; SGD: mean loss during the epoch;
-        MCMC: the current sample's train RMSE or log-loss), ``seconds``, and with an
-        ``eval_set`` the eval score (MCMC: of the running posterior mean).
+        Per iteration: ``train_loss`` (ALS and SGD: the objective, SGD's data term as
+        measured during the epoch; MCMC: the current sample's data term, with its mean as
+        ``train_rmse`` or ``train_logloss``), ``seconds``, and with an ``eval_set`` the eval
+        score (MCMC: of the running posterior mean).
     n_iter_ : int
     n_features_in_ : int"""
 
 
-class _BaseFM(SaveMixin, BaseEstimator):
-    _probit_for = ("mcmc",)
+class _BaseFM(SolverFit, SaveMixin, BaseEstimator):
     _fitted_arrays = ("factors_", "coef_")
+    _family = "FM"
 
-    def __init__(self, n_factors=8, *, solver="als", n_iter=100, burn_in=10,
+    def __init__(self, n_factors=8, *, solver="als", n_iter=100, tol=0.0, burn_in=None,
                  learning_rate=0.01, lr_decay=0.0, reg_w0=0.0, reg_w=0.1, reg_v=0.1,
-                 groups=None, init_std=0.1, dtype="float32", n_threads=None,
+                 groups=None, init_scale=0.1, dtype="float32", n_threads=None,
                  random_state=None, verbose=False, warm_start=False,
-                 early_stopping_rounds=None, thin=1):
+                 early_stopping_rounds=None, thin=1, init_std=DEPRECATED):
         self.n_factors = n_factors
         self.solver = solver
         self.n_iter = n_iter
+        self.tol = tol
         self.burn_in = burn_in
         self.learning_rate = learning_rate
         self.lr_decay = lr_decay
@@ -128,7 +138,7 @@ class _BaseFM(SaveMixin, BaseEstimator):
         self.reg_w = reg_w
         self.reg_v = reg_v
         self.groups = groups
-        self.init_std = init_std
+        self.init_scale = init_scale
         self.dtype = dtype
         self.n_threads = n_threads
         self.random_state = random_state
@@ -136,6 +146,7 @@ class _BaseFM(SaveMixin, BaseEstimator):
         self.warm_start = warm_start
         self.early_stopping_rounds = early_stopping_rounds
         self.thin = thin
+        self.init_std = init_std
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -147,27 +158,43 @@ class _BaseFM(SaveMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ validation
     def _check_params(self):
-        check_int_param(self.n_factors, "n_factors", low=1)
-        check_option(self.solver, "solver", ("als", "sgd", "mcmc"))
+        """Every hyper-parameter checked, as the dict the solvers read (groups apart)."""
+        solver = check_option(self.solver, "solver", ("als", "sgd", "mcmc"))
         n_iter = check_int_param(self.n_iter, "n_iter", low=1)
-        burn_in = check_int_param(self.burn_in, "burn_in", low=0)
-        if self.solver == "mcmc" and burn_in >= n_iter:
-            raise ValueError(f"burn_in must be < n_iter, got burn_in={burn_in} and "
-                             f"n_iter={n_iter}")
-        thin = check_int_param(self.thin, "thin", low=1)
-        if self.solver == "mcmc" and (n_iter - burn_in) // thin == 0:
-            raise ValueError(f"thin={thin} keeps no sample of the {n_iter - burn_in} after "
-                             "burn-in: lower thin or raise n_iter")
-        check_float_param(self.learning_rate, "learning_rate", low=0, low_open=True)
-        check_float_param(self.lr_decay, "lr_decay", low=0)
-        check_float_param(self.reg_w0, "reg_w0", low=0)
-        check_float_param(self.init_std, "init_std", low=0)
-        check_int_param(self.early_stopping_rounds, "early_stopping_rounds", low=1,
-                        allow_none=True)
-        if self.early_stopping_rounds is not None and self.solver == "mcmc":
-            raise ValueError("early_stopping_rounds is not used with solver='mcmc' (the "
-                             "posterior mean only improves with more samples)")
-        return check_dtype(self.dtype)
+        p = dict(
+            n_factors=check_int_param(self.n_factors, "n_factors", low=1),
+            solver=solver, n_iter=n_iter,
+            tol=check_float_param(self.tol, "tol", low=0),
+            learning_rate=check_float_param(self.learning_rate, "learning_rate", low=0,
+                                            low_open=True),
+            lr_decay=check_float_param(self.lr_decay, "lr_decay", low=0),
+            reg_w0=check_float_param(self.reg_w0, "reg_w0", low=0),
+            init_scale=check_float_param(renamed(self, "init_std", "init_scale"),
+                                         "init_scale", low=0),
+            thin=check_int_param(self.thin, "thin", low=1),
+            early_stopping_rounds=check_int_param(self.early_stopping_rounds,
+                                                  "early_stopping_rounds", low=1,
+                                                  allow_none=True),
+            dtype=check_dtype(self.dtype),
+            classifier=self._is_classifier,
+        )
+        burn_in = check_int_param(self.burn_in, "burn_in", low=0, allow_none=True)
+        p["burn_in"] = n_iter // 5 if burn_in is None else burn_in
+        if solver == "mcmc":
+            if p["burn_in"] >= n_iter:
+                raise ValueError(f"burn_in must be < n_iter, got burn_in={p['burn_in']} and "
+                                 f"n_iter={n_iter}")
+            p["n_keep"] = (n_iter - p["burn_in"]) // p["thin"]
+            if p["n_keep"] == 0:
+                raise ValueError(f"thin={p['thin']} keeps no sample of the "
+                                 f"{n_iter - p['burn_in']} after burn-in: lower thin or raise "
+                                 "n_iter")
+            if p["early_stopping_rounds"] is not None:
+                raise ValueError("early_stopping_rounds is not used with solver='mcmc' (the "
+                                 "posterior mean only improves with more samples)")
+            if p["tol"] > 0:
+                raise ValueError("tol is not used with solver='mcmc': it samples n_iter sweeps")
+        return p
 
     def _check_groups(self, n_features):
         if self.groups is None:
@@ -196,8 +223,9 @@ class _BaseFM(SaveMixin, BaseEstimator):
             regs[name] = value
         return groups, n_groups, regs
 
-    def _check_X(self, X, dtype, reset, name="X"):
-        """Canonical CSR matrix of finite ``dtype`` values; checks the number of features.
+    def _check_X(self, X, dtype, n_features=None, name="X"):
+        """Canonical CSR matrix of finite ``dtype`` values with ``n_features`` columns (any
+        number when None).
 
         A sparse ``X`` goes through :func:`~fastmf._validation.check_sparse_matrix` (indices in
         range, no repeated (row, column), finite values). ``name`` is the argument's name in
@@ -226,11 +254,9 @@ class _BaseFM(SaveMixin, BaseEstimator):
             _check_n_samples_features(arr.shape, name)
             X = sp.csr_matrix(arr.astype(dtype))
         d = X.shape[1]
-        if reset:
-            self.n_features_in_ = d
-        elif d != self.n_features_in_:
+        if n_features is not None and d != n_features:
             raise ValueError(f"{name} has {d} features, but {type(self).__name__} is expecting "
-                             f"{self.n_features_in_} features as input")
+                             f"{n_features} features as input")
         return X
 
     def _check_y(self, y, n):
@@ -249,99 +275,89 @@ class _BaseFM(SaveMixin, BaseEstimator):
         return y
 
     # ------------------------------------------------------------------ fitting
-    def _fit(self, X, target, eval_set, probit):
-        dtype = self._check_params()
+    def _fit(self, X, target, eval_set, fitted=None):
+        """Fit on the validated targets (labels in {-1, +1} for the classifier); ``fitted``:
+        further fitted attributes to set with the others (the classes)."""
+        p = self._check_params()
+        dtype = p["dtype"]
         if eval_set is not None:
             if not (isinstance(eval_set, (tuple, list)) and len(eval_set) == 2):
                 raise TypeError("eval_set must be an (X, y) tuple")
-        elif self.early_stopping_rounds is not None:
+        elif p["early_stopping_rounds"] is not None:
             raise ValueError("early_stopping_rounds needs an eval_set")
-        warm = bool(self.warm_start) and hasattr(self, "factors_")
+        X = self._check_X(X, dtype)
+        warm = self._warm
         if warm and (X.shape[1] != self.n_features_in_ or
-                     self.factors_.shape[1] != self.n_factors):
-            raise ValueError("warm_start needs data with the same number of features and the "
-                             f"same n_factors; the model has {self.n_features_in_} features")
-        X = self._check_X(X, dtype, reset=True)
+                     self.factors_.shape[1] != p["n_factors"] or self.factors_.dtype != dtype):
+            raise ValueError(
+                "warm_start needs data with the same number of features, the same n_factors "
+                f"and the same dtype; the model has {self.n_features_in_} features, "
+                f"{self.factors_.shape[1]} factors, {self.factors_.dtype}; got "
+                f"{X.shape[1]}, {p['n_factors']}, {np.dtype(dtype)}")
         groups, n_groups, regs = self._check_groups(X.shape[1])
+        p.update(regs)
         eval_data = None
         if eval_set is not None:
-            X_eval = self._check_X(eval_set[0], dtype, reset=False, name="eval_set[0]")
-            y_eval = self._eval_target(self._check_y(eval_set[1], X_eval.shape[0]))
+            X_eval = self._check_X(eval_set[0], dtype, X.shape[1], name="eval_set[0]")
+            y_eval = self._eval_target(self._check_y(eval_set[1], X_eval.shape[0]),
+                                       fitted)
             eval_data = (csr_arrays(X_eval), y_eval)
         rng = check_random_state(self.random_state)
-        n_threads = resolve_n_threads(self.n_threads)
-        warm = warm and self.factors_.dtype == dtype
         if not warm:
-            w0 = np.array([float(np.mean(target)) if not self._is_classifier else 0.0])
-            w = np.zeros(X.shape[1], dtype=dtype)
-            V = random_factors(rng, (X.shape[1], self.n_factors), dtype, self.init_std)
-        else:
-            if self.coef_samples_ is None:
-                w0, w = np.array([self.intercept_]), self.coef_.copy()
-            else:
-                w0, w = np.array([self.intercept_samples_[-1]]), self.coef_samples_[-1].copy()
-            V = self.factors_.copy()
-        data = FMData(X, target, groups, n_groups, n_threads, need_csc=self.solver != "sgd")
-        if self.solver == "sgd":
-            solver = SGDSolver(data, w0, w, V, rng, learning_rate=self.learning_rate,
-                               lr_decay=self.lr_decay, reg_w0=self.reg_w0, fit_w0=True,
-                               logistic=self._is_classifier, **regs)
-        elif self.solver == "als":
-            solver = CDSolver(data, w0, w, V, reg_w0=self.reg_w0, fit_w0=True,
-                              probit=self._is_classifier, **regs)
-        else:
-            solver = MCMCSolver(data, w0, w, V, rng, burn_in=self.burn_in,
-                                n_keep=(self.n_iter - self.burn_in) // self.thin,
-                                probit=probit, thin=self.thin)
-        with threads(n_threads):  # the kernels use OpenMP; this bounds BLAS to n_threads too
-            self._run(solver, (w0, w, V), eval_data, n_threads, warm)
+            w0 = float(np.mean(target)) if not self._is_classifier else 0.0
+            state = {"intercept_": np.array([w0]),
+                     "coef_": np.zeros(X.shape[1], dtype=dtype),
+                     "factors_": random_factors(rng, (X.shape[1], p["n_factors"]), dtype,
+                                                p["init_scale"])}
+            p["first_iter"] = 0
+        else:  # MCMC restarts its chain from the last sample
+            last = self.coef_samples_ is not None
+            state = {"intercept_": np.array([self.intercept_samples_[-1] if last
+                                             else self.intercept_]),
+                     "coef_": (self.coef_samples_[-1] if last else self.coef_).copy(),
+                     "factors_": self.factors_.copy()}
+            p["first_iter"] = self.n_iter_
+        data = FMData(X, target, groups, n_groups, resolve_n_threads(self.n_threads),
+                      need_csc=p["solver"] != "sgd")
+        self._fit_solver(p["solver"], data, state, p, rng, X, eval_data=eval_data,
+                         tol=p["tol"], early_stopping_rounds=p["early_stopping_rounds"])
+        vars(self).update(fitted or {})
+        self.link_ = ("probit" if self._is_classifier and p["solver"] in ("als", "mcmc")
+                      else "logit" if self._is_classifier else "identity")
         return self
 
-    def _run(self, solver, state, eval_data, n_threads, warm):
-        """Fit through :func:`~fastmf._fitting.run_iterations`, then store the parameters."""
+    def _index_space(self, X):
+        return {"n_features_in_": X.shape[1]}
+
+    def _evaluator(self, solver, space, X, eval_data):
+        """Eval scores of the solver's current parameters (MCMC: of the running posterior
+        mean, a sample added each time one is kept)."""
+        if eval_data is None:
+            return None, None, False
+        X_arr, y_eval = eval_data
         mcmc = isinstance(solver, MCMCSolver)
-        evaluate = None
-        if eval_data is not None:
-            X_arr, y_eval = eval_data
-            eval_sum, n_summed = 0.0, 0
+        n_threads = resolve_n_threads(self.n_threads)
+        link = self._link_of(self._check_params()["solver"])
+        sums = {"total": 0.0, "n": 0}
 
-            def evaluate():
-                nonlocal eval_sum, n_summed
-                if not (mcmc and solver.n_kept > 0):
-                    raw = predict(X_arr, state[0][0], state[1], state[2], n_threads)
-                    pred = self._link(raw, 1 if mcmc else 0)
-                else:  # posterior mean over the samples kept so far
-                    if solver.n_kept > n_summed:  # this sweep was kept
-                        raw = predict(X_arr, state[0][0], state[1], state[2], n_threads)
-                        eval_sum, n_summed = eval_sum + self._link(raw, 1), solver.n_kept
-                    pred = eval_sum / n_summed
-                return {self._eval_name: self._eval_score(pred, y_eval)}
+        def evaluate():
+            raw = predict(X_arr, solver.w0[0], solver.w, solver.V, n_threads)
+            if not (mcmc and solver.n_kept > 0):
+                pred = link(raw)
+            else:  # posterior mean over the samples kept so far
+                if solver.n_kept > sums["n"]:  # this sweep was kept
+                    sums["total"], sums["n"] = sums["total"] + link(raw), solver.n_kept
+                pred = sums["total"] / sums["n"]
+            return {self._eval_name: self._eval_score(pred, y_eval)}
 
-        run_iterations(self, solver.step, self.n_iter, state, warm=warm,
-                       eval_pad={self._eval_name: np.nan}, evaluate=evaluate,
-                       early_stopping_rounds=self.early_stopping_rounds,
-                       divergence_hint="Lower learning_rate or raise the regularisation.")
-        w0, w, V = state
-        self.intercept_samples_ = self.coef_samples_ = self.factors_samples_ = None
-        if mcmc and solver.n_kept > 0:
-            s_w0, s_w, s_V = solver.kept()  # the solver's arrays become the model's: no copy
-            self.intercept_samples_, self.coef_samples_, self.factors_samples_ = s_w0, s_w, s_V
-            self.intercept_ = float(np.mean(s_w0))
-            self.coef_ = s_w.mean(axis=0, dtype=np.float64).astype(w.dtype)
-        else:
-            self.intercept_, self.coef_ = float(w0[0]), w
-        self.factors_ = V
-        self.link_ = ("probit" if self._is_classifier and self.solver in ("als", "mcmc")
-                      else "logit" if self._is_classifier else "identity")
+        return evaluate, {self._eval_name: np.nan}, False
 
     # ------------------------------------------------------------------ prediction
     def _mean_prediction(self, X, link=None):
         """``link`` (default: none) of the raw predictions, averaged over the MCMC samples one
         sample at a time (O(n) memory, not O(S n)); of the one model for the other solvers."""
-        if not hasattr(self, "factors_"):
-            raise _NotFitted(f"This {type(self).__name__} instance is not fitted yet: "
-                             "call 'fit' first.")
-        X = self._check_X(X, self.factors_.dtype, reset=False)
+        check_is_fitted(self)
+        X = self._check_X(X, self.factors_.dtype, self.n_features_in_)
         arrays = csr_arrays(X)
         n_threads = resolve_n_threads(self.n_threads)
         if self.factors_samples_ is None:
@@ -355,8 +371,8 @@ class _BaseFM(SaveMixin, BaseEstimator):
             total = total + (raw if link is None else link(raw))
         return total / len(samples)
 
-    def _link(self, raw, axis_mean):
-        return raw
+    def _link_of(self, solver):
+        return lambda raw: raw
 
 
 class FMRegressor(RegressorMixin, _BaseFM):
@@ -413,7 +429,7 @@ class FMRegressor(RegressorMixin, _BaseFM):
         y = y.astype(np.float64)
         if not np.all(np.isfinite(y)):
             raise ValueError("y must be finite: it contains NaN or inf")
-        return self._fit(X, y, eval_set, probit=False)
+        return self._fit(X, y, eval_set)
 
     def predict(self, X):
         """Predicted targets (MCMC: the posterior mean over the kept samples).
@@ -428,7 +444,7 @@ class FMRegressor(RegressorMixin, _BaseFM):
         """
         return self._mean_prediction(X)
 
-    def _eval_target(self, y):
+    def _eval_target(self, y, fitted):
         return y.astype(np.float64)
 
     @staticmethod
@@ -500,22 +516,21 @@ class FMClassifier(ClassifierMixin, _BaseFM):
                              f"{len(classes)} classes")
         if len(classes) < 2:
             raise ValueError("y holds 1 class; FMClassifier needs exactly two classes")
-        self.classes_ = classes
         target = np.where(y == classes[1], 1.0, -1.0)
-        return self._fit(X, target, eval_set, probit=True)
+        return self._fit(X, target, eval_set, {"classes_": classes})
 
-    def _eval_target(self, y):
-        return np.where(y == self.classes_[1], 1.0, 0.0)
+    def _eval_target(self, y, fitted):
+        return np.where(y == fitted["classes_"][1], 1.0, 0.0)
 
     @staticmethod
     def _eval_score(prob, y):
         p = np.clip(prob, 1e-15, 1 - 1e-15)
         return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
-    def _link(self, raw, _):
-        if self.solver == "sgd":
-            return 1.0 / (1.0 + np.exp(-raw))
-        return ndtr(raw)
+    def _link_of(self, solver):
+        if solver == "sgd":
+            return lambda raw: 1.0 / (1.0 + np.exp(-raw))
+        return ndtr
 
     def decision_function(self, X):
         """Score of the positive class ``classes_[1]``: the link's argument (MCMC: the
@@ -537,7 +552,7 @@ class FMClassifier(ClassifierMixin, _BaseFM):
         -------
         ndarray of shape (n_samples, 2)
         """
-        p = self._mean_prediction(X, lambda raw: self._link(raw, 0))
+        p = self._mean_prediction(X, self._link_of(self.solver))
         return np.column_stack([1 - p, p])
 
     def predict_log_proba(self, X):
@@ -571,10 +586,5 @@ def _n_rows(X):
 
 try:
     from sklearn.exceptions import DataConversionWarning
-    from sklearn.exceptions import NotFittedError as _SklearnNotFitted
-
-    class _NotFitted(NotFittedError, _SklearnNotFitted):
-        """fastmf's NotFittedError that scikit-learn also recognises."""
 except ImportError:  # pragma: no cover
     DataConversionWarning = UserWarning
-    _NotFitted = NotFittedError

@@ -228,6 +228,12 @@ class MatrixFactorization(FactorModel):
                                  "posterior mean only improves with more samples)")
             if p["tol"] > 0:
                 raise ValueError("tol is not used with solver='mcmc': it samples n_iter sweeps")
+            p["thin"] = check_int_param(self.thin, "thin", low=1)
+            after = p["n_iter"] - p["burn_in"]
+            if after // p["thin"] == 0:
+                raise ValueError(f"thin={p['thin']} keeps no sample of the {after} after "
+                                 "burn-in: lower thin or raise n_iter")
+            p["n_threads"] = self.n_threads
         if p["solver"] == "sgd":
             p.update(
                 learning_rate=check_float_param(self.learning_rate, "learning_rate", low=0,

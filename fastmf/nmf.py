@@ -6,11 +6,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._config import threads
-from ._init import random_factors
-from ._kernels.hals import ccd_chunks, ccd_sweep, csr_matmul, hals_rows
-from ._kernels.linalg import residual
-from ._kernels.poisson import mu_apply, mu_terms, poisson_loss, poisson_sgd_epoch
+from ._fitting import run_iterations
+from ._params import DEPRECATED, renamed
 from ._ratings import Ratings
+from ._solvers.nmf import NMFProblem, NMFSolver, initial_factors
 from ._validation import (
     check_dtype,
     check_float_param,
@@ -19,13 +18,12 @@ from ._validation import (
     check_random_state,
 )
 from .base import FactorModel
-from .svd import CenteredOperator, randomized_svd
 
 try:
     from sklearn.exceptions import ConvergenceWarning
 except ImportError:  # pragma: no cover - scikit-learn is optional at run time
     class ConvergenceWarning(UserWarning):
-        """The solver stopped at ``max_iter`` before reaching ``tol``."""
+        """The solver stopped at ``n_iter`` before reaching ``tol``."""
 
 # (loss, missing) -> the solvers that exist for it; "auto" picks the first.
 _SOLVERS = {
@@ -63,7 +61,7 @@ class NMF(FactorModel):
 
     Parameters
     ----------
-    n_components : int, default=32
+    n_factors : int, default=32
         Number of components k.
     loss : {"frobenius", "poisson"}, default="frobenius"
     solver : {"auto", "hals", "mu", "sgd"}, default="auto"
@@ -78,14 +76,14 @@ class NMF(FactorModel):
         ``"random"``: :math:`\sqrt{\bar x / k}\,|N(0, 1)|` with :math:`\bar x` the mean over the
         cells (``"zero"``) or the stored entries (``"ignore"``); ``"nndsvd"``: Boutsidis &
         Gallopoulos' non-negative double SVD of the zero-filled matrix (needs
-        ``n_components <= min(X.shape)``); ``"nndsvda"``: the same with zeros replaced by
+        ``n_factors <= min(X.shape)``); ``"nndsvda"``: the same with zeros replaced by
         :math:`\bar x` (better for ``"mu"``, which cannot move a zero); ``"custom"``: the ``W`` and
         ``H`` passed to ``fit``.
-    max_iter : int, default=200
+    n_iter : int, default=200
     tol : float, default=1e-4
         Stop when the objective's relative decrease over one iteration falls below ``tol``;
-        a ``ConvergenceWarning`` is issued when ``max_iter`` is reached first (``tol=0`` runs
-        exactly ``max_iter`` iterations without warning).
+        a ``ConvergenceWarning`` is issued when ``n_iter`` is reached first (``tol=0`` runs
+        exactly ``n_iter`` iterations without warning).
     l1, l2 : float, default=0.0
         Regularisation weights :math:`\ell_1, \ell_2` on both factors.
     learning_rate : float, default=1.0
@@ -97,12 +95,15 @@ class NMF(FactorModel):
     random_state : int, numpy Generator or None, default=None
         Seed of the initial factors. Every solver is deterministic for any thread count.
     verbose : bool, default=False
+    n_components, max_iter : deprecated
+        The old names of ``n_factors`` and ``n_iter`` (as in scikit-learn's NMF); they work
+        until fastmf 0.3 with a FutureWarning.
 
     Attributes
     ----------
-    user_factors_ : ndarray of shape (n_users, n_components)
+    user_factors_ : ndarray of shape (n_users, n_factors)
         :math:`W` (``fit_transform`` returns it).
-    item_factors_ : ndarray of shape (n_items, n_components)
+    item_factors_ : ndarray of shape (n_items, n_factors)
         :math:`H`; ``components_`` is the same array (scikit-learn's name; note scikit-learn
         stores its transpose).
     reconstruction_err_ : float
@@ -118,7 +119,7 @@ class NMF(FactorModel):
     --------
     >>> import fastmf
     >>> X = fastmf.datasets.make_counts(200, 80, rank=4, random_state=0)
-    >>> model = fastmf.NMF(n_components=4, loss="poisson", max_iter=50, tol=0,
+    >>> model = fastmf.NMF(n_factors=4, loss="poisson", n_iter=50, tol=0,
     ...                    random_state=0).fit(X)
     >>> bool(model.item_factors_.min() >= 0), model.components_.shape
     (True, (80, 4))
@@ -128,16 +129,18 @@ class NMF(FactorModel):
     """
 
     _nonnegative_input = True
+    _symmetric_fold_in = True
 
-    def __init__(self, n_components=32, *, loss="frobenius", solver="auto", missing="zero",
-                 init="random", max_iter=200, tol=1e-4, l1=0.0, l2=0.0, learning_rate=1.0,
-                 dtype="float32", n_threads=None, random_state=None, verbose=False):
-        self.n_components = n_components
+    def __init__(self, n_factors=32, *, loss="frobenius", solver="auto", missing="zero",
+                 init="random", n_iter=200, tol=1e-4, l1=0.0, l2=0.0, learning_rate=1.0,
+                 dtype="float32", n_threads=None, random_state=None, verbose=False,
+                 n_components=DEPRECATED, max_iter=DEPRECATED):
+        self.n_factors = n_factors
         self.loss = loss
         self.solver = solver
         self.missing = missing
         self.init = init
-        self.max_iter = max_iter
+        self.n_iter = n_iter
         self.tol = tol
         self.l1 = l1
         self.l2 = l2
@@ -146,27 +149,35 @@ class NMF(FactorModel):
         self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
+        self.n_components = n_components
+        self.max_iter = max_iter
 
     # ------------------------------------------------------------------ validation
     def _check_params(self):
-        check_int_param(self.n_components, "n_components", low=1)
-        check_option(self.loss, "loss", ("frobenius", "poisson"))
-        check_option(self.missing, "missing", ("zero", "ignore"))
+        """Every hyper-parameter checked, as the dict the solver reads."""
+        loss = check_option(self.loss, "loss", ("frobenius", "poisson"))
+        missing = check_option(self.missing, "missing", ("zero", "ignore"))
         check_option(self.solver, "solver", ("auto", "hals", "mu", "sgd"))
-        valid = _SOLVERS[(self.loss, self.missing)]
+        valid = _SOLVERS[(loss, missing)]
         solver = valid[0] if self.solver == "auto" else self.solver
         if solver not in valid:
             combos = "; ".join(f"loss={lo!r}: {', '.join(repr(s) for s in _SOLVERS[(lo, 'zero')])}"
                                for lo in ("frobenius", "poisson"))
             raise ValueError(f"solver={self.solver!r} does not exist for loss={self.loss!r}; "
                              f"valid solvers are {combos}")
-        check_option(self.init, "init", ("random", "nndsvd", "nndsvda", "custom"))
-        check_int_param(self.max_iter, "max_iter", low=1)
-        check_float_param(self.tol, "tol", low=0)
-        check_float_param(self.l1, "l1", low=0)
-        check_float_param(self.l2, "l2", low=0)
-        check_float_param(self.learning_rate, "learning_rate", low=0, low_open=True)
-        return solver, check_dtype(self.dtype)
+        return dict(
+            n_factors=check_int_param(renamed(self, "n_components", "n_factors"), "n_factors",
+                                      low=1),
+            loss=loss, missing=missing, solver=solver,
+            init=check_option(self.init, "init", ("random", "nndsvd", "nndsvda", "custom")),
+            n_iter=check_int_param(renamed(self, "max_iter", "n_iter"), "n_iter", low=1),
+            tol=check_float_param(self.tol, "tol", low=0),
+            l1=check_float_param(self.l1, "l1", low=0),
+            l2=check_float_param(self.l2, "l2", low=0),
+            learning_rate=check_float_param(self.learning_rate, "learning_rate", low=0,
+                                            low_open=True),
+            dtype=check_dtype(self.dtype),
+        )
 
     def _validate_data(self, X, y=None):
         if y is None and not isinstance(X, Ratings) and not sp.issparse(X):
@@ -190,9 +201,9 @@ class NMF(FactorModel):
             Non-negative data: a matrix (its stored entries, or non-zero entries of a dense
             array, are the data), or [user, item] pairs with their values in ``y``.
         y : array-like of shape (n,), optional
-        W : array-like of shape (n_users, n_components), optional
+        W : array-like of shape (n_users, n_factors), optional
             Initial W, with ``init="custom"`` only (copied, non-negative).
-        H : array-like of shape (n_items, n_components), optional
+        H : array-like of shape (n_items, n_factors), optional
             Initial H, with ``init="custom"`` only. Note the orientation: scikit-learn's
             ``H`` is the transpose of this one.
 
@@ -200,54 +211,45 @@ class NMF(FactorModel):
         -------
         self
         """
-        solver, dtype = self._check_params()
-        if (W is not None or H is not None) != (self.init == "custom"):
+        p = self._check_params()
+        if (W is not None or H is not None) != (p["init"] == "custom"):
             raise ValueError("W and H are used with init='custom' only, and init='custom' "
                              "needs both")
         ratings = self._validate_data(X, y)
         m, n = ratings.shape
-        k = self.n_components
-        if self.init.startswith("nndsvd") and k > min(m, n):
-            raise ValueError(f"init={self.init!r} needs n_components <= min(n_users, n_items) "
+        k, dtype = p["n_factors"], p["dtype"]
+        if p["init"].startswith("nndsvd") and k > min(m, n):
+            raise ValueError(f"init={p['init']!r} needs n_factors <= min(n_users, n_items) "
                              f"= {min(m, n)}, got {k}; use init='random'")
         rng = check_random_state(self.random_state)
-        self._set_index_space(ratings)
-        self.global_mean_, self.user_bias_, self.item_bias_ = 0.0, None, None
-        prob = _Problem(self, ratings.csr, ratings.csc, dtype, solver)
-        with threads(self.n_threads, blas=1):
-            if self.init == "custom":
-                self.user_factors_ = _check_init(W, "W", (m, k), dtype)
-                self.item_factors_ = _check_init(H, "H", (n, k), dtype)
-            else:
-                self.user_factors_, self.item_factors_ = _initialize(prob, k, self.init, rng)
-            step = prob.stepper(self.user_factors_, self.item_factors_)
-            try:
-                self._iterate(step, self.max_iter, [self.user_factors_, self.item_factors_])
-            except _Converged:
-                pass
-        if self.tol > 0 and not step.converged:
-            warnings.warn(f"NMF stopped at max_iter={self.max_iter} before the relative decrease "
-                          f"of the objective fell below tol={self.tol}; raise max_iter",
+        csr, csc = ratings.csr, ratings.csc
+        if p["init"] == "custom":
+            W0, H0 = _check_init(W, "W", (m, k), dtype), _check_init(H, "H", (n, k), dtype)
+        else:
+            with threads(self.n_threads):
+                W0, H0 = initial_factors(csr, csc, k, p["init"], p["missing"], rng, dtype)
+        state = {"user_factors_": W0, "item_factors_": H0, "global_mean_": 0.0,
+                 "user_bias_": None, "item_bias_": None}
+        self._fit_solver(p["solver"], (csr, csc), state, p, rng, ratings, blas=1,
+                         n_iter=p["n_iter"], tol=p["tol"])
+        if p["tol"] > 0 and self._fit_stop_reason == "n_iter":
+            warnings.warn(f"NMF stopped at n_iter={p['n_iter']} before the relative decrease "
+                          f"of the objective fell below tol={p['tol']}; raise n_iter",
                           ConvergenceWarning, stacklevel=2)
-        data_loss = prob.data_loss(self.user_factors_, self.item_factors_)
+        data_loss = NMFProblem(csr, csc, dtype, p).data_loss(self.user_factors_,
+                                                            self.item_factors_)
         self.reconstruction_err_ = float(np.sqrt(2.0 * max(data_loss, 0.0)))
         return self
 
-    def _fold_in(self, X):
-        """W for new rows of ``X`` with H fixed: the fit's W-updates until ``tol``/``max_iter``."""
-        solver, dtype = self._check_params()
+    def _fold_in_users(self, X):
+        """W for new rows of ``X`` with H fixed: the fit's W-updates until ``tol``/``n_iter``."""
+        p = dict(self._check_params(), fixed="items")
         H = self.item_factors_
-        prob = _Problem(self, X, X.tocsc(), H.dtype, solver)
-        mean = X.sum() / max(X.nnz if self.missing == "ignore" else X.shape[0] * X.shape[1], 1)
+        mean = X.sum() / max(X.nnz if p["missing"] == "ignore" else X.shape[0] * X.shape[1], 1)
         W = np.full((X.shape[0], H.shape[1]), np.sqrt(mean / H.shape[1]), H.dtype)
-        prev = np.inf
-        for _ in range(self.max_iter):
-            prob.update_rows(W, H)
-            cur = prob.objective(W, H)
-            if prev - cur <= self.tol * abs(cur):
-                break
-            prev = cur
-        return W
+        solver = NMFSolver((X, X.tocsc()), {"user_factors_": W, "item_factors_": H}, p, None)
+        run_iterations(solver, p["n_iter"], tol=p["tol"])
+        return {"user_factors_": W}
 
     def inverse_transform(self, W):
         """The dense reconstruction ``W H^T`` (n_rows x n_items: for small inputs only).
@@ -256,7 +258,7 @@ class NMF(FactorModel):
         --------
         >>> import numpy as np, fastmf
         >>> X = np.array([[1.0, 0.0], [2.0, 1.0], [0.0, 3.0]])
-        >>> model = fastmf.NMF(2, init="nndsvd", max_iter=500, tol=0, dtype="float64").fit(X)
+        >>> model = fastmf.NMF(2, init="nndsvd", n_iter=500, tol=0, dtype="float64").fit(X)
         >>> bool(np.allclose(model.inverse_transform(model.user_factors_), X, atol=1e-2))
         True
         """
@@ -265,10 +267,6 @@ class NMF(FactorModel):
             raise ValueError(f"W must have shape (n, {self.item_factors_.shape[1]}), got "
                              f"{W.shape}")
         return W @ self.item_factors_.T
-
-
-class _Converged(Exception):
-    """Raised by a step called after the previous one met ``tol`` (ends ``_iterate``)."""
 
 
 def _check_init(A, name, shape, dtype):
@@ -287,172 +285,3 @@ def _check_nonnegative(users, items, values, name):
                          f"column {items[p]})")
 
 
-class _Problem:
-    """The data (CSR and CSC views), the loss and the solver's two half-updates."""
-
-    def __init__(self, model, csr, csc, dtype, solver):
-        self.loss, self.missing, self.solver = model.loss, model.missing, solver
-        self.l1, self.l2 = float(model.l1), float(model.l2)
-        self.lr, self.tol = float(model.learning_rate), float(model.tol)
-        self.by_row = (csr.indptr, csr.indices, csr.data.astype(dtype))
-        self.by_col = (csc.indptr, csc.indices, csc.data.astype(dtype))
-        self.shape = csr.shape
-        self.sq_norm = float(np.sum(csr.data.astype(np.float64) ** 2))
-        self.ccd = solver == "hals" and self.missing == "ignore"
-        if self.ccd:
-            self.chunk_ptr = ccd_chunks(csr.indptr, csr.shape[1])
-            self.col_counts = np.diff(csc.indptr).astype(np.float64)
-            self.res = np.empty(len(csr.data), dtype)
-
-    def stepper(self, W, H):
-        return _Step(self, W, H)
-
-    # -------------------------------------------------------------- one side
-    def _half(self, mat, A, B):
-        """Update the rows of ``A`` (those of ``mat``) with ``B`` fixed.
-
-        For the Frobenius loss with zeros counted, returns the cross term
-        ``sum over stored entries of x (A B^T)`` with the updated ``A`` (the objective's
-        O(nnz k) part, which the update computes anyway); otherwise None.
-        """
-        k = A.shape[1]
-        if self.solver == "sgd":
-            poisson_sgd_epoch(*mat, A, B, B.sum(axis=0), self.lr, self.l1, self.l2,
-                              self.missing == "ignore")
-            return None
-        if self.missing == "zero" and self.loss == "frobenius":
-            BtB = B.T @ B
-            if self.solver == "hals":  # product and sweep fused, one pass per side
-                BtB[np.diag_indices(k)] += self.l2
-                return float(hals_rows(*mat, A, B, BtB, self.l1))
-            XB = np.empty_like(A)
-            csr_matmul(*mat, B, XB)
-            mu_apply(A, XB, A @ BtB, self.l1, self.l2)
-            return float(np.einsum("ij,ij->", XB, A, dtype=np.float64))
-        num = np.empty_like(A)
-        kl = self.loss == "poisson"
-        if self.missing == "zero":  # Poisson: the zeros' part of the denominator is sum_i B_i
-            den = np.empty_like(A)
-            den[...] = B.sum(axis=0)
-            mu_terms(*mat, A, B, kl, False, num, den)
-        else:
-            den = np.empty_like(A)
-            mu_terms(*mat, A, B, kl, True, num, den)
-        mu_apply(A, num, den, self.l1, self.l2)
-        return None
-
-    def update_rows(self, W, H):
-        """W-updates only (fold-in)."""
-        if self.ccd:
-            self._ccd(W, H, update_cols=False)
-        else:
-            self._half(self.by_row, W, H)
-
-    def _ccd(self, W, H, update_cols=True):
-        residual(*self.by_row, W, np.zeros(0, W.dtype), H, np.zeros(0, W.dtype), 0.0, self.res)
-        Wt, Ht = np.ascontiguousarray(W.T), np.ascontiguousarray(H.T)
-        k = W.shape[1]
-        ccd_sweep(self.by_row[0], self.by_row[1], self.res, Wt, Ht, np.ones(k, np.bool_),
-                  np.full(k, update_cols), np.full(k, self.l2), self.chunk_ptr, self.col_counts,
-                  self.l1, False, True)
-        W[...] = Wt.T
-        H[...] = Ht.T
-
-    # -------------------------------------------------------------- objective
-    def data_loss(self, W, H, cross=None):
-        """L(X, W H^T) in O(nnz k) (plus O((m + n) k^2) for the zeros' Frobenius part)."""
-        empty = np.zeros(0, W.dtype)
-        if self.loss == "poisson":
-            val = poisson_loss(*self.by_row, W, H, self.missing == "ignore")
-            if self.missing == "zero":
-                val += float(W.sum(axis=0, dtype=np.float64) @ H.sum(axis=0, dtype=np.float64))
-            return float(val)
-        if self.missing == "ignore":
-            return 0.5 * float(residual(*self.by_row, W, empty, H, empty, 0.0, empty))
-        if cross is None:
-            XtW = np.empty_like(H)
-            csr_matmul(*self.by_col, W, XtW)
-            cross = float(np.einsum("ij,ij->", XtW, H, dtype=np.float64))
-        gram = float(np.sum(_gram64(W) * _gram64(H)))
-        return 0.5 * max(self.sq_norm - 2.0 * cross + gram, 0.0)
-
-    def objective(self, W, H, cross=None):
-        pen = self.l1 * (float(W.sum(dtype=np.float64)) + float(H.sum(dtype=np.float64)))
-        if self.l2:
-            pen += 0.5 * self.l2 * (float(np.einsum("ij,ij->", W, W, dtype=np.float64))
-                                    + float(np.einsum("ij,ij->", H, H, dtype=np.float64)))
-        return self.data_loss(W, H, cross) + pen
-
-
-class _Step:
-    """One iteration (W then H) for ``FactorModel._iterate``; tracks ``tol``."""
-
-    def __init__(self, prob, W, H):
-        self.prob, self.W, self.H = prob, W, H
-        self.prev, self.converged = None, False
-
-    def __call__(self):
-        if self.converged:
-            raise _Converged
-        p, W, H = self.prob, self.W, self.H
-        if p.ccd:
-            p._ccd(W, H)
-            cross = None
-        else:
-            p._half(p.by_row, W, H)
-            cross = p._half(p.by_col, H, W)
-        obj = p.objective(W, H, cross)
-        if self.prev is not None and p.tol > 0 and self.prev - obj <= p.tol * abs(obj):
-            self.converged = True
-        self.prev = obj
-        return obj
-
-
-def _gram64(A, rows=65_536):
-    """``A.T @ A`` in float64, a block of rows at a time (no float64 copy of ``A``)."""
-    G = np.zeros((A.shape[1], A.shape[1]))
-    for start in range(0, len(A), rows):
-        block = A[start:start + rows].astype(np.float64)
-        G += block.T @ block
-    return G
-
-
-# ------------------------------------------------------------------ initialisation
-def _initialize(prob, k, init, rng):
-    m, n = prob.shape
-    indptr, _, data = prob.by_row
-    dtype = data.dtype
-    total = float(data.sum(dtype=np.float64))
-    mean = total / (len(data) if prob.missing == "ignore" else m * n)
-    if init == "random":
-        avg = np.sqrt(max(mean, 0.0) / k)
-        W = np.abs(random_factors(rng, (m, k), dtype, avg))
-        H = np.abs(random_factors(rng, (n, k), dtype, avg))
-        return W, H
-    csr = sp.csr_matrix((data, prob.by_row[1], indptr), shape=(m, n))
-    csc = sp.csc_matrix((prob.by_col[2], prob.by_col[1], prob.by_col[0]), shape=(m, n))
-    U, s, Vt = randomized_svd(CenteredOperator(csr, csc, None, None, np.float64), k, rng,
-                              n_oversamples=10, n_power_iter=7)
-    W, H = np.zeros((m, k)), np.zeros((n, k))
-    W[:, 0] = np.sqrt(s[0]) * np.abs(U[:, 0])
-    H[:, 0] = np.sqrt(s[0]) * np.abs(Vt[0])
-    for j in range(1, k):
-        x, y = U[:, j], Vt[j]
-        xp, yp = np.maximum(x, 0), np.maximum(y, 0)
-        xn, yn = np.abs(np.minimum(x, 0)), np.abs(np.minimum(y, 0))
-        xpn, ypn, xnn, ynn = (np.linalg.norm(v) for v in (xp, yp, xn, yn))
-        if xpn * ypn > xnn * ynn:
-            u, v, sigma = xp / xpn, yp / ypn, xpn * ypn
-        elif xnn * ynn > 0:
-            u, v, sigma = xn / xnn, yn / ynn, xnn * ynn
-        else:
-            continue
-        lam = np.sqrt(s[j] * sigma)
-        W[:, j], H[:, j] = lam * u, lam * v
-    eps = 1e-6
-    W[W < eps] = 0
-    H[H < eps] = 0
-    if init == "nndsvda":
-        W[W == 0] = mean
-        H[H == 0] = mean
-    return W.astype(dtype), H.astype(dtype)

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ._solvers.popularity import item_scores
 from ._validation import check_option
 from .base import FactorModel
 
@@ -52,6 +53,8 @@ class Popularity(FactorModel):
         self.weighting = weighting
         self.n_threads = n_threads
 
+    _item_arrays = ("item_factors_", "item_popularity_")
+
     def fit(self, X, y=None):
         """Count (or sum) each item's interactions.
 
@@ -65,23 +68,19 @@ class Popularity(FactorModel):
         -------
         self
         """
-        check_option(self.weighting, "weighting", ("count", "sum"))
+        params = {"weighting": check_option(self.weighting, "weighting", ("count", "sum"))}
         ratings = self._validate_data(X, y)
         if ratings.values.min() < 0:
             pos = int(np.argmin(ratings.values))
             raise ValueError(f"X must be non-negative (interactions): found "
                              f"{ratings.values[pos]} for user {ratings.users[pos]}, item "
                              f"{ratings.items[pos]}")
-        weights = (ratings.values > 0) if self.weighting == "count" else ratings.values
-        popularity = np.bincount(ratings.items, weights=weights, minlength=ratings.n_items)
-        self._set_index_space(ratings)
-        self.item_popularity_ = popularity
-        self.user_factors_ = np.ones((ratings.n_users, 1), np.float64)
-        self.item_factors_ = popularity[:, None].copy()
-        self.global_mean_ = 0.0
-        self.user_bias_ = self.item_bias_ = None
-        self.n_iter_ = 0
-        return self
+        return self._fit_solver("count", ratings, {}, params, None, ratings, n_iter=1)
 
-    def _fold_in(self, X):
-        return np.ones((X.shape[0], 1), np.float64)
+    def _fold_in_users(self, X):
+        return {"user_factors_": np.ones((X.shape[0], 1), np.float64)}
+
+    def _fold_in_items(self, X):
+        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        scores = item_scores(rows, X.data, X.shape[0], self.weighting)
+        return {"item_factors_": scores[:, None], "item_popularity_": scores}

@@ -3,9 +3,9 @@
 import numpy as np
 import scipy.sparse.linalg as spla
 
-from ._config import threads
 from ._init import random_factors
 from ._kernels.hals import csr_matmul
+from ._params import DEPRECATED, renamed
 from ._validation import check_dtype, check_int_param, check_option, check_random_state
 from .base import FactorModel
 
@@ -32,8 +32,9 @@ class PureSVD(FactorModel):
 
     Parameters
     ----------
-    n_components : int, default=64
+    n_factors : int, default=64
         Rank k, at most min(n_users, n_items) (``algorithm="arpack"``: strictly less).
+        (Old name ``n_components``: works until fastmf 0.3 with a FutureWarning.)
     center : {"none", "global", "user", "item"}, default="none"
         Which mean to subtract before the decomposition (see above). Rows or columns without
         stored entries get a mean of 0.
@@ -50,9 +51,9 @@ class PureSVD(FactorModel):
 
     Attributes
     ----------
-    user_factors_ : ndarray of shape (n_users, n_components)
-    item_factors_ : ndarray of shape (n_items, n_components)
-    singular_values_ : ndarray of shape (n_components,), descending
+    user_factors_ : ndarray of shape (n_users, n_factors)
+    item_factors_ : ndarray of shape (n_items, n_factors)
+    singular_values_ : ndarray of shape (n_factors,), descending
     global_mean_ : float
     user_bias_, item_bias_ : ndarray or None
         The centring means, when ``center`` is ``"user"`` or ``"item"``.
@@ -61,7 +62,7 @@ class PureSVD(FactorModel):
     --------
     >>> import fastmf
     >>> data = fastmf.datasets.make_counts(100, 60, rank=4, random_state=0)
-    >>> model = fastmf.PureSVD(n_components=4, random_state=0).fit(data)
+    >>> model = fastmf.PureSVD(n_factors=4, random_state=0).fit(data)
     >>> model.user_factors_.shape, model.item_factors_.shape
     ((100, 4), (60, 4))
     >>> items, scores = model.recommend([0, 1], n=3, exclude=data)
@@ -71,10 +72,10 @@ class PureSVD(FactorModel):
 
     _fitted_arrays = ("user_factors_", "item_factors_", "singular_values_")
 
-    def __init__(self, n_components=64, *, center="none", algorithm="randomized",
+    def __init__(self, n_factors=64, *, center="none", algorithm="randomized",
                  n_oversamples=10, n_power_iter=4, dtype="float32", n_threads=None,
-                 random_state=None):
-        self.n_components = n_components
+                 random_state=None, n_components=DEPRECATED):
+        self.n_factors = n_factors
         self.center = center
         self.algorithm = algorithm
         self.n_oversamples = n_oversamples
@@ -82,6 +83,7 @@ class PureSVD(FactorModel):
         self.dtype = dtype
         self.n_threads = n_threads
         self.random_state = random_state
+        self.n_components = n_components
 
     def fit(self, X, y=None):
         """Decompose the matrix.
@@ -96,63 +98,58 @@ class PureSVD(FactorModel):
         -------
         self
         """
-        k, dtype = self._check_params()
+        p = self._check_params()
         ratings = self._validate_data(X, y)
         m, n = ratings.shape
-        if k > min(m, n) or (self.algorithm == "arpack" and k >= min(m, n)):
-            bound = "<=" if self.algorithm == "randomized" else "<"
-            raise ValueError(f"n_components={k} must be {bound} min(n_users, n_items) = "
-                             f"{min(m, n)} for algorithm={self.algorithm!r}")
+        k = p["n_factors"]
+        if k > min(m, n) or (p["algorithm"] == "arpack" and k >= min(m, n)):
+            bound = "<=" if p["algorithm"] == "randomized" else "<"
+            raise ValueError(f"n_factors={k} must be {bound} min(n_users, n_items) = "
+                             f"{min(m, n)} for algorithm={p['algorithm']!r}")
         rng = check_random_state(self.random_state)
-        self._set_index_space(ratings)
-        csr, csc = ratings.csr, ratings.csc
-        self.global_mean_, self.user_bias_, self.item_bias_ = 0.0, None, None
-        row_shift = col_shift = None
-        if self.center == "global":
-            self.global_mean_ = float(np.mean(ratings.values))
-            col_shift = np.full(n, self.global_mean_)
-        elif self.center == "user":
-            self.user_bias_ = _mean_stored(csr).astype(dtype)
-            row_shift = self.user_bias_
-        elif self.center == "item":
-            self.item_bias_ = _mean_stored(csc).astype(dtype)
-            col_shift = self.item_bias_
-        A = CenteredOperator(csr, csc, row_shift, col_shift, dtype)
-        with threads(self.n_threads):
-            if self.algorithm == "randomized":
-                U, s, Vt = randomized_svd(A, k, rng, self.n_oversamples, self.n_power_iter)
-            else:
-                v0 = rng.uniform(-1, 1, min(m, n))
-                U, s, Vt = spla.svds(A, k=k, v0=v0)
-                order = np.argsort(s)[::-1]
-                U, s, Vt = _flip_signs(U[:, order], s[order], Vt[order])
-        root = np.sqrt(np.maximum(s, 0))
-        self.singular_values_ = s.astype(dtype)
-        self.user_factors_ = np.ascontiguousarray(U * root, dtype=dtype)
-        self.item_factors_ = np.ascontiguousarray(Vt.T * root, dtype=dtype)
-        return self
+        return self._fit_solver(p["algorithm"], ratings, {}, p, rng, ratings, n_iter=1)
 
     def _check_params(self):
-        k = check_int_param(self.n_components, "n_components", low=1)
-        check_option(self.center, "center", _CENTERS)
-        check_option(self.algorithm, "algorithm", _ALGORITHMS)
-        check_int_param(self.n_oversamples, "n_oversamples", low=0)
-        check_int_param(self.n_power_iter, "n_power_iter", low=0)
-        return k, check_dtype(self.dtype)
+        """Every hyper-parameter checked, as the dict the solver reads."""
+        return dict(
+            n_factors=check_int_param(renamed(self, "n_components", "n_factors"), "n_factors",
+                                      low=1),
+            center=check_option(self.center, "center", _CENTERS),
+            algorithm=check_option(self.algorithm, "algorithm", _ALGORITHMS),
+            n_oversamples=check_int_param(self.n_oversamples, "n_oversamples", low=0),
+            n_power_iter=check_int_param(self.n_power_iter, "n_power_iter", low=0),
+            dtype=check_dtype(self.dtype),
+        )
 
-    def _fold_in(self, X):
+    def _fold_in_users(self, X):
         """Project new rows: ``(x - C) V_k Sigma_k^(-1/2)`` (exact for training users)."""
+        own = self.user_bias_ is not None  # user centring: each new row's own mean
+        shift = self.item_bias_ if self.item_bias_ is not None else self.global_mean_
+        return {"user_factors_": self._project(X, self.item_factors_, own, shift)}
+
+    def _fold_in_items(self, X):
+        """Project new columns (rows of ``X``: their users): ``(x - C^T) U_k Sigma_k^(-1/2)``;
+        under item centring the new item's mean is its own stored mean."""
+        own = self.item_bias_ is not None
+        shift = self.user_bias_ if self.user_bias_ is not None else self.global_mean_
+        H = self._project(X, self.user_factors_, own, shift)
+        out = {"item_factors_": H}
+        if own:
+            out["item_bias_"] = _mean_stored(X).astype(H.dtype)
+        return out
+
+    def _project(self, X, other, own_mean, other_shift):
         s = self.singular_values_.astype(np.float64)
         inv = np.divide(1.0, s, out=np.zeros_like(s), where=s > s[0] * 1e-12)
-        V = self.item_factors_.astype(np.float64) * inv  # V~ Sigma^(-1/2)
-        row_shift = _mean_stored(X) if self.user_bias_ is not None else None
+        B = other.astype(np.float64) * inv  # the other side's singular vectors, Sigma^(-1/2)
+        row_shift = _mean_stored(X) if own_mean else None
         col_shift = None
-        if self.item_bias_ is not None:
-            col_shift = self.item_bias_
-        elif self.global_mean_:
-            col_shift = np.full(self.n_items_, self.global_mean_)
+        if isinstance(other_shift, np.ndarray):
+            col_shift = other_shift
+        elif other_shift:
+            col_shift = np.full(X.shape[1], other_shift)
         A = CenteredOperator(X, X.tocsc(), row_shift, col_shift, np.float64)
-        return (A.matmat(V)).astype(self.item_factors_.dtype)
+        return A.matmat(B).astype(other.dtype)
 
 
 class CenteredOperator(spla.LinearOperator):

@@ -40,7 +40,7 @@ FACTOR_MODELS = {
     "ials-cholesky": lambda: fastmf.ImplicitALS(3, cg_steps=None, n_iter=2, random_state=0),
     "bpr": lambda: fastmf.BPR(3, n_iter=2, random_state=0),
     **{f"nmf-{loss}-{missing}": (lambda loss=loss, missing=missing: fastmf.NMF(
-        3, loss=loss, missing=missing, max_iter=3, tol=0, random_state=0))
+        3, loss=loss, missing=missing, n_iter=3, tol=0, random_state=0))
        for loss in ("frobenius", "poisson") for missing in ("zero", "ignore")},
     "puresvd": lambda: fastmf.PureSVD(3, random_state=0),
     "popularity": lambda: fastmf.Popularity(),

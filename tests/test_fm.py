@@ -301,5 +301,5 @@ def test_bad_data():
         fastmf.FMRegressor(early_stopping_rounds=2).fit(X, y)
     with pytest.raises(ValueError, match="not used with solver='mcmc'"):
         fastmf.FMRegressor(solver="mcmc", early_stopping_rounds=2).fit(X, y, eval_set=(X, y))
-    with pytest.raises(fastmf.fm._NotFitted):
+    with pytest.raises(fastmf.NotFittedError):
         fastmf.FMRegressor().predict(X)

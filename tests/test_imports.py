@@ -58,7 +58,7 @@ def test_unknown_names_raise():
 def test_load_imports_the_class_of_the_saved_model(tmp_path):
     # the saving process defined NMF; a fresh one that never touched fastmf.NMF loads it
     path = tmp_path / "nmf.npz"
-    model = fastmf.NMF(n_components=2, max_iter=3, random_state=0).fit(
+    model = fastmf.NMF(n_factors=2, n_iter=3, random_state=0).fit(
         fastmf.datasets.make_counts(20, 10, random_state=0))
     model.save(path)
     out = run_python(f"import fastmf\nprint(type(fastmf.load({str(path)!r})).__name__)\n")

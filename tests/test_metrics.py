@@ -13,16 +13,6 @@ from tests.oracles import ranking_metrics_naive
 KEYS = ("precision", "recall", "ndcg", "map", "hit_rate", "auc")
 
 
-class StandIn:
-    """A fitted model as ranking_metrics sees it: only ``_ranking_factors``."""
-
-    def __init__(self, U, V):
-        self.U, self.V = U, V
-
-    def _ranking_factors(self):
-        return self.U, self.V
-
-
 # ------------------------------------------------------------------ rmse, mae
 
 def test_rmse_mae_by_hand():
@@ -113,7 +103,7 @@ def test_ranking_metrics_perfect_model():
         train_dense[u, items[3:6]] = True
     # Scores: 1 on test items, 0 elsewhere.
     U, V = test_dense.astype(np.float32), np.eye(n_items, dtype=np.float32)
-    got = ranking_metrics(StandIn(U, V), sp.csr_matrix(train_dense), sp.csr_matrix(test_dense),
+    got = ranking_metrics((U, V), sp.csr_matrix(train_dense), sp.csr_matrix(test_dense),
                           k=3, block_size=2)
     assert got == {key: 1.0 for key in KEYS}
 
@@ -152,7 +142,7 @@ def test_ranking_metrics_continuous_scores_and_ratings_input():
     test = (rng.random((20, 30)) < 0.2) & ~train
     want, _ = ranking_metrics_naive(U @ V.T, train, test, 5)
     to_ratings = lambda d: fastmf.Ratings.from_sparse(sp.csr_matrix(d, dtype=float))
-    got = ranking_metrics(StandIn(U, V), to_ratings(train), sp.coo_matrix(test), k=5,
+    got = ranking_metrics((U, V), to_ratings(train), sp.coo_matrix(test), k=5,
                           n_threads=1)
     assert got == pytest.approx(want, rel=1e-12)
 
@@ -167,7 +157,7 @@ def test_test_items_in_train_are_ignored():
 # ------------------------------------------------------------------ errors
 
 @pytest.mark.parametrize("model, train, test, kwargs, error, match", [
-    ("not a model", (3, 4), (3, 4), {}, TypeError, "model must be a fitted fastmf factor model"),
+    ("not a model", (3, 4), (3, 4), {}, TypeError, "model must be a fitted fastmf recommender"),
     ((np.ones((3, 2)),), (3, 4), (3, 4), {}, ValueError, r"must be \(U, V\)"),
     ((np.ones((3, 2)), np.ones((4, 3))), (3, 4), (3, 4), {}, ValueError,
      "U has 2 factors but V has 3"),

@@ -2,8 +2,8 @@
 
 The other tests pass most optional arguments explicitly, which is how ``recommend(users)``
 with the default ``exclude=None`` came to fail for every model unnoticed. Here each estimator
-is fitted with its defaults on small data, except that ``n_iter`` / ``max_iter`` and
-``n_factors`` / ``n_components`` are kept small for speed (every other parameter, the
+is fitted with its defaults on small data, except that ``n_iter`` and ``n_factors`` are kept
+small for speed (every other parameter, the
 random seed included, is the default). Each method is then called with its required
 arguments only, and its result is checked for sense: shapes, finite values, scores sorted,
 items in range, probabilities that sum to one, a model that survives save and load.
@@ -34,8 +34,8 @@ FACTOR_MODELS.update({
     "SVDpp": (fastmf.SVDpp, dict(n_factors=K, n_iter=4)),
     "ImplicitALS": (fastmf.ImplicitALS, dict(n_factors=K, n_iter=4)),
     "BPR": (fastmf.BPR, dict(n_factors=K, n_iter=4)),
-    "NMF": (fastmf.NMF, dict(n_components=K, max_iter=20)),
-    "PureSVD": (fastmf.PureSVD, dict(n_components=K)),
+    "NMF": (fastmf.NMF, dict(n_factors=K, n_iter=20)),
+    "PureSVD": (fastmf.PureSVD, dict(n_factors=K)),
     "Popularity": (fastmf.Popularity, dict()),
 })
 FMS = {f"{cls.__name__}-{solver}": (cls, dict(n_factors=K, solver=solver, n_iter=12))

@@ -58,11 +58,11 @@ def test_recommend_and_similar_items():
 
 
 @pytest.mark.parametrize("params,match", [
-    (dict(n_components=19), r"must be <= min\(n_users, n_items\) = 18"),
-    (dict(n_components=18, algorithm="arpack"), r"must be < min"),
+    (dict(n_factors=19), r"must be <= min\(n_users, n_items\) = 18"),
+    (dict(n_factors=18, algorithm="arpack"), r"must be < min"),
     (dict(center="median"), "center must be one of"),
     (dict(algorithm="lanczos"), "algorithm must be one of"),
-    (dict(n_components=0), "n_components must be >= 1"),
+    (dict(n_factors=0), "n_factors must be >= 1"),
 ])
 def test_bad_parameters_raise(dense, params, match):
     with pytest.raises(ValueError, match=match):

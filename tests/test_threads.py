@@ -48,16 +48,17 @@ def test_blas_restored_after_an_exception(two_blas_threads):
 def test_exact_row_kernels_run_with_single_threaded_blas(two_blas_threads, monkeypatch):
     """The kernels that call gemm inside their parallel loops see one BLAS thread each, and the
     default fit warns about nothing."""
-    import fastmf.implicit
+    import fastmf
+    import fastmf._solvers.implicit_als as implicit_solver
 
     seen = []
-    kernel = fastmf.implicit.implicit_cholesky_sweep
+    kernel = implicit_solver.implicit_cholesky_sweep
 
     def spy(*args):
         seen.append(max(blas_threads()))
         return kernel(*args)
 
-    monkeypatch.setattr(fastmf.implicit, "implicit_cholesky_sweep", spy)
+    monkeypatch.setattr(implicit_solver, "implicit_cholesky_sweep", spy)
     counts = fastmf.datasets.make_counts(60, 40, rank=3, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

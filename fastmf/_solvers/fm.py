@@ -1,10 +1,10 @@
 """Factorization-machine solvers: SGD epochs, coordinate descent (ALS) and Gibbs sampling (MCMC).
 
-Each solver holds a :class:`FMData` (the canonical CSR and CSC arrays of the design matrix, the
-targets, the feature groups and the blocks of mutually exclusive features) and the parameter
-arrays ``w0`` (shape (1,), float64), ``w`` (d,) and ``V`` (d, r), which it updates in place in
-``step()`` through the Cython kernels of :mod:`fastmf._ext.fm`; ``step()`` returns the training
-objective. Iteration, history and early stopping live in the estimators.
+Each solver (the protocol of :mod:`fastmf._solvers.base`) holds a :class:`FMData` (the
+canonical CSR and CSC arrays of the design matrix, the targets, the feature groups and the
+blocks of mutually exclusive features) and the parameter arrays ``w0`` (shape (1,), float64),
+``w`` (d,) and ``V`` (d, r), which it updates in place in ``step()`` through the Cython
+kernels of :mod:`fastmf._ext.fm`.
 """
 
 import numpy as np
@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from scipy.special import log_ndtr, ndtri_exp
 
 from .._ext.fm import fm_cd_sweep, fm_predict, fm_residuals, fm_sgd_epoch
+from .base import Solver
 
 # Hyper-priors of the MCMC sampler (libFM's and myFM's defaults): alpha ~ Gamma(1, 1),
 # lambda ~ Gamma(1, 1), mu ~ N(0, 1 / (gamma0 lambda)), w0 ~ N(0, 1 / LAMBDA_W0).
@@ -99,51 +100,95 @@ def _per_group(value, n_groups):
     return np.full(n_groups, float(value)) if value.ndim == 0 else np.ascontiguousarray(value)
 
 
-class SGDSolver:
-    """Plain SGD epochs in a fresh random row order each epoch (Hogwild over rows).
+class FMSolver(Solver):
+    """Shared by the FM solvers: the parameters are ``state["intercept_"]`` (an array of one
+    float64, updated in place by the kernels), ``state["coef_"]`` (d,) and
+    ``state["factors_"]`` (d, r); ``data`` is an :class:`FMData`.
 
-    The objective returned by ``step`` is the mean loss of the samples as they were visited.
+    Hyper-parameters follow fastmf's one convention: the objective is the data term (squared
+    errors, or negative log-likelihoods for classification) plus ``reg * ||theta||^2``. The
+    kernels step on ``1/2`` of the squared error, so regression passes ``reg`` and the
+    likelihood losses pass ``2 reg`` (:func:`kernel_regs`).
     """
 
-    def __init__(self, data, w0, w, V, rng, *, learning_rate, lr_decay, reg_w0, reg_w, reg_v,
-                 fit_w0, logistic):
-        self.data, self.w0, self.w, self.V, self.rng = data, w0, w, V, rng
-        self.learning_rate, self.lr_decay = learning_rate, lr_decay
-        self.reg_w0 = reg_w0
-        self.reg_w = _per_group(reg_w, data.n_groups)
-        self.reg_v = _per_group(reg_v, data.n_groups)
-        self.fit_w0, self.logistic = fit_w0, logistic
-        self.epoch = 0
+    divergence_hint = "Lower learning_rate or raise the regularisation."
+
+    def __init__(self, data, state, params, rng):
+        super().__init__(data, state, params, rng)
+        self.data, self.params, self.rng = data, params, rng
+        s = self._state
+        self.w0, self.w, self.V = s["intercept_"], s["coef_"], s["factors_"]
+
+    def state(self):
+        return {"intercept_": float(self.w0[0]), "coef_": self.w, "factors_": self.V,
+                "intercept_samples_": None, "coef_samples_": None, "factors_samples_": None}
+
+    def snapshot(self):
+        return (self.w0.copy(), self.w.copy(), self.V.copy())
+
+    def restore(self, snapshot):
+        for a, b in zip((self.w0, self.w, self.V), snapshot, strict=True):
+            a[...] = b
+
+
+def kernel_regs(params, n_groups):
+    """(reg_w0, reg_w per group, reg_v per group) as the kernels take them (see FMSolver)."""
+    scale = 2.0 if params["classifier"] else 1.0
+    return (scale * params["reg_w0"], scale * _per_group(params["reg_w"], n_groups),
+            scale * _per_group(params["reg_v"], n_groups))
+
+
+class SGDSolver(FMSolver):
+    """Plain SGD epochs in a fresh random row order each epoch (Hogwild over rows).
+
+    ``train_loss`` is the summed loss of the samples as they were visited plus the L2 terms
+    at the end of the epoch (per feature, once per row it appears in: as SGD applies them).
+    """
+
+    def __init__(self, data, state, params, rng):
+        super().__init__(data, state, params, rng)
+        self.reg_w0, self.reg_w, self.reg_v = kernel_regs(params, data.n_groups)
+        self.counts = np.bincount(data.csr[1], minlength=data.d).astype(np.float64)
+        self.epoch = params["first_iter"]
 
     def step(self):
-        d = self.data
+        d, p = self.data, self.params
         order = self.rng.permutation(d.n).astype(np.int64)
-        lr = self.learning_rate / (1.0 + self.lr_decay * self.epoch)
+        lr = p["learning_rate"] / (1.0 + p["lr_decay"] * self.epoch)
         total = fm_sgd_epoch(*d.csr, d.target, order, self.w0, self.w, self.V, d.groups,
-                             self.reg_w0, self.reg_w, self.reg_v, lr, self.fit_w0,
-                             self.logistic, d.n_threads)
+                             self.reg_w0, self.reg_w, self.reg_v, lr, True, p["classifier"],
+                             d.n_threads)
         self.epoch += 1
-        return total / max(d.n, 1)
+        # the kernel's loss: 1/2 e^2 (regression) or the log-loss; the objective: e^2 or it
+        data_term = total if p["classifier"] else 2.0 * total
+        g = d.groups
+        rw, rv = _per_group(p["reg_w"], d.n_groups)[g], _per_group(p["reg_v"], d.n_groups)[g]
+        penalty = (p["reg_w0"] * d.n * float(self.w0[0]) ** 2
+                   + float(self.counts @ (rw * np.square(self.w, dtype=np.float64)))
+                   + float(self.counts @ (rv * np.einsum("ij,ij->i", self.V, self.V,
+                                                          dtype=np.float64))))
+        return data_term + penalty
 
 
-class CDSolver:
+class CDSolver(FMSolver):
     """libFM's ALS: exact coordinate minimisation of the penalised squared error.
 
     Regression objective: ``sum_i (y_i - y(x_i))^2 + reg_w0 w0^2 + sum_j reg_w[g_j] w_j^2 +
-    sum_jf reg_v[g_j] V_jf^2``, which never increases. With ``probit=True`` (classification)
-    each step is one EM iteration of probit regression: the targets become the expected latent
-    variables E[z_i | y_i, y(x_i)] and one sweep fits them; the objective is then the penalised
-    probit negative log-likelihood ``-sum_i log Phi(t_i y(x_i)) + penalty / 2``.
+    sum_jf reg_v[g_j] V_jf^2``, which never increases. For classification
+    (``params["classifier"]``) each step is one EM iteration of probit regression: the targets
+    become the expected latent variables E[z_i | y_i, y(x_i)] and one sweep fits them; the
+    objective is then the penalised probit negative log-likelihoods
+    ``-sum_i log Phi(t_i y(x_i)) + penalty``, which never increases either.
     """
 
-    def __init__(self, data, w0, w, V, *, reg_w0, reg_w, reg_v, fit_w0, probit):
-        self.data, self.w0, self.w, self.V = data, w0, w, V
-        G, r = data.n_groups, V.shape[1]
-        self.reg_w0 = float(reg_w0)
-        self.reg_w = _per_group(reg_w, G)
-        self.reg_v = np.ascontiguousarray(np.repeat(_per_group(reg_v, G)[:, None], r, axis=1))
+    def __init__(self, data, state, params, rng):
+        super().__init__(data, state, params, rng)
+        G, r = data.n_groups, self.V.shape[1]
+        self.probit = params["classifier"]
+        self.reg_w0, reg_w, reg_v = kernel_regs(params, G)
+        self.reg_w = reg_w
+        self.reg_v = np.ascontiguousarray(np.repeat(reg_v[:, None], r, axis=1))
         self.mu_w, self.mu_v = np.zeros(G), np.zeros((G, r))
-        self.fit_w0, self.probit = fit_w0, probit
         self.e = np.empty(data.n)
         self.q = np.empty((data.n, r))
         self.target = data.target.copy()
@@ -165,14 +210,16 @@ class CDSolver:
         self.sweeps += 1
         fm_cd_sweep(*d.csc, self.e, self.q, self.w0, self.w, self.V, d.groups, d.order,
                     d.block_ptr, d.block_parallel, 1.0, self.reg_w0, 0.0, self.reg_w, self.mu_w,
-                    self.reg_v, self.mu_v, self.fit_w0, False, 0, d.n_threads)
+                    self.reg_v, self.mu_v, True, False, 0, d.n_threads)
         return self.objective()
 
     def penalty(self):
+        """The L2 terms with the kernel's weights (2 reg for the probit: see FMSolver)."""
         g = self.data.groups
-        w, V = self.w.astype(np.float64), self.V
-        return (self.reg_w0 * float(self.w0[0]) ** 2 + float(self.reg_w[g] @ (w * w))
-                + float(self.reg_v[g, 0] @ np.einsum("ij,ij->i", V, V, dtype=np.float64)))
+        return (self.reg_w0 * float(self.w0[0]) ** 2
+                + float(self.reg_w[g] @ np.square(self.w, dtype=np.float64))
+                + float(self.reg_v[g, 0] @ np.einsum("ij,ij->i", self.V, self.V,
+                                                      dtype=np.float64)))
 
     def objective(self):
         if not self.probit:
@@ -212,7 +259,7 @@ def sample_group_prior(values, indicator, counts, lam, rng):
     return mu, lam
 
 
-class MCMCSolver:
+class MCMCSolver(FMSolver):
     """Gibbs sampling of the Bayesian FM (libFM/myFM): Gaussian priors per group with
     Normal-Gamma hyper-priors, a Gamma prior on the noise precision alpha (regression) or a
     probit link with sampled latent targets (classification).
@@ -226,21 +273,23 @@ class MCMCSolver:
     or its probit log-loss (classification).
     """
 
-    def __init__(self, data, w0, w, V, rng, *, burn_in, n_keep, probit, fit_w0=True, thin=1):
-        self.data, self.w0, self.w, self.V, self.rng = data, w0, w, V, rng
-        G, r = data.n_groups, V.shape[1]
+    def __init__(self, data, state, params, rng):
+        super().__init__(data, state, params, rng)
+        G, r = data.n_groups, self.V.shape[1]
         self.counts = np.bincount(data.groups, minlength=G).astype(np.float64)
         self.lam_w, self.lam_v = np.ones(G), np.ones((G, r))
         self.mu_w, self.mu_v = np.zeros(G), np.zeros((G, r))
         self.alpha = 1.0
-        self.burn_in, self.thin, self.probit, self.fit_w0 = burn_in, thin, probit, fit_w0
+        self.burn_in, self.thin = params["burn_in"], params["thin"]
+        self.probit = params["classifier"]
         self.e = np.empty(data.n)
         self.q = np.empty((data.n, r))
         self.target = data.target.copy()
         self.sweeps = 0
+        n_keep = params["n_keep"]
         self.samples_w0 = np.zeros(n_keep)
-        self.samples_w = np.zeros((n_keep, len(w)), dtype=w.dtype)
-        self.samples_V = np.zeros((n_keep,) + V.shape, dtype=V.dtype)
+        self.samples_w = np.zeros((n_keep, len(self.w)), dtype=self.w.dtype)
+        self.samples_V = np.zeros((n_keep,) + self.V.shape, dtype=self.V.dtype)
         self.n_kept = 0
 
     def step(self):
@@ -264,7 +313,7 @@ class MCMCSolver:
         seed = int(self.rng.integers(0, 2**63))
         fm_cd_sweep(*d.csc, self.e, self.q, self.w0, self.w, self.V, d.groups, d.order,
                     d.block_ptr, d.block_parallel, self.alpha, LAMBDA_W0, 0.0, self.lam_w,
-                    self.mu_w, self.lam_v, self.mu_v, self.fit_w0, True, seed, d.n_threads)
+                    self.mu_w, self.lam_v, self.mu_v, True, True, seed, d.n_threads)
         self.sweeps += 1
         after = self.sweeps - self.burn_in
         if after > 0 and after % self.thin == 0 and self.n_kept < len(self.samples_w0):
@@ -274,11 +323,22 @@ class MCMCSolver:
             self.samples_V[s] = self.V
             self.n_kept += 1
         if self.probit:
-            pred = self.e + self.target
-            return -float(np.mean(log_ndtr(d.target * pred)))
-        return float(np.sqrt(np.mean(self.e * self.e)))
+            nll = -float(np.sum(log_ndtr(d.target * (self.e + self.target))))
+            return {"train_loss": nll, "train_logloss": nll / max(d.n, 1)}
+        sse = float(self.e @ self.e)
+        return {"train_loss": sse, "train_rmse": float(np.sqrt(sse / max(d.n, 1)))}
 
     def kept(self):
         """(w0, w, V) samples kept so far, each with a leading sample axis (views)."""
         k = self.n_kept
         return self.samples_w0[:k], self.samples_w[:k], self.samples_V[:k]
+
+    def state(self):
+        """The last sample, and with samples kept their posterior means and the samples."""
+        out = super().state()
+        if self.n_kept:
+            s_w0, s_w, s_V = self.kept()  # views: the solver's arrays become the model's
+            out.update(intercept_=float(np.mean(s_w0)),
+                       coef_=s_w.mean(axis=0, dtype=np.float64).astype(self.w.dtype),
+                       intercept_samples_=s_w0, coef_samples_=s_w, factors_samples_=s_V)
+        return out

@@ -20,56 +20,48 @@ copies the samples (the buffer is the model). The biases and :math:`\mu` are run
 import numpy as np
 
 from .._config import resolve_n_threads
-from .._validation import check_int_param
 from ..fm_features import FMEncoder
+from .base import Solver
 from .fm import FMData, MCMCSolver
 
 
-class BayesianMFSolver:
-    """One Gibbs sweep per ``step``; keeps the running posterior mean in the model."""
+class BayesianMFSolver(Solver):
+    """One Gibbs sweep per ``step``; ``state()`` is the running posterior mean (see the module
+    docstring), the current sample during burn-in. ``params`` holds ``burn_in``, ``thin`` and
+    ``n_threads``; ``data`` is the training Ratings."""
 
-    extra_state = ()
-
-    def __init__(self, model, ratings, rng):
-        if not model.fit_biases:
-            raise ValueError("solver='mcmc' samples the biases too: fit_biases must be True")
-        if model.early_stopping_rounds is not None:
-            raise ValueError("early_stopping_rounds is not used with solver='mcmc' (the "
-                             "posterior mean only improves with more samples)")
-        self.burn_in = model.n_iter // 5 if model.burn_in is None else model.burn_in
-        self.thin = check_int_param(model.thin, "thin", low=1)
-        after = model.n_iter - self.burn_in
-        n_keep = after // self.thin
-        if n_keep == 0:
-            raise ValueError(f"thin={self.thin} keeps no sample of the {after} after burn-in: "
-                             "lower thin or raise n_iter")
-        self.model = model
-        dt = model.item_factors_.dtype
+    def __init__(self, ratings, state, params, rng):
+        super().__init__(ratings, state, params, rng)
+        self.burn_in, self.thin = params["burn_in"], params["thin"]
+        self.n_keep = (params["n_iter"] - self.burn_in) // self.thin
+        dt = state["item_factors_"].dtype
         enc = FMEncoder().fit(ratings)
         X = enc.transform(ratings).astype(dt)
-        data = FMData(X, ratings.values, enc.groups_, 2, resolve_n_threads(model.n_threads))
+        data = FMData(X, ratings.values, enc.groups_, 2, resolve_n_threads(params["n_threads"]))
         self.m, self.n = ratings.shape
-        self.w0 = np.array([float(model.global_mean_)])
-        self.w = np.concatenate([model.user_bias_, model.item_bias_]).astype(dt)
-        self.V = np.vstack([model.user_factors_, model.item_factors_]).astype(dt)
-        self.sampler = MCMCSolver(data, self.w0, self.w, self.V, rng, burn_in=self.burn_in,
-                                  n_keep=0, probit=False)
-        self.k, self.n_keep = self.V.shape[1], n_keep
+        fm_state = {"intercept_": np.array([float(state["global_mean_"])]),
+                    "coef_": np.concatenate([state["user_bias_"], state["item_bias_"]]).astype(dt),
+                    "factors_": np.vstack([state["user_factors_"], state["item_factors_"]])}
+        self.sampler = MCMCSolver(data, fm_state, dict(burn_in=self.burn_in, thin=1, n_keep=0,
+                                                       classifier=False), rng)
+        self.w0, self.w, self.V = self.sampler.w0, self.sampler.w, self.sampler.V
+        self.k = self.V.shape[1]
         # pages are touched as samples arrive: memory grows with the samples kept so far
-        self.kept = np.zeros((self.m + self.n, n_keep * self.k), dtype=dt)
+        self.kept = np.zeros((self.m + self.n, self.n_keep * self.k), dtype=dt)
         self.sum_w0, self.sum_w, self.n_kept = 0.0, np.zeros(len(self.w)), 0
+        self._set(self.V.copy(), self.w.copy(), float(self.w0[0]))
 
     def step(self):
-        loss = self.sampler.step()
+        out = self.sampler.step()
         after = self.sampler.sweeps - self.burn_in
         if after > 0 and after % self.thin == 0 and self.n_kept < self.n_keep:
             self._keep()
         elif self.n_kept == 0:  # burn-in: the model is the current sample
-            self._set_model(self.V.copy(), self.w.copy(), float(self.w0[0]))
-        return loss  # between kept samples the model stays the posterior mean so far
+            self._set(self.V.copy(), self.w.copy(), float(self.w0[0]))
+        return out  # between kept samples the model stays the posterior mean so far
 
     def _keep(self):
-        """Add the current sample to the posterior mean held by the model."""
+        """Add the current sample to the posterior mean."""
         self.n_kept += 1
         S, k, dt = self.n_kept, self.k, self.kept.dtype
         # [W_1 .. W_{S-1}] / sqrt(S - 1) -> / sqrt(S), in place, then W_S / sqrt(S)
@@ -78,10 +70,9 @@ class BayesianMFSolver:
                     out=self.kept[:, (S - 1) * k:S * k])
         self.sum_w0 += float(self.w0[0])
         self.sum_w += self.w
-        self._set_model(self.kept[:, :S * k], (self.sum_w / S).astype(dt), self.sum_w0 / S)
+        self._set(self.kept[:, :S * k], (self.sum_w / S).astype(dt), self.sum_w0 / S)
 
-    def _set_model(self, both, w, w0):
-        m, model = self.m, self.model
-        model.user_factors_, model.item_factors_ = both[:m], both[m:]
-        model.user_bias_, model.item_bias_ = w[:m], w[m:]
-        model.global_mean_ = w0
+    def _set(self, both, w, w0):
+        m = self.m
+        self._state = {"user_factors_": both[:m], "item_factors_": both[m:],
+                       "user_bias_": w[:m], "item_bias_": w[m:], "global_mean_": w0}
