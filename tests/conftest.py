@@ -14,3 +14,15 @@ def ml100k_dir():
     if not (path / "u.data").is_file():
         pytest.skip(f"MovieLens 100K not found at {path} (set FASTMF_SHARED_DATA to its parent)")
     return path
+
+
+def _numba_threads():
+    import numba
+
+    return numba.config.NUMBA_NUM_THREADS
+
+
+#: For tests that compare a 1-thread and a 2-thread fit: with fewer threads they compare a fit
+#: with itself, so they are skipped instead.
+needs_two_threads = pytest.mark.skipif(
+    _numba_threads() < 2, reason="needs NUMBA_NUM_THREADS >= 2 to compare thread counts")

@@ -3,6 +3,7 @@ import pytest
 
 import fastmf
 from fastmf._solvers.mf_als import fold_in
+from tests.conftest import needs_two_threads
 
 
 def planted_data():
@@ -54,6 +55,7 @@ def test_optimisers_fit_planted_data(planted, kw):
     assert rmse[-1] < 0.6 * rmse[0]
 
 
+@needs_two_threads
 def test_same_model_at_one_and_two_threads():
     # 70,000 ratings: 4 x 4 blocks, so the parallel path really runs
     train = fastmf.datasets.make_ratings(1000, 800, 70_000, random_state=2)
