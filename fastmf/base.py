@@ -66,6 +66,13 @@ class Recommender(SolverFit, SaveMixin, RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ input
     def _validate_data(self, X, y=None):
         """Turn the arguments of ``fit`` into a :class:`Ratings`."""
+        from .model_selection import Interactions
+
+        if isinstance(X, Interactions):  # entries as samples (cross-validation)
+            if y is not None:
+                raise ValueError("y must be None when X is an Interactions (it holds the "
+                                 "values)")
+            return X.ratings
         if isinstance(X, Ratings):
             if y is not None:
                 raise ValueError("y must be None when X is a Ratings (it holds the values)")

@@ -26,7 +26,7 @@ from ._validation import (
     check_values,
 )
 
-__all__ = ["rmse", "mae", "ranking_metrics"]
+__all__ = ["rmse", "mae", "ranking_metrics", "ranking_scorer"]
 
 RANKING_KEYS = ("precision", "recall", "ndcg", "map", "hit_rate", "auc")
 
@@ -223,3 +223,60 @@ def ranking_metrics(model, train, test, k=10, *, n_threads=None, block_size=None
     auc = auc[~np.isnan(auc)]
     result["auc"] = float(auc.mean()) if len(auc) else float("nan")
     return result
+
+
+def ranking_scorer(metric="ndcg", k=10):
+    """A scikit-learn scorer of the top-``k`` lists: ``scorer(estimator, X, y=None)``.
+
+    For scikit-learn's search tools on the transformer view: ``X`` is the
+    :class:`~fastmf.model_selection.Interactions` of a validation fold (held-out interactions
+    in the full ID space); the fitted ``estimator``'s lists exclude every other known
+    interaction of the whole set, and the score is :func:`ranking_metrics`'s ``metric`` over
+    the users with validation items. Higher is better, as scikit-learn expects.
+
+    Parameters
+    ----------
+    metric : {"precision", "recall", "ndcg", "map", "hit_rate", "auc"}, default="ndcg"
+    k : int, default=10
+
+    Returns
+    -------
+    callable
+
+    Examples
+    --------
+    >>> import fastmf
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from fastmf.model_selection import Interactions, UserHoldout
+    >>> X = Interactions(fastmf.datasets.make_counts(80, 40, rank=3, random_state=0))
+    >>> search = GridSearchCV(fastmf.ImplicitALS(4, n_iter=3, random_state=0),
+    ...                       {"reg": [0.01, 1.0]}, cv=UserHoldout(3, random_state=0),
+    ...                       scoring=fastmf.metrics.ranking_scorer("ndcg", k=5)).fit(X)
+    >>> sorted(search.best_params_), bool(0 < search.best_score_ <= 1)
+    (['reg'], True)
+    """
+    from .model_selection import Interactions
+
+    if not isinstance(metric, str) or metric not in RANKING_KEYS:
+        raise ValueError(f"metric must be one of {', '.join(map(repr, RANKING_KEYS))}, got "
+                         f"{metric!r}")
+    k = check_int_param(k, "k", low=1)
+
+    def scorer(estimator, X, y=None):
+        if not isinstance(X, Interactions):
+            raise TypeError("ranking_scorer scores fastmf.model_selection.Interactions (the "
+                            f"validation entries), got {type(X).__name__}")
+        test = X.ratings.csr
+        train = X.rest()
+        has_train = np.diff(train.indptr) > 0
+        alone = np.flatnonzero((np.diff(test.indptr) > 0) & ~has_train)
+        if len(alone):
+            raise ValueError(
+                f"the validation fold leaves {len(alone)} users (e.g. user {alone[0]}) with "
+                "validation items but no training items; split with "
+                "fastmf.model_selection.UserHoldout, which keeps training items for every "
+                "user it validates")
+        return ranking_metrics(estimator, train, test, k=k)[metric]
+
+    scorer.__name__ = f"ranking_scorer_{metric}@{k}"
+    return scorer
