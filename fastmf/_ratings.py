@@ -166,11 +166,10 @@ class Ratings:
         2
         """
         X = check_sparse_matrix(X, duplicates=duplicates)
-        users = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
-        new = cls._from_sorted(users, X.indices.astype(np.int64), X.data, None, *X.shape,
-                               None, None)
-        if new.nnz == 0:
+        if X.nnz == 0:
             raise ValueError("X has no stored entries: a Ratings needs at least one entry")
+        # the CSR is the storage: users and items are derived from it when first read
+        new = cls._from_sorted(None, None, X.data, None, *X.shape, None, None)
         new._csr = X
         return new
 
@@ -186,6 +185,29 @@ class Ratings:
         return new
 
     # ------------------------------------------------------------------ views
+    @property
+    def users(self):
+        """User index of each entry (int64), sorted."""
+        if self._users is None:
+            indptr = self._csr.indptr
+            self._users = np.repeat(np.arange(self.n_users, dtype=np.int64), np.diff(indptr))
+        return self._users
+
+    @users.setter
+    def users(self, value):
+        self._users = value
+
+    @property
+    def items(self):
+        """Item index of each entry (int64), sorted within each user."""
+        if self._items is None:
+            self._items = self._csr.indices.astype(np.int64)
+        return self._items
+
+    @items.setter
+    def items(self, value):
+        self._items = value
+
     @property
     def shape(self):
         """(n_users, n_items)."""

@@ -128,15 +128,24 @@ def test_sgd_logistic_classifier():
 
 
 def test_mcmc_recovers_planted_interactions():
+    # A Gibbs chain on this small dense design can stay in a degenerate mode (one feature
+    # carrying a factor alone, at rank-1 accuracy), as a NumPy Gibbs twin does too (in 1 to
+    # 2 of 8 chains), so the property is checked over chains: most recover the interactions,
+    # and those fit the data to its noise level.
     X, y, V = planted(n=1500, d=6, r=2, noise=0.05, seed=6)
-    model = fastmf.FMRegressor(solver="mcmc", n_factors=2, n_iter=150, burn_in=50,
-                               random_state=0).fit(X, y)
-    S = model.factors_samples_.astype(np.float64)
-    inter = np.einsum("sjf,skf->jk", S, S) / len(S)
     iu = np.triu_indices(6, 1)
-    np.testing.assert_allclose(inter[iu], (V @ V.T)[iu], atol=0.1)
-    assert rmse(model.predict(X), y) < 0.1
-    assert model.coef_samples_.shape == (100, 6)
+    recovered = 0
+    for seed in range(5):
+        model = fastmf.FMRegressor(solver="mcmc", n_factors=2, n_iter=150, burn_in=50,
+                                   random_state=seed).fit(X, y)
+        assert model.coef_samples_.shape == (100, 6)
+        S = model.factors_samples_.astype(np.float64)
+        inter = np.einsum("sjf,skf->jk", S, S) / len(S)
+        fit = rmse(model.predict(X), y)
+        if np.abs(inter[iu] - (V @ V.T)[iu]).max() < 0.1:
+            recovered += 1
+            assert fit < 0.06
+    assert recovered >= 3
 
 
 def test_mcmc_beats_als_and_sgd_on_ratings():
