@@ -1,4 +1,4 @@
-"""The ``fastmf`` command: ``demo``, ``fit``, ``evaluate`` and ``recommend``.
+"""The ``fastmf`` command: ``demo``, ``fit``, ``evaluate``, ``recommend`` and ``bench``.
 
 Examples
 --------
@@ -7,18 +7,20 @@ $ fastmf demo --data ml-100k --path ~/ml-100k
 $ fastmf fit ratings.csv -o model.npz --factors 32 --iters 10
 $ fastmf evaluate model.npz test.csv
 $ fastmf recommend model.npz alice bob -n 5 --exclude ratings.csv
+$ fastmf bench --data ml-100k --models als,sgd,ials,bpr --threads 2 -o results.json
 """
 
 import argparse
-import csv
 import sys
 import time
 
 import numpy as np
 
 from . import __version__, datasets, metrics
+from ._csv import read_ratings_csv
 from ._ratings import Ratings
 from .base import load
+from .bench._cli import add_parser as add_bench_parser
 from .implicit import ImplicitALS
 from .mf import MatrixFactorization
 from .model_selection import train_test_split
@@ -50,6 +52,7 @@ def main(argv=None):
     """
     parser = _parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[2:] if argv is None else argv[1:])
     if args.command is None:
         parser.print_help()
         return 2
@@ -100,6 +103,8 @@ def _parser():
     r.add_argument("--exclude", help="CSV of interactions not to recommend again")
     r.add_argument("--sep", default=",")
     r.set_defaults(run=_recommend)
+
+    add_bench_parser(sub)
     return p
 
 
@@ -121,7 +126,8 @@ def _model(args, **kw):
 def read_csv(path, sep=","):
     """Read ``user,item,rating[,timestamp]`` rows (raw IDs kept as strings) into a Ratings.
 
-    A first line whose rating field is not a number is taken as a header.
+    A first line whose rating field is not a number is taken as a header; an error names the
+    first line that cannot be read (see :func:`fastmf._csv.read_ratings_csv`).
 
     Examples
     --------
@@ -132,31 +138,7 @@ def read_csv(path, sep=","):
     >>> read_csv(path).shape
     (2, 1)
     """
-    with open(path, newline="") as f:
-        rows = [row for row in csv.reader(f, delimiter=sep) if row]
-    if rows and not _is_number(rows[0][2] if len(rows[0]) > 2 else ""):
-        rows = rows[1:]
-    if not rows:
-        raise ValueError(f"{path} has no rating rows")
-    width = {len(r) for r in rows}
-    if len(width) != 1 or width.pop() not in (3, 4):
-        raise ValueError(f"{path}: every row must have 3 or 4 fields (user,item,rating"
-                         "[,timestamp]); check --sep")
-    cols = list(zip(*rows, strict=True))
-    try:
-        values = np.array(cols[2], dtype=float)
-        stamps = np.array(cols[3], dtype=float) if len(cols) == 4 else None
-    except ValueError as exc:
-        raise ValueError(f"{path}: a rating or timestamp is not a number ({exc})") from None
-    return Ratings.from_ids(np.array(cols[0]), np.array(cols[1]), values, timestamps=stamps)
-
-
-def _is_number(s):
-    try:
-        float(s)
-    except ValueError:
-        return False
-    return True
+    return read_ratings_csv(path, sep)
 
 
 def _load_data(args):
