@@ -91,11 +91,11 @@ def plot_history(model: Any, *, ax: Any = None) -> Any:
     ax.right_axis = None
     if evals:
         right = ax.twinx()
-        for c, key in enumerate(evals, start=1):
+        names = [f"eval {k[5:].upper() if k[5:] in ('rmse', 'mae') else k[5:]}" for k in evals]
+        for c, (key, name) in enumerate(zip(evals, names, strict=True), start=1):
             values = np.asarray(history[key], dtype=float)
-            name = key[5:].upper() if key[5:] in ("rmse", "mae") else key[5:]
-            lines += right.plot(it, values, color=f"C{c}", marker=".", label=f"eval {name}")
-        right.set_ylabel(", ".join(f"eval {k[5:]}" for k in evals))
+            lines += right.plot(it, values, color=f"C{c}", marker=".", label=name)
+        right.set_ylabel(", ".join(names))
         ax.right_axis = right
     best = getattr(model, "best_iteration_", None)
     if best is not None and best != len(it):
@@ -141,7 +141,7 @@ def plot_items(model: Any, labels: Sequence[Any] | Mapping[Any, Any] | None = No
     ['item 0', 'item 1']
     """
     _check_fitted(model, "plot_items")
-    V = np.asarray(getattr(model, "item_factors_"), dtype=np.float64)
+    V = np.asarray(model.item_factors_, dtype=np.float64)
     names = _item_names(model, labels, len(V))
     centred = V - V.mean(axis=0)
     _, s, vt = np.linalg.svd(centred, full_matrices=False)

@@ -63,7 +63,7 @@ def _int(text, name, low=1, optional=False):
     return value
 
 
-def _writable(path, flag):
+def writable(path, flag):
     """Fail now, not after the benchmark, when ``path`` cannot be written."""
     if path is None:
         return
@@ -101,7 +101,7 @@ def run(args):
         check_peers(args.peers, models)
         for path, flag in ((args.output, "-o"), (args.markdown, "--markdown"),
                            (args.plot, "--plot")):
-            _writable(path, flag)
+            writable(path, flag)
         if args.plot:
             try:
                 import matplotlib  # noqa: F401
