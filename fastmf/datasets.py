@@ -542,9 +542,9 @@ def load_movielens(variant: str = "100k", *, data_home: str | os.PathLike | None
 
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     _ = pathlib.Path(tmp, "ratings.csv").write_text(
-    ...         "userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n")
+    ...         "userId,movieId,rating,timestamp\\n1,31,2.5,1260759144\\n")
     ...     _ = pathlib.Path(tmp, "movies.csv").write_text(
-    ...         'movieId,title,genres\n31,"Dangerous Minds (1995)",Drama\n')
+    ...         'movieId,title,genres\\n31,"Dangerous Minds (1995)",Drama\\n')
     ...     r, items = load_movielens("latest-small", path=tmp, return_items=True)
     >>> items.loc[r.item_ids[0], "title"]
     'Dangerous Minds (1995)'
