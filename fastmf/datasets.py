@@ -13,11 +13,15 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._ratings import Ratings
 from ._validation import check_float_param, check_int_param, check_random_state
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = ["make_ratings", "make_counts", "load_movielens", "get_data_home", "ChecksumError"]
 
@@ -31,10 +35,13 @@ _THREE_YEARS = 3 * 365 * 86_400
 
 
 # ---------------------------------------------------------------------------- synthetic data
-def make_ratings(n_users=1000, n_items=500, n_ratings=20000, rank=8, noise=0.3, *,
-                 signal=0.8, global_mean=3.5, bias_scale=0.4, popularity_exponent=0.8,
-                 activity_exponent=0.5, selection=0.0, discrete=True, random_state=0,
-                 return_truth=False):
+def make_ratings(n_users: int = 1000, n_items: int = 500, n_ratings: int = 20000,
+                 rank: int = 8, noise: float = 0.3, *, signal: float = 0.8,
+                 global_mean: float = 3.5, bias_scale: float = 0.4,
+                 popularity_exponent: float = 0.8, activity_exponent: float = 0.5,
+                 selection: float = 0.0, discrete: bool = True,
+                 random_state: int | np.random.Generator | None = 0,
+                 return_truth: bool = False) -> Ratings | tuple[Ratings, dict[str, Any]]:
     r"""Synthetic explicit ratings from a planted low-rank model with biases.
 
     .. math::
@@ -166,9 +173,11 @@ def make_ratings(n_users=1000, n_items=500, n_ratings=20000, rank=8, noise=0.3, 
     return ratings, truth
 
 
-def make_counts(n_users=1000, n_items=500, rank=8, counts_per_user=30.0, *, shape=0.5,
-                popularity_exponent=0.8, activity_exponent=0.5, random_state=0,
-                return_truth=False):
+def make_counts(n_users: int = 1000, n_items: int = 500, rank: int = 8,
+                counts_per_user: float = 30.0, *, shape: float = 0.5,
+                popularity_exponent: float = 0.8, activity_exponent: float = 0.5,
+                random_state: int | np.random.Generator | None = 0,
+                return_truth: bool = False) -> Ratings | tuple[Ratings, dict[str, Any]]:
     r"""Synthetic implicit feedback: Poisson counts from planted non-negative factors.
 
     .. math::
@@ -430,7 +439,7 @@ _MOVIELENS = {
 }
 
 
-def get_data_home(data_home=None):
+def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     """Return the folder where downloaded data sets are cached, creating it if needed.
 
     Parameters
@@ -459,7 +468,7 @@ def get_data_home(data_home=None):
 
 def load_movielens(variant: str = "100k", *, data_home: str | os.PathLike | None = None,
                    path: str | os.PathLike | None = None, download: bool = True,
-                   return_items: bool = False):
+                   return_items: bool = False) -> Ratings | tuple[Ratings, "pd.DataFrame"]:
     """Load a MovieLens ratings data set (GroupLens Research) as a :class:`~fastmf.Ratings`.
 
     The zip is downloaded once from ``https://files.grouplens.org/datasets/movielens/``,

@@ -88,14 +88,24 @@ def split(ratings: Ratings, *, test_size: float = 0.1, seed: int = 0) -> tuple[R
 
 
 def save_split(file: str | PathLike, train: Ratings, test: Ratings) -> None:
-    """Write a split to an ``.npz`` file for the worker processes (indices and values only)."""
+    """Write a split to an ``.npz`` file for the worker processes (indices and values only).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from fastmf.bench import load_data, load_split, save_split, split
+    >>> path = tempfile.mkdtemp() + "/split.npz"
+    >>> save_split(path, *split(load_data("synthetic:300x200x5000")))
+    >>> [r.nnz for r in load_split(path)]
+    [4500, 500]
+    """
     np.savez(file, shape=np.array(train.shape), train_users=train.users,
              train_items=train.items, train_values=train.values, test_users=test.users,
              test_items=test.items, test_values=test.values)
 
 
 def load_split(file: str | PathLike) -> tuple[Ratings, Ratings]:
-    """Read a split written by :func:`save_split`."""
+    """Read a split written by :func:`save_split` (see its example)."""
     with np.load(file) as z:
         n_users, n_items = (int(n) for n in z["shape"])
         return tuple(Ratings(z[f"{s}_users"], z[f"{s}_items"], z[f"{s}_values"],

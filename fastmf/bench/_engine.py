@@ -8,8 +8,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tqdm.auto import tqdm
 
@@ -29,7 +31,16 @@ class Job:
     ``evaluate(model)`` a dict of metrics. A runner raises ``ImportError`` when its library is
     missing. ``requires`` lists modules checked before a process is started (a missing one
     gives a ``"missing"`` row at once); ``warmup`` runs one untimed fit first (for code that
-    compiles or starts a JVM).
+    compiles or starts a JVM); ``split`` is the file written by
+    :func:`~fastmf.bench.save_split`; ``group`` and ``label`` name the row (model, library);
+    ``sys_path`` is prepended to the worker's ``sys.path``.
+
+    Examples
+    --------
+    >>> from fastmf.bench import Job, run_jobs
+    >>> job = Job("als", "peer", "some.module:runner", requires=("fastmf_no_such_library",))
+    >>> run_jobs([job], threads=1, repeats=1, progress=False)[0]["status"]
+    'missing'
     """
 
     group: str
@@ -37,15 +48,22 @@ class Job:
     runner: str
     split: str = ""
     key: str | None = None
-    kwargs: dict = field(default_factory=dict)
-    case: dict = field(default_factory=dict)
-    requires: tuple = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    case: dict[str, Any] = field(default_factory=dict)
+    requires: tuple[str, ...] = ()
     warmup: bool = True
-    sys_path: tuple = ()
+    sys_path: tuple[str, ...] = ()
 
 
-def missing_modules(modules):
-    """The names in ``modules`` that cannot be imported here (found without importing them)."""
+def missing_modules(modules: Iterable[str]) -> list[str]:
+    """The names in ``modules`` that cannot be imported here (found without importing them).
+
+    Examples
+    --------
+    >>> from fastmf.bench import missing_modules
+    >>> missing_modules(["numpy", "fastmf_no_such_library"])
+    ['fastmf_no_such_library']
+    """
     out = []
     for name in modules:
         try:
@@ -57,8 +75,16 @@ def missing_modules(modules):
     return out
 
 
-def worker_env(threads, extra=None):
-    """The environment of a worker: ``threads`` for OpenMP and Numba, BLAS pools at 1."""
+def worker_env(threads: int, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a worker: ``threads`` for OpenMP and Numba, BLAS pools at 1.
+
+    Examples
+    --------
+    >>> from fastmf.bench import worker_env
+    >>> env = worker_env(2)
+    >>> env["NUMBA_NUM_THREADS"], env["OMP_NUM_THREADS"], env["OPENBLAS_NUM_THREADS"]
+    ('2', '2', '1')
+    """
     env = dict(os.environ, NUMBA_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                PYTHONWARNINGS="ignore")
     env.update({v: "1" for v in _BLAS_VARS})
@@ -66,14 +92,27 @@ def worker_env(threads, extra=None):
     return env
 
 
-def run_jobs(jobs, *, threads, repeats, timeout=None, progress=True, python=None,
-             env=None, desc="bench"):
+def run_jobs(jobs: Sequence[Job], *, threads: int, repeats: int, timeout: float | None = None,
+             progress: bool = True, python: str | None = None,
+             env: Mapping[str, str] | None = None, desc: str = "bench") -> list[dict[str, Any]]:
     """Run every job in its own process, one after the other; return one dict per job.
 
     A row has ``group``, ``label``, ``status`` (``"ok"``, ``"missing"``, ``"error"`` or
     ``"timeout"``) and, when ok, ``seconds`` (median of ``repeats`` timed fits),
     ``all_seconds``, ``metrics``, ``peak_mb`` (the worker's peak resident memory during the
     fits) and ``base_mb`` (its resident memory before them); otherwise ``error``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from fastmf.bench import Job, load_data, run_jobs, save_split, split
+    >>> tmp = tempfile.mkdtemp()
+    >>> save_split(f"{tmp}/split.npz", *split(load_data("synthetic:200x100x3000")))
+    >>> job = Job("als", "fastmf", "fastmf.bench._fastmf:estimator", f"{tmp}/split.npz",
+    ...           kwargs={"name": "MatrixFactorization"}, case={"k": 4, "iters": 2})
+    >>> row = run_jobs([job], threads=1, repeats=2, progress=False)[0]
+    >>> row["status"], len(row["all_seconds"]), sorted(row["metrics"])
+    ('ok', 2, ['rmse'])
     """
     python = python or sys.executable
     steps = [repeats + int(j.warmup) for j in jobs]

@@ -97,14 +97,24 @@ def to_markdown(results: dict[str, Any]) -> str:
 
 
 def write_json(results: dict[str, Any], path: str | PathLike) -> None:
-    """Write the results as JSON (read back with :func:`read_json`)."""
+    """Write the results as JSON (read back with :func:`read_json`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from fastmf.bench import read_json, write_json
+    >>> path = tempfile.mkdtemp() + "/r.json"
+    >>> write_json({"meta": {"threads": 2}, "rows": []}, path)
+    >>> read_json(path)["meta"]
+    {'threads': 2}
+    """
     with open(path, "w") as f:
         json.dump(results, f, indent=1)
         f.write("\n")
 
 
 def read_json(path: str | PathLike) -> dict[str, Any]:
-    """Read results written by :func:`write_json` (or ``fastmf bench -o``)."""
+    """Read results written by :func:`write_json` (or ``fastmf bench -o``); see its example."""
     with open(path) as f:
         results = json.load(f)
     if not isinstance(results, dict) or "rows" not in results or "meta" not in results:

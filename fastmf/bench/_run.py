@@ -34,14 +34,34 @@ def _names(value, what, known, aliases=None):
 
 
 def check_models(models: str | Iterable[str]) -> list[str]:
-    """Model names from a list or a comma-separated string (``"all"``: every model)."""
+    """Model names from a list or a comma-separated string (``"all"``: every model).
+
+    Examples
+    --------
+    >>> from fastmf.bench import check_models
+    >>> check_models("als, ials,als")
+    ['als', 'ials']
+    >>> check_models("alss")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown model 'alss'; choose from als, sgd, ...
+    """
     if models == "all":
         return list(MODELS)
     return _names(models, "model", MODELS)
 
 
 def check_peers(peers: str | Iterable[str], models: Iterable[str]) -> list[str]:
-    """Peer names: ``"auto"`` (every peer of ``models``), ``"none"``, or a list."""
+    """Peer names: ``"auto"`` (every peer of ``models``), ``"none"``, or a list.
+
+    Examples
+    --------
+    >>> from fastmf.bench import check_peers
+    >>> check_peers("auto", ["als", "sgd"])
+    ['cmfrec', 'pyspark', 'surprise', 'libmf']
+    >>> check_peers("scikit-learn,spark", ["als"])
+    ['sklearn', 'pyspark']
+    """
     wanted = [p for m in models for p in MODELS[m].peers]
     if peers == "auto":
         return list(dict.fromkeys(wanted))
