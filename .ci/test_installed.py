@@ -3,7 +3,7 @@
     python .ci/test_installed.py [PROJECT_DIR] [pytest args...]
 
 Copies PROJECT_DIR/tests into a temporary folder and runs pytest there, with the doctests of
-the installed package (``--pyargs fastmf``) and the options of pyproject.toml, so that the
+the installed package (``--pyargs fastmf``) and the pytest options of pyproject.toml, so that the
 source tree's fastmf/ (without compiled extensions, or with files the wheel lacks) can never
 be imported instead. Fails when the fastmf it imports is not the installed one.
 """
@@ -28,10 +28,10 @@ def main(argv):
         print(f"testing the installed fastmf at {where.parent}", flush=True)
         env = dict(os.environ)
         env.setdefault("FASTMF_SHARED_DATA", str(project.parent / "shared" / "data"))
-        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-ra",
-               "--doctest-modules", "-o",
-               "doctest_optionflags=NORMALIZE_WHITESPACE ELLIPSIS NUMBER", "tests",
-               "--pyargs", "fastmf", *argv[1:]]
+        # pyproject.toml's pytest options (markers, doctest flags, --doctest-modules), with
+        # the copy as rootdir; --pyargs: the doctests of the installed package
+        cmd = [sys.executable, "-m", "pytest", "-q", "-c", str(project / "pyproject.toml"),
+               "--rootdir", tmp, "tests", "--pyargs", "fastmf", *argv[1:]]
         return subprocess.run(cmd, cwd=tmp, env=env).returncode
 
 

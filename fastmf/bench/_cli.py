@@ -38,11 +38,12 @@ def add_parser(sub):
     b.add_argument("--plot", help="save time and quality side by side (needs matplotlib)")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     b.set_defaults(run=run)
-    b.error = _error  # one line and exit 2 for argparse's own errors too
+    b.error = error  # one line and exit 2 for argparse's own errors too
     return b
 
 
-def _error(message):
+def error(message):
+    """argparse's error handler for ``fastmf bench``: one line on stderr, exit status 2."""
     print(f"fastmf bench: error: {message}", file=sys.stderr)
     sys.exit(2)
 
