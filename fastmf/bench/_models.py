@@ -26,9 +26,10 @@ MODELS = {
     "als": Model(
         "rating", 15,
         (f"{_F}:estimator", dict(name="MatrixFactorization", solver="als", reg=0.1)),
-        {"cmfrec": (f"{_P}cmfrec:explicit_als", dict(lambda_=0.1, scale_lam=True)),
+        {"cmfrec": (f"{_P}cmfrec:explicit_als", dict(lambda_=0.1, scale_lam=True,
+                                                      use_cg=False)),
          "pyspark": (f"{_P}spark:als", dict(reg=0.1))},
-        "explicit MF by ALS, L2 0.1 per rating (ALS-WR)"),
+        "explicit MF by ALS with exact (Cholesky) rows, L2 0.1 per rating (ALS-WR)"),
     "sgd": Model(
         "rating", 20,
         (f"{_F}:estimator", dict(name="MatrixFactorization", solver="sgd", learning_rate=0.01,
