@@ -5,7 +5,6 @@ from functools import partial
 from ._eval import ranking, ranking_data, rmse
 
 
-
 def estimator(case, train, test, threads, *, name, ranking_model=False, **params):
     """Runner for ``fastmf.<name>(case["k"], n_iter=case["iters"], **params)``.
 
