@@ -17,6 +17,7 @@ _LAZY = {
     "FMRegressor": "fm",
     "ImplicitALS": "implicit",
     "MatrixFactorization": "mf",
+    "NCF": "ncf",
     "NMF": "nmf",
     "NotFittedError": "_validation",
     "Popularity": "popularity",

@@ -223,6 +223,10 @@ def _check_state(model, attributes, arrays):
                 what = "the factors' columns" if shape[axis] == "k" else shape[axis]
                 raise ValueError(f"{name} has shape {a.shape}: axis {axis} must have size "
                                  f"{want} ({what})")
+    check = getattr(model, "_check_fitted_state", None)
+    if check is not None:  # a model whose arrays' widths are not multiples of its rank
+        check(attributes, arrays)
+        return
     rank_name = "n_factors" if "n_factors" in params else "n_components"
     rank = params.get(rank_name)
     if "k" in sizes and isinstance(rank, int) and (sizes["k"] == 0 or sizes["k"] % rank):

@@ -725,3 +725,146 @@ def residual_mf_scores(users, params, sizes, codes, mu):
     ii = np.tile(np.arange(n_items), len(users))
     pred = residual_mf_predict(uu, ii, P, Q, bu, bi, theta, sizes, codes)
     return mu + pred.reshape(len(users), n_items)
+
+
+# ---------------------------------------------------------------------- NCF and its sampler
+def keyed_stream(seed, epoch, unit):
+    """Twin of ``negatives.keyed_stream``: the mixed bits of seed, + epoch, + unit."""
+    _, bits = splitmix64(seed)
+    _, bits = splitmix64((bits + epoch) & _M64)
+    return splitmix64((bits + unit) & _M64)[1]
+
+
+def nth_absent(present, q):
+    """The ``q``-th non-negative integer not in ``present``, by listing the complement."""
+    present = np.asarray(present)
+    top = q + len(present) + 1
+    return int(np.setdiff1d(np.arange(top), present)[q])
+
+
+def draw_negative(X_csr, u, n_cols, exclude, state):
+    """Twin of ``negatives.draw_negative`` on a scipy CSR matrix: ``(new state, column)``."""
+    state, bits = splitmix64(state)
+    row = X_csr.indices[X_csr.indptr[u]:X_csr.indptr[u + 1]]
+    if not exclude:
+        return state, ((bits >> 32) * n_cols) >> 32
+    absent = np.setdiff1d(np.arange(n_cols), row)
+    return state, int(absent[((bits >> 32) * len(absent)) >> 32])
+
+
+def ncf_instances(order, X_csr, n_neg, exclude, seed, epoch):
+    """The epoch's (user, item, label) instances of ``ncf.ncf_epoch``: each positive of
+    ``order`` followed by ``n_neg`` negatives, instance ``q`` drawing from stream
+    ``(seed, epoch, q)``."""
+    rows = np.repeat(np.arange(X_csr.shape[0]), np.diff(X_csr.indptr))
+    out = []
+    for q in range(len(order) * (n_neg + 1)):
+        p = order[q // (n_neg + 1)]
+        u = rows[p]
+        if q % (n_neg + 1) == 0:
+            out.append((u, X_csr.indices[p], 1))
+        else:
+            out.append((u, draw_negative(X_csr, u, X_csr.shape[1], exclude,
+                                         keyed_stream(seed, epoch, q))[1], 0))
+    return np.array(out, dtype=np.int64).reshape(-1, 3)
+
+
+def ncf_split(w, sizes, kg):
+    """``(theta, h, b)`` of NCF's flat dense vector (no tower when ``len(sizes) < 2``)."""
+    w = np.asarray(w, float)
+    n_theta = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True)) \
+        if len(sizes) > 1 else 0
+    return w[:n_theta], w[n_theta:-1], w[-1]
+
+
+def ncf_features(users, items, U, V, w, sizes, codes, kg):
+    """The output layer's inputs ``[p_u * q_i, g([p'_u, q'_i])]`` of each pair, and the
+    tower's input (``None`` without a tower); index -1 reads a row of zeros."""
+    U = np.vstack([np.asarray(U, float), np.zeros(np.shape(U)[1])])
+    V = np.vstack([np.asarray(V, float), np.zeros(np.shape(V)[1])])
+    Pu, Qi = U[users], V[items]
+    theta, _, _ = ncf_split(w, sizes, kg)
+    parts = [Pu[:, :kg] * Qi[:, :kg]]
+    X = None
+    if len(sizes) > 1:
+        X = np.hstack([Pu[:, kg:], Qi[:, kg:]])
+        parts.append(nn_mlp_forward(theta, sizes, codes, X)[-1])
+    return np.hstack(parts), X
+
+
+def ncf_logits(users, items, U, V, w, sizes, codes, kg):
+    """``x_ui = h . features + b`` of each pair."""
+    F, _ = ncf_features(users, items, U, V, w, sizes, codes, kg)
+    _, h, b = ncf_split(w, sizes, kg)
+    return F @ h + b
+
+
+def ncf_batch(inst, U, V, w, sizes, codes, kg, reg):
+    """One batch's mean objective ``1/m sum [l + reg (|U_u|^2 + |V_i|^2 + |w|^2)]`` and its
+    gradient as dense tables: ``(J, (gU, gV, gw), log loss sum)``."""
+    U, V, w = (np.asarray(a, float) for a in (U, V, w))
+    users, items, y = inst[:, 0], inst[:, 1], inst[:, 2].astype(float)
+    m = len(users)
+    F, X = ncf_features(users, items, U, V, w, sizes, codes, kg)
+    theta, h, b = ncf_split(w, sizes, kg)
+    x = F @ h + b
+    loss, e = nn_loss(x, y, 1)
+    J = np.mean(loss + reg * (np.sum(U[users] ** 2, 1) + np.sum(V[items] ** 2, 1)
+                              + w @ w))
+    gU, gV = np.zeros_like(U), np.zeros_like(V)
+    gh = F.T @ e / m
+    g_theta = np.zeros(0)
+    np.add.at(gU, (users, slice(0, kg)), e[:, None] * h[:kg] * V[items, :kg] / m)
+    np.add.at(gV, (items, slice(0, kg)), e[:, None] * h[:kg] * U[users, :kg] / m)
+    if X is not None:
+        km = U.shape[1] - kg
+        g_theta, dX = nn_mlp_backward(theta, sizes, codes, X, e[:, None] * h[kg:] / m)
+        np.add.at(gU, (users, slice(kg, None)), dX[:, :km])
+        np.add.at(gV, (items, slice(kg, None)), dX[:, km:])
+    np.add.at(gU, users, 2 * reg * U[users] / m)
+    np.add.at(gV, items, 2 * reg * V[items] / m)
+    gw = np.concatenate([g_theta, gh, [e.sum() / m]]) + 2 * reg * w
+    return J, (gU, gV, gw), float(loss.sum())
+
+
+def ncf_epoch(order, X_csr, params, state, net, opt, hyper, batch_size, t0):
+    """Minibatch epoch of ``ncf.ncf_epoch`` from the formulas: per batch the mean gradient,
+    a lazy step of the embedding rows present, a dense step of ``w``. ``state`` a list of
+    ``(s1, s2)`` per table (None where absent); ``hyper = (reg, n_neg, exclude, seed,
+    epoch)``. Returns ``(params, state, J, log loss)`` as float64 copies."""
+    reg, n_neg, exclude, seed, epoch = hyper
+    sizes, codes, kg = net
+    params = [np.asarray(a, float).copy() for a in params]
+    state = [tuple(None if s is None else np.asarray(s, float).copy() for s in st)
+             for st in state]
+    inst = ncf_instances(order, X_csr, n_neg, exclude, seed, epoch)
+    total, data, t = 0.0, 0.0, t0
+    for q0 in range(0, len(inst), batch_size):
+        part = inst[q0:q0 + batch_size]
+        t += 1
+        J, grads, loss = ncf_batch(part, *params, sizes, codes, kg, reg)
+        total += J * len(part)
+        data += loss
+        for j, rows in ((0, np.unique(part[:, 0])), (1, np.unique(part[:, 1]))):
+            s1, s2 = state[j]
+            x, n1, n2 = nn_opt_step(params[j][rows], grads[j][rows],
+                                    None if s1 is None else s1[rows],
+                                    None if s2 is None else s2[rows], opt, t, 0.0)
+            params[j][rows] = x
+            if s1 is not None:
+                s1[rows] = n1
+            if s2 is not None:
+                s2[rows] = n2
+        params[2], n1, n2 = nn_opt_step(params[2], grads[2], *state[2], opt, t, 0.0)
+        state[2] = (n1, n2)
+    return params, state, total, data
+
+
+def ncf_block_scores(Q, V, w, sizes, codes, kg):
+    """Dense logits without ``b`` of the user rows ``Q`` against every item, pair by pair."""
+    Q = np.asarray(Q, float)
+    n, n_items = len(Q), len(V)
+    users = np.repeat(np.arange(n), n_items)
+    items = np.tile(np.arange(n_items), n)
+    _, _, b = ncf_split(w, sizes, kg)
+    return (ncf_logits(users, items, Q, V, w, sizes, codes, kg) - b).reshape(n, n_items)

@@ -22,6 +22,8 @@ SOLVERS = {
     ("PureSVD", "randomized", "cpu"): "svd:PureSVDSolver",
     ("PureSVD", "arpack", "cpu"): "svd:PureSVDSolver",
     ("Popularity", "count", "cpu"): "popularity:PopularitySolver",
+    ("NCF", "adam", "cpu"): "ncf:NCFSolver",
+    ("NCF", "sgd", "cpu"): "ncf:NCFSolver",
     ("FM", "als", "cpu"): "fm:CDSolver",
     ("FM", "sgd", "cpu"): "fm:SGDSolver",
     ("FM", "mcmc", "cpu"): "fm:MCMCSolver",
