@@ -263,7 +263,8 @@ class NCF(Recommender):
         else:
             state = self._initial_state(p, ratings.shape, rng)
         self._fit_solver(p["optimizer"], ratings, state, p, rng, ratings, eval_data=eval_data,
-                         tol=p["tol"], early_stopping_rounds=p["early_stopping_rounds"])
+                         blas=1, tol=p["tol"],
+                         early_stopping_rounds=p["early_stopping_rounds"])
         if not warm:
             self.pretrain_history_ = pre
         return self

@@ -26,11 +26,13 @@ negatives every epoch, the same at any thread count. The objective over an epoch
 ``l(x, y) = log(1 + e^x) - y x`` (log loss on the logit). Each batch ``B`` of ``batch_size``
 consecutive instances steps on ``1/|B|`` times its part of ``J``: every parameter a sample
 uses is penalised by that sample, so ``w`` gets a weight decay of ``2 reg`` and an embedding
-row ``2 reg / |B|`` per occurrence; the output layer is penalised like everything else (GMF's
-``x`` is invariant to scaling ``p, q`` down and ``h`` up, so an L2 on the embeddings alone
-would only move weight into ``h``). Embedding rows get lazy row-sparse steps, ``w`` dense
-ones; the tower runs through the core's sample- and parameter-parallel phases and the rest is
-summed in sample order, so an epoch is the same bit for bit at any thread count.
+row ``2 reg / |B|`` per occurrence; the output layer is penalised like everything else
+(GMF's ``x`` is invariant to scaling ``p, q`` down and ``h`` up, so an L2 on the embeddings
+alone would only move weight into ``h``). Embedding rows get lazy row-sparse steps, ``w``
+dense ones. The tower runs layer by layer over the whole batch
+(:mod:`~fastmf._kernels.mlp_gemm`), everything else is summed in sample order, and the epoch
+runs in one thread: it is the same bit for bit whatever the thread count. Fold-in and scoring
+are parallel over rows, pairs or blocks of items.
 """
 
 import numba
@@ -39,19 +41,17 @@ from numba import prange
 
 from .._config import JIT, PARALLEL_JIT
 from .bpr import splitmix64
+from .mlp_gemm import backward, block, forward
 from .negatives import draw_negative, keyed_stream
 from .nn import (
     LOG,
     activate,
-    dense_grad,
     loss_grad,
     mlp_backward,
     mlp_forward,
-    mlp_grad,
     n_params,
     opt_step,
-    opt_step_flat,
-    opt_step_rows,
+    state_row,
     touch_row,
 )
 
@@ -114,18 +114,6 @@ def sample_pass(U, u, V, i, y, w, net, a, d, f):
     return loss, e
 
 
-@numba.njit(**PARALLEL_JIT)
-def _batch_passes(pairs, m, U, V, w, sizes, codes, kg, A, D, F, E):
-    """:func:`sample_pass` of the batch's samples ``pairs[:m]`` (user, item, label) in
-    parallel: each writes its own rows of ``A``, ``D``, ``F`` and ``E[s] = (e, loss)``."""
-    net = (sizes, codes, kg)
-    for s in prange(m):
-        loss, e = sample_pass(U, pairs[s, 0], V, pairs[s, 1], pairs[s, 2], w, net, A[s], D[s],
-                              F[s])
-        E[s, 0] = e
-        E[s, 1] = loss
-
-
 @numba.njit(**JIT)
 def _draw_batch(order, q0, m, positives, hyper, pairs):
     """The instances ``q0 .. q0 + m - 1`` of the epoch as (user, item, label) rows of
@@ -148,10 +136,78 @@ def _draw_batch(order, q0, m, positives, hyper, pairs):
 
 
 @numba.njit(**JIT)
-def _embedding_grads(pairs, m, params, kg, D, E, reg, grads, touched, stamp):
+def _forward(pairs, m, params, net, A, cap, F, E):
+    """The batch's forward pass: the tower's inputs gathered into ``A``'s first block, the
+    tower (one gemm per layer), the output layer's inputs in ``F``, ``E[s] = (e, loss)``."""
+    U, V, w = params
+    sizes, codes, kg = net
+    n_theta, nf, width = net_shape(sizes, kg)
+    km = U.shape[1] - kg
+    for s in range(m):
+        u = pairs[s, 0]
+        i = pairs[s, 1]
+        for c in range(kg):
+            F[s, c] = U[u, c] * V[i, c]
+    if width > 0:
+        X = block(A, cap, sizes, 0, m)
+        for s in range(m):
+            x = X[s]
+            pu = U[pairs[s, 0]]
+            qi = V[pairs[s, 1]]
+            for c in range(km):
+                x[c] = pu[kg + c]
+                x[km + c] = qi[kg + c]
+        forward(w[:n_theta], sizes, codes, A, cap, m)
+        out = block(A, cap, sizes, sizes.shape[0] - 1, m)
+        for s in range(m):
+            for c in range(kg, nf):
+                F[s, c] = out[s, c - kg]
+    h = w[n_theta:n_theta + nf]
+    for s in range(m):
+        f = F[s]
+        x = np.float64(w[n_theta + nf])
+        z = U.dtype.type(0)
+        for c in range(nf):
+            z += h[c] * f[c]
+        loss, e = loss_grad(x + z, pairs[s, 2], LOG)
+        E[s, 0] = e
+        E[s, 1] = loss
+
+
+@numba.njit(**JIT)
+def _backward(m, params, net, A, D, cap, F, E, gw):
+    """The dense gradient ``gw`` (the tower's by gemm, the output layer's) of the batch's mean
+    log loss; with a tower, ``D``'s first block then holds ``dl/d[p', q']`` of each sample."""
+    _, _, w = params
+    sizes, codes, kg = net
+    n_theta, nf, width = net_shape(sizes, kg)
+    T = w.dtype.type
+    sc = T(1.0 / m)
+    if width > 0:
+        n_out = nf - kg
+        dout = block(D, cap, sizes, sizes.shape[0] - 1, m)
+        for s in range(m):
+            e = E[s, 0]
+            for c in range(n_out):
+                dout[s, c] = e * w[n_theta + kg + c]
+        backward(w[:n_theta], sizes, codes, A, D, cap, m, gw[:n_theta], 1.0 / m, True)
+    for c in range(nf + 1):
+        gw[n_theta + c] = 0
+    for s in range(m):
+        e = E[s, 0]
+        f = F[s]
+        for c in range(nf):
+            gw[n_theta + c] += e * f[c]
+        gw[n_theta + nf] += e
+    for c in range(nf + 1):
+        gw[n_theta + c] *= sc
+
+
+@numba.njit(**JIT)
+def _embedding_grads(pairs, m, params, kg, dX, E, reg, grads, touched, stamp):
     """Add each sample's gradient of its user and item rows (scaled by ``1 / m``) into
     ``GU`` / ``GV``, serially in sample order; returns ``(rows of U, rows of V, the batch's
-    embedding penalty)``."""
+    embedding penalty)``. ``dX``: the tower's input gradients (unused without a tower)."""
     U, V, w, n_theta = params
     GU, GV = grads
     mark_u, rows_u, mark_i, rows_i = touched
@@ -179,12 +235,24 @@ def _embedding_grads(pairs, m, params, kg, D, E, reg, grads, touched, stamp):
             gu[c] += sc * (e * h[c] * qi[c] + r2 * pu[c])
             gi[c] += sc * (e * h[c] * pu[c] + r2 * qi[c])
         for c in range(km):
-            gu[kg + c] += sc * (D[s, c] + r2 * pu[kg + c])
-            gi[kg + c] += sc * (D[s, km + c] + r2 * qi[kg + c])
+            gu[kg + c] += sc * (dX[s, c] + r2 * pu[kg + c])
+            gi[kg + c] += sc * (dX[s, km + c] + r2 * qi[kg + c])
         for c in range(k):
             norm += pu[c] * pu[c] + qi[c] * qi[c]
         penalty += reg * np.float64(norm)
     return nu, ni, penalty
+
+
+@numba.njit(**JIT)
+def _step_rows(X, G, S1, S2, rows, n, opt, t):
+    """:func:`~fastmf._kernels.nn.opt_step_rows` in this thread: a step is too small to
+    share (see :func:`ncf_epoch`)."""
+    for q in range(n):
+        r = rows[q]
+        g = G[r]
+        opt_step(X[r], g, state_row(S1, r), state_row(S2, r), opt, t, 0.0)
+        for j in range(g.shape[0]):
+            g[j] = 0
 
 
 @numba.njit(**JIT)
@@ -198,6 +266,11 @@ def ncf_epoch(order, positives, params, state, net, opt, hyper, batch):
     kg)``; ``opt`` as in :mod:`~fastmf._kernels.nn`; ``hyper = (reg, n_neg, exclude, seed,
     epoch)``; ``batch = (batch_size, t0)``, ``t0`` the number of steps before this epoch (the
     caller adds ``ceil(n_instances / batch_size)`` per epoch).
+
+    The epoch runs in the calling thread: a batch of a few hundred instances is about 0.1 ms
+    of work, less than what handing it to a thread team and back costs on a busy machine.
+    The tower's products are BLAS calls (see :mod:`~fastmf._kernels.mlp_gemm`): run it with
+    the BLAS pool at one thread.
     """
     U, V, w = params
     (s1U, s1V, s1w), (s2U, s2V, s2w) = state
@@ -208,20 +281,21 @@ def ncf_epoch(order, positives, params, state, net, opt, hyper, batch):
     n_users, k = U.shape
     n_items = V.shape[0]
     n_theta, nf, width = net_shape(sizes, kg)
-    size = max(min(batch_size, n), 1)
+    cap = max(min(batch_size, n), 1)
     dt = U.dtype
-    A = np.zeros((size, width), dt)
-    D = np.zeros((size, width), dt)
-    F = np.zeros((size, nf), dt)
-    E = np.zeros((size, 2), dt)
-    pairs = np.empty((size, 3), np.int64)
+    A = np.zeros(cap * width, dt)
+    D = np.zeros(cap * width, dt)
+    F = np.zeros((cap, nf), dt)
+    E = np.zeros((cap, 2), dt)
+    pairs = np.empty((cap, 3), np.int64)
     gw = np.zeros_like(w)
     GU = np.zeros((n_users, k), dt)
     GV = np.zeros((n_items, k), dt)
-    touched = (np.full(n_users, -1, np.int64), np.empty(size, np.int64),
-               np.full(n_items, -1, np.int64), np.empty(size, np.int64))
+    touched = (np.full(n_users, -1, np.int64), np.empty(cap, np.int64),
+               np.full(n_items, -1, np.int64), np.empty(cap, np.int64))
     rows_u, rows_i = touched[1], touched[3]
     draw = (n_neg, exclude, n_items, seed, epoch)
+    no_tower = np.zeros((cap, 0), dt)
     total = 0.0
     data = 0.0
     t = t0
@@ -229,22 +303,20 @@ def ncf_epoch(order, positives, params, state, net, opt, hyper, batch):
         m = min(batch_size, n - q0)
         t += 1
         _draw_batch(order, q0, m, positives, draw, pairs)
-        _batch_passes(pairs, m, U, V, w, sizes, codes, kg, A, D, F, E)
+        _forward(pairs, m, params, net, A, cap, F, E)
         for s in range(m):
             data += np.float64(E[s, 1])
-        if width > 0:
-            mlp_grad(sizes, A, D, m, gw[:n_theta], 1.0 / m)
-        dense_grad(F, E, m, gw[n_theta:n_theta + nf].reshape((nf, 1)),
-                   gw[n_theta + nf:n_theta + nf + 1], 1.0 / m)
-        nu, ni, penalty = _embedding_grads(pairs, m, (U, V, w, n_theta), kg, D, E, reg,
+        _backward(m, params, net, A, D, cap, F, E, gw)
+        dX = block(D, cap, sizes, 0, m) if width > 0 else no_tower
+        nu, ni, penalty = _embedding_grads(pairs, m, (U, V, w, n_theta), kg, dX, E, reg,
                                            (GU, GV), touched, q0)
         norm = 0.0
         for j in range(w.shape[0]):
             norm += np.float64(w[j]) * np.float64(w[j])
         total += penalty + reg * m * norm
-        opt_step_flat(w, gw, s1w, s2w, opt, t, 2 * reg)
-        opt_step_rows(U, GU, s1U, s2U, rows_u, nu, opt, t)
-        opt_step_rows(V, GV, s1V, s2V, rows_i, ni, opt, t)
+        opt_step(w, gw, s1w, s2w, opt, t, 2 * reg)
+        _step_rows(U, GU, s1U, s2U, rows_u, nu, opt, t)
+        _step_rows(V, GV, s1V, s2V, rows_i, ni, opt, t)
     return total + data, data
 
 
@@ -259,9 +331,9 @@ def _shuffle(x, state):
 
 
 @numba.njit(**PARALLEL_JIT)
-def ncf_fold_in(indptr, indices, R, O, w, net, opt, hyper):
-    """Fit the rows ``R`` (in place; zeros to start) of new users (``side = 0``: ``O`` is the
-    item table) or new items (``side = 1``: ``O`` is the user table) from their CSR rows of
+def ncf_fold_in(indptr, indices, R, Y, w, net, opt, hyper):
+    """Fit the rows ``R`` (in place; zeros to start) of new users (``side = 0``: ``Y`` is the
+    item table) or new items (``side = 1``: ``Y`` is the user table) from their CSR rows of
     positives over the other side, everything else frozen.
 
     Each row, independently and in parallel, runs ``n_iter`` epochs over its positives (in an
@@ -277,7 +349,7 @@ def ncf_fold_in(indptr, indices, R, O, w, net, opt, hyper):
     n_theta, nf, width = net_shape(sizes, kg)
     n_rows, k = R.shape
     km = k - kg
-    n_other = O.shape[0]
+    n_other = Y.shape[0]
     T = R.dtype.type
     sc = T(1.0 / batch_size)
     r2 = T(2 * reg)
@@ -306,12 +378,12 @@ def ncf_fold_in(indptr, indices, R, O, w, net, opt, hyper):
                     state, c = draw_negative(indptr, indices, r, n_other, exclude, state)
                     y = 0
                 if side == 0:
-                    _, e = sample_pass(R, r, O, c, y, w, net, a, d, f)
+                    _, e = sample_pass(R, r, Y, c, y, w, net, a, d, f)
                 else:
-                    _, e = sample_pass(O, c, R, r, y, w, net, a, d, f)
+                    _, e = sample_pass(Y, c, R, r, y, w, net, a, d, f)
                 et = T(e)
                 for j in range(kg):
-                    g[j] = sc * (et * w[n_theta + j] * O[c, j] + r2 * row[j])
+                    g[j] = sc * (et * w[n_theta + j] * Y[c, j] + r2 * row[j])
                 off = 0 if side == 0 else km
                 for j in range(km):
                     g[kg + j] = sc * (d[off + j] + r2 * row[kg + j])

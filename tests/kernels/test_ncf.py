@@ -168,7 +168,7 @@ def test_fold_in_first_step_is_minus_the_scaled_gradient(net, side):
         point = np.zeros((1, U.shape[1]))
         inst = np.array([[0, cols[r], 1]]) if side == 0 else np.array([[cols[r], 0, 1]])
 
-        def loss():
+        def loss(point=point, inst=inst):
             tables = (point, other) if side == 0 else (other, point)
             return oracles.ncf_batch(inst, *tables, w, *netw, 0.0)[0]
 
