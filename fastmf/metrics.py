@@ -19,6 +19,7 @@ from ._recommend import (
     thread_scope,
 )
 from ._validation import (
+    check_index_array,
     check_int_param,
     check_is_fitted,
     check_same_length,
@@ -26,7 +27,7 @@ from ._validation import (
     check_values,
 )
 
-__all__ = ["rmse", "mae", "ranking_metrics", "ranking_scorer"]
+__all__ = ["rmse", "mae", "ranking_metrics", "sampled_ranking_metrics", "ranking_scorer"]
 
 RANKING_KEYS = ("precision", "recall", "ndcg", "map", "hit_rate", "auc")
 
@@ -223,6 +224,129 @@ def ranking_metrics(model, train, test, k=10, *, n_threads=None, block_size=None
     auc = auc[~np.isnan(auc)]
     result["auc"] = float(auc.mean()) if len(auc) else float("nan")
     return result
+
+
+def sampled_ranking_metrics(model, test, negatives, k=10, *, train=None, n_threads=None):
+    """Hit rate and nDCG at k of each held-out positive ranked among its sampled negatives.
+
+    The protocol of the NCF paper (He et al. 2017): leave each user's latest interaction out
+    (:func:`fastmf.model_selection.leave_one_out` with ``method="time"``), draw 99 items the
+    user never interacted with (:func:`fastmf.model_selection.sample_negatives`), and rank the
+    positive among them by the model's scores. With ``rank`` the number of negatives that
+    score at least as high as the positive (0 = first):
+
+    - ``hit_rate`` (HR@k) = mean over test entries of ``[rank < k]``;
+    - ``ndcg`` (NDCG@k) = mean of ``[rank < k] / log2(rank + 2)``.
+
+    Ties count against the positive (a negative with the same score ranks above it), as in
+    the paper's evaluation code, so a model that scores everything alike gets 0, not 1. A
+    user with several test entries has each ranked among its own negatives.
+
+    Sampled metrics are cheap (``n + 1`` scores per entry) but can rank models differently
+    from the full ranking over all items (Krichene & Rendle, "On sampled metrics for item
+    recommendation", KDD 2020): report :func:`ranking_metrics` beside them.
+
+    Parameters
+    ----------
+    model : fitted fastmf recommender or tuple (U, V)
+        Scored by ``predict`` (a tuple: by ``U @ V.T`` pairs).
+    test : Ratings or scipy sparse matrix of shape (n_users, n_items)
+        The held-out positives, in the model's index space.
+    negatives : array-like of int, shape (test.nnz, n)
+        Row ``e``: the negatives of ``test``'s ``e``-th stored entry in CSR order (by user,
+        then item), as :func:`~fastmf.model_selection.sample_negatives` returns them;
+        distinct within a row and none of them one of the user's test items (nor, when
+        ``train`` is given, its training items).
+    k : int, default=10
+    train : Ratings or scipy sparse matrix of shape (n_users, n_items), optional
+        The training interactions, to check that no negative is one of them.
+    n_threads : int, optional
+        Threads for the scoring kernels; default every core.
+
+    Returns
+    -------
+    dict of str to float
+        ``"hit_rate"`` and ``"ndcg"``.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from fastmf.metrics import sampled_ranking_metrics
+    >>> U = np.array([[1.0], [1.0]]); V = np.array([[3.0], [2.0], [1.0], [0.0]])
+    >>> test = sp.csr_matrix([[0, 1, 0, 0], [0, 0, 0, 1]])   # user 0: item 1, user 1: item 3
+    >>> negatives = np.array([[0, 2], [1, 2]])
+    >>> m = sampled_ranking_metrics((U, V), test, negatives, k=1)
+    >>> m["hit_rate"], round(m["ndcg"], 4)
+    (0.0, 0.0)
+    >>> m = sampled_ranking_metrics((U, V), test, negatives, k=2)
+    >>> m["hit_rate"], round(m["ndcg"], 4)
+    (0.5, 0.3155)
+    """
+    predict, shape = _pair_model(model)
+    test = _interactions(test, "test", shape)
+    k = check_int_param(k, "k", low=1)
+    scope = thread_scope(n_threads)
+    users = np.repeat(np.arange(shape[0]), np.diff(test.indptr))
+    items = test.indices.astype(np.int64)
+    negatives = _check_negatives(negatives, users, test, shape,
+                                 None if train is None else _interactions(train, "train", shape))
+    if len(users) == 0:
+        raise ValueError("test has no stored entries: nothing to evaluate")
+    n = negatives.shape[1]
+    with scope:
+        pos = predict(users, items)
+        neg = predict(np.repeat(users, n), negatives.ravel()).reshape(len(users), n)
+    if not (np.isfinite(pos).all() and np.isfinite(neg).all()):
+        raise ValueError("the model's scores of the test pairs are not all finite")
+    rank = np.sum(neg >= pos[:, None], axis=1)
+    hit = rank < k
+    return {"hit_rate": float(hit.mean()),
+            "ndcg": float(np.mean(np.where(hit, 1.0 / np.log2(rank + 2.0), 0.0)))}
+
+
+def _pair_model(model):
+    """``(predict(users, items), (n_users, n_items))`` of a fitted recommender or (U, V)."""
+    from .base import Recommender
+
+    if isinstance(model, Recommender):
+        check_is_fitted(model)
+        return model._predict_indices, (model.n_users_, model.n_items_)
+    _, n_users, n_items = _ranking_model(model)  # checks the tuple
+    U, V = (np.asarray(A) for A in model)
+    return (lambda users, items: np.einsum("ij,ij->i", U[users], V[items],
+                                           dtype=np.float64), (n_users, n_items))
+
+
+def _check_negatives(negatives, users, test, shape, train):
+    """``negatives`` as an int64 array of shape (len(users), n), checked."""
+    negatives = np.asarray(negatives)
+    if negatives.ndim != 2:
+        raise ValueError(f"negatives must be 2-dimensional (one row per test entry), got shape "
+                         f"{negatives.shape}")
+    if negatives.shape[0] != len(users):
+        raise ValueError(f"negatives has {negatives.shape[0]} rows but test has {len(users)} "
+                         "entries: one row per stored test entry, in CSR order")
+    if negatives.shape[1] == 0:
+        raise ValueError("negatives has no columns: at least one negative per entry")
+    negatives = check_index_array(negatives.ravel(), "negatives", shape[1]).reshape(
+        negatives.shape)
+    ordered = np.sort(negatives, axis=1)
+    repeat = np.flatnonzero((ordered[:, 1:] == ordered[:, :-1]).any(axis=1))
+    if len(repeat):
+        raise ValueError(f"negatives repeats an item in row {repeat[0]}: the negatives of an "
+                         "entry must be distinct")
+    keys = np.repeat(users, negatives.shape[1]) * shape[1] + negatives.ravel()
+    for X, what in ((test, "test"), (train, "train")):
+        if X is None:
+            continue
+        rows = np.repeat(np.arange(shape[0], dtype=np.int64), np.diff(X.indptr))
+        clash = np.flatnonzero(np.isin(keys, rows * shape[1] + X.indices))
+        if len(clash):
+            e, c = divmod(int(clash[0]), negatives.shape[1])
+            raise ValueError(f"negatives collide with {what} positives: row {e} (user "
+                             f"{users[e]}) holds item {negatives[e, c]}, which is one of the "
+                             f"user's {what} items")
+    return negatives
 
 
 def ranking_scorer(metric="ndcg", k=10):

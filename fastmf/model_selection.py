@@ -14,7 +14,8 @@ import scipy.sparse as sp
 from ._ratings import Ratings
 from ._validation import check_int_param, check_option, check_random_state
 
-__all__ = ["train_test_split", "KFold", "leave_one_out", "Interactions", "UserHoldout"]
+__all__ = ["train_test_split", "KFold", "leave_one_out", "sample_negatives", "Interactions",
+           "UserHoldout"]
 
 _SPLIT_METHODS = ("random", "user", "time")
 _LOO_METHODS = ("random", "time")
@@ -84,9 +85,12 @@ def leave_one_out(ratings, *, method="random", random_state=None):
     ----------
     ratings : Ratings
     method : {"random", "time"}, default="random"
-        Which entry: one at random, or the user's latest (ties broken at random; needs
-        timestamps).
+        Which entry: one at random, or the user's latest (ties between entries with the same
+        latest timestamp broken at random by ``random_state``; needs timestamps). ``"time"``
+        is the protocol of the NCF paper (He et al. 2017), with
+        :func:`sample_negatives` and :func:`fastmf.metrics.sampled_ranking_metrics`.
     random_state : int, numpy Generator or None, default=None
+        Seed: the same seed holds out the same entries.
 
     Returns
     -------
@@ -121,6 +125,86 @@ def leave_one_out(ratings, *, method="random", random_state=None):
     test = np.zeros(ratings.nnz, dtype=bool)
     test[order[last]] = True
     return ratings.subset(~test), ratings.subset(test)
+
+
+def sample_negatives(train, test, n=99, *, random_state=None):
+    """Draw ``n`` negative items for every test entry: items its user has in neither set.
+
+    The evaluation protocol of the NCF paper (He et al. 2017): each held-out positive is ranked
+    among ``n`` items its user never interacted with (see
+    :func:`fastmf.metrics.sampled_ranking_metrics`). The items of each row are distinct and
+    drawn uniformly among the user's items outside ``train`` and ``test`` (their stored
+    entries), by a parallel kernel with one random stream per entry: the same negatives for a
+    seed at any thread count.
+
+    Parameters
+    ----------
+    train, test : Ratings or scipy sparse matrix of shape (n_users, n_items)
+        The training and the held-out interactions, in one ID space and without common
+        (user, item) pairs.
+    n : int, default=99
+        Negatives per test entry. Every user with a test entry must have at least ``n`` items
+        in neither set (otherwise a ValueError names one who has fewer).
+    random_state : int, numpy Generator or None, default=None
+
+    Returns
+    -------
+    ndarray of int64, shape (test.nnz, n)
+        Row ``e``: the negatives of the ``e``-th stored entry of ``test`` in CSR order (by
+        user, then item), in increasing order.
+
+    Examples
+    --------
+    >>> import numpy as np, fastmf
+    >>> from fastmf.model_selection import leave_one_out, sample_negatives
+    >>> r = fastmf.datasets.make_counts(50, 300, rank=3, random_state=0)
+    >>> train, test = leave_one_out(r, random_state=0)
+    >>> neg = sample_negatives(train, test, n=99, random_state=0)
+    >>> neg.shape == (test.nnz, 99), bool(np.all(np.diff(neg, axis=1) > 0))
+    (True, True)
+    """
+    from ._kernels.negatives import sample_distinct_negatives
+    from ._recommend import csr_structure
+    from ._validation import check_sparse_matrix
+
+    n = check_int_param(n, "n", low=1)
+    rng = check_random_state(random_state)
+    train = check_sparse_matrix(train.csr if isinstance(train, Ratings) else train, "train",
+                                dtype=None)
+    test = check_sparse_matrix(test.csr if isinstance(test, Ratings) else test, "test",
+                               dtype=None)
+    if test.shape != train.shape:
+        raise ValueError(f"test has shape {test.shape} but train has {train.shape}: pass both "
+                         "in one ID space (e.g. from leave_one_out)")
+    check_disjoint(train, test)
+    tr_indptr, tr_indices = csr_structure(train, "train")
+    te_indptr, te_indices = csr_structure(test, "test")
+    rows = np.repeat(np.arange(test.shape[0]), np.diff(te_indptr))
+    absent = test.shape[1] - np.diff(tr_indptr) - np.diff(te_indptr)
+    short = np.flatnonzero((np.diff(te_indptr) > 0) & (absent < n))
+    if len(short):
+        u = int(short[0])
+        raise ValueError(f"n={n} negatives cannot be drawn for user {u}: it has only "
+                         f"{int(absent[u])} items in neither train nor test "
+                         f"({len(short)} users have fewer than {n})")
+    out = np.empty((len(rows), n), np.int64)
+    seed = np.uint64(rng.integers(0, 2**63))
+    sample_distinct_negatives(tr_indptr, tr_indices, te_indptr, te_indices, rows,
+                              (test.shape[1], seed), out)
+    return out
+
+
+def check_disjoint(train, test, name="test"):
+    """Raise when the CSR matrices ``train`` and ``test`` store a common (row, column)."""
+    def pattern(X):
+        return sp.csr_matrix((np.ones(len(X.indices), np.int8), X.indices, X.indptr),
+                             shape=X.shape)
+
+    both = pattern(train).multiply(pattern(test)).tocoo()
+    if both.nnz:
+        raise ValueError(f"{name} shares {both.nnz} (user, item) pairs with train (e.g. user "
+                         f"{both.row[0]}, item {both.col[0]}): held-out positives must not be "
+                         "training interactions")
 
 
 class KFold:

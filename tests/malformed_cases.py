@@ -44,9 +44,11 @@ FACTOR_MODELS = {
        for loss in ("frobenius", "poisson") for missing in ("zero", "ignore")},
     "puresvd": lambda: fastmf.PureSVD(3, random_state=0),
     "popularity": lambda: fastmf.Popularity(),
+    "ncf-gmf": lambda: fastmf.NCF(3, model="gmf", n_iter=2, random_state=0),
+    "ncf-neumf": lambda: fastmf.NCF(3, layers=(4, 2), n_iter=2, random_state=0),
 }
 NONNEGATIVE = {"ials-cg", "ials-cholesky", "bpr", "popularity"} | {
-    k for k in FACTOR_MODELS if "nmf" in k}
+    k for k in FACTOR_MODELS if "nmf" in k or "ncf" in k}
 FMS = {f"fm{kind}-{solver}": (lambda cls=cls, solver=solver: cls(
     2, solver=solver, n_iter=3, burn_in=1, random_state=0))
     for kind, cls in (("r", fastmf.FMRegressor), ("c", fastmf.FMClassifier))
@@ -310,6 +312,8 @@ def _factor_model_cases(key):
 
     for method, arg, n in (("similar_items", "items", N_ITEMS),
                            ("similar_users", "users", N_USERS)):
+        if not hasattr(FACTOR_MODELS[key](), method):  # neural models: no factor similarity
+            continue
         yield from _index_cases(f"{key}-{method}", arg, n,
                                 lambda ctx, v, method=method: getattr(m(ctx), method)(v, n=3))
         yield from _n_cases(f"{key}-{method}", "n",
@@ -428,6 +432,85 @@ def _metrics_cases():
                              lambda ctx, X: metrics(ctx, test=X),
                              wrong_shape=(N_USERS, N_ITEMS - 1))
     yield from _n_cases("ranking_metrics", "k", lambda ctx, v: metrics(ctx, k=v))
+
+
+def _protocol(ctx):
+    """A leave-one-out split of the context's ratings and 5 negatives per test entry."""
+    if not hasattr(ctx, "loo"):
+        train, test = fastmf.model_selection.leave_one_out(ctx.ratings, random_state=0)
+        ctx.loo = train, test, fastmf.model_selection.sample_negatives(train, test, n=5,
+                                                                       random_state=0)
+    return ctx.loo
+
+
+def _protocol_cases():
+    shape = (N_USERS, N_ITEMS)
+
+    def sample(ctx, train=None, test=None, n=5):
+        tr, te, _ = _protocol(ctx)
+        return fastmf.model_selection.sample_negatives(tr if train is None else train,
+                                                       te if test is None else test, n=n)
+
+    def sampled(ctx, test=None, negatives=None, train=None, k=10):
+        tr, te, neg = _protocol(ctx)
+        return fastmf.metrics.sampled_ranking_metrics(
+            ctx.model("ncf-gmf"), te if test is None else test,
+            neg if negatives is None else negatives, k=k, train=train)
+
+    # a malformed train changes its shape before the pair is compared: only test is blamed
+    # for a shape that differs from the other's
+    yield from (c for c in _matrix_cases("sample_negatives", "train", shape,
+                                         lambda ctx, X: sample(ctx, train=X))
+                if not c.id.endswith("-no-rows"))
+    yield from _matrix_cases("sample_negatives", "test", shape,
+                             lambda ctx, X: sample(ctx, test=X),
+                             wrong_shape=(N_USERS, N_ITEMS - 1))
+    yield from _n_cases("sample_negatives", "n", lambda ctx, v: sample(ctx, n=v))
+    yield Case("sample_negatives-test-shares-train",
+               lambda ctx: sample(ctx, test=_protocol(ctx)[0]), ValueError,
+               r"^test shares \d+ \(user, item\) pairs with train")
+    yield Case("sample_negatives-n-too-many", lambda ctx: sample(ctx, n=N_ITEMS), ValueError,
+               r"^n=20 negatives cannot be drawn for user \d+")
+    yield from _matrix_cases("sampled_ranking_metrics", "test", shape,
+                             lambda ctx, X: sampled(ctx, test=X),
+                             wrong_shape=(N_USERS, N_ITEMS + 1))
+    yield from _matrix_cases("sampled_ranking_metrics", "train", shape,
+                             lambda ctx, X: sampled(ctx, train=X),
+                             wrong_shape=(N_USERS + 1, N_ITEMS))
+    yield from _n_cases("sampled_ranking_metrics", "k", lambda ctx, v: sampled(ctx, k=v))
+
+    def edited(fn):
+        def run(ctx):
+            neg = _protocol(ctx)[2].copy()
+            return sampled(ctx, negatives=fn(ctx, neg))
+        return run
+
+    def own_test_item(ctx, neg):
+        neg[0, 0] = _protocol(ctx)[1].csr.indices[0]
+        return neg
+
+    for name, fn, error, pattern in (
+            ("one-dimensional", lambda ctx, neg: neg[0], ValueError, r" must be 2-dimensional"),
+            ("rows-missing", lambda ctx, neg: neg[1:], ValueError, r" has \d+ rows but test"),
+            ("no-columns", lambda ctx, neg: neg[:, :0], ValueError, r" has no columns"),
+            ("floats", lambda ctx, neg: neg * 1.0, TypeError, r" must hold integer indices"),
+            ("strings", lambda ctx, neg: neg.astype(str), TypeError,
+             r" must hold integer indices"),
+            ("negative", lambda ctx, neg: -neg - 1, ValueError, r" must be non-negative"),
+            ("out-of-range", lambda ctx, neg: neg + N_ITEMS, ValueError,
+             r" holds index \d+ \(position \d+\), out of range"),
+            ("repeated", lambda ctx, neg: np.repeat(neg[:, :1], 5, axis=1), ValueError,
+             r" repeats an item in row 0"),
+            ("test-positive", own_test_item, ValueError, r" collide with test positives"),
+    ):
+        yield Case(f"sampled_ranking_metrics-negatives-{name}", edited(fn), error,
+                   f"^negatives{pattern}")
+    yield Case("sampled_ranking_metrics-negatives-train-positive",
+               lambda ctx: sampled(ctx, negatives=np.sort(np.c_[
+                   _protocol(ctx)[2][:, 1:],
+                   _protocol(ctx)[0].csr.indices[_protocol(ctx)[0].csr.indptr[:-1]]], axis=1),
+                   train=_protocol(ctx)[0]), ValueError,
+               r"^negatives (collide with train positives|repeats)")
 
 
 def _encoder_cases():
@@ -575,6 +658,7 @@ def all_cases():
     for key in FMS:
         cases.extend(_fm_cases(key))
     cases.extend(_metrics_cases())
+    cases.extend(_protocol_cases())
     cases.extend(_encoder_cases())
     cases.extend(_load_cases())
     ids = [c.id for c in cases]

@@ -52,7 +52,7 @@ def test_fm_init_std_is_init_scale():
 
 
 ESTIMATORS = [fastmf.MatrixFactorization, fastmf.SVDpp, fastmf.ImplicitALS, fastmf.BPR,
-              fastmf.NMF, fastmf.PureSVD, fastmf.FMRegressor, fastmf.FMClassifier]
+              fastmf.NMF, fastmf.PureSVD, fastmf.FMRegressor, fastmf.FMClassifier, fastmf.NCF]
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
@@ -67,12 +67,15 @@ def test_every_factor_model_speaks_the_same_names(cls):
 
 @pytest.mark.parametrize("cls, data", [(fastmf.MatrixFactorization, RATINGS),
                                        (fastmf.ImplicitALS, COUNTS), (fastmf.BPR, COUNTS),
-                                       (fastmf.SVDpp, RATINGS), (fastmf.NMF, COUNTS)],
+                                       (fastmf.SVDpp, RATINGS), (fastmf.NMF, COUNTS),
+                                       (fastmf.NCF, COUNTS)],
                          ids=lambda v: v.__name__ if isinstance(v, type) else None)
 def test_train_loss_is_the_objective_and_tol_stops_early(cls, data):
     kw = dict(n_factors=3, random_state=0)
     if cls is fastmf.BPR:
         kw["n_threads"] = 1
+    if cls is fastmf.NCF:  # one fit (NeuMF pre-trains two more, each stopped by the same tol)
+        kw["model"] = "gmf"
     full = cls(n_iter=40, tol=0.0, **kw).fit(data)
     assert len(full.history_["train_loss"]) == full.n_iter_ == 40
     loss = np.array(full.history_["train_loss"])
