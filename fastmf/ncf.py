@@ -77,7 +77,7 @@ class NCF(Recommender):
         paper's sampler does (every user needs one such item); False draws them among all
         items, as Rendle et al. (2020) do.
     n_iter : int, default=20
-        Epochs (for NeuMF with ``pretrain``: of each of the three fits).
+        Epochs (for NeuMF with ``pretrain``: of the NeuMF fit that follows the pre-training).
     tol : float, default=0.0
         Stop early when the objective's relative decrease over one epoch falls to ``tol`` or
         below (0: run all ``n_iter``).
@@ -90,12 +90,14 @@ class NCF(Recommender):
     reg : float, default=0.0
         L2 weight :math:`\lambda` (> 0 regularises every parameter, see above).
     pretrain : bool, default=True
-        NeuMF only: fit a GMF and an MLP first (``n_iter`` epochs each, the same
-        hyper-parameters), start NeuMF from their embeddings and tower, with the output
+        NeuMF only: fit a GMF and an MLP first (``pretrain_iter`` epochs each, the other
+        hyper-parameters the same), start NeuMF from their embeddings and tower, with the output
         layer :math:`[\alpha h_{GMF}, (1 - \alpha) h_{MLP}]` and bias
         :math:`\alpha b_{GMF} + (1 - \alpha) b_{MLP}` (He et al., section 3.4.1; the paper
         then continues with SGD, its reference code with Adam: ``optimizer`` applies to all
         three fits).
+    pretrain_iter : int or None, default=None
+        Epochs of each pre-training fit; None: ``n_iter``.
     alpha : float, default=0.5
         The trade-off between the pre-trained models, in [0, 1].
     init_scale : float, default=0.01
@@ -169,7 +171,8 @@ class NCF(Recommender):
 
     def __init__(self, n_factors=8, *, model="neumf", layers=(64, 32, 16, 8), n_negatives=4,
                  exclude_positives=True, n_iter=20, tol=0.0, batch_size=256, optimizer="adam",
-                 learning_rate=0.001, reg=0.0, pretrain=True, alpha=0.5, init_scale=0.01,
+                 learning_rate=0.001, reg=0.0, pretrain=True, pretrain_iter=None, alpha=0.5,
+                 init_scale=0.01,
                  dtype="float32", n_threads=None, random_state=None, verbose=False,
                  warm_start=False, early_stopping_rounds=None):
         self.n_factors = n_factors
@@ -184,6 +187,7 @@ class NCF(Recommender):
         self.learning_rate = learning_rate
         self.reg = reg
         self.pretrain = pretrain
+        self.pretrain_iter = pretrain_iter
         self.alpha = alpha
         self.init_scale = init_scale
         self.dtype = dtype
@@ -210,6 +214,8 @@ class NCF(Recommender):
                                             low_open=True),
             reg=check_float_param(self.reg, "reg", low=0),
             pretrain=check_bool(self.pretrain, "pretrain"),
+            pretrain_iter=check_int_param(self.pretrain_iter, "pretrain_iter", low=1,
+                                          allow_none=True),
             alpha=check_float_param(self.alpha, "alpha", low=0, high=1),
             init_scale=check_float_param(self.init_scale, "init_scale", low=0),
             dtype=check_dtype(self.dtype),
@@ -295,6 +301,7 @@ class NCF(Recommender):
         fitted = {}
         for part in ("gmf", "mlp"):
             model = NCF(**{**self.get_params(), "model": part, "warm_start": False,
+                           "n_iter": p["pretrain_iter"] or p["n_iter"],
                            "random_state": int(rng.integers(2**31))})
             fitted[part] = model.fit(ratings, eval_set=eval_set)
         g, m = fitted["gmf"], fitted["mlp"]
