@@ -76,6 +76,60 @@ def _as_factor_matrix(A, name):
     return A
 
 
+def top_k_inputs(query, item_vectors, k, exclude, exclude_rows, item_mask):
+    """The validated inputs of :func:`top_k` (also those of the CUDA back end's):
+    ``(query, item_vectors, kk, rows, excl_indptr, excl_indices, mask)``, the two factor
+    matrices C-contiguous in the score dtype, ``kk = min(k, n_items)``, and the exclusion
+    CSR, the exclusion row of each query and the item mask as the selection kernels take them.
+    """
+    query = _as_factor_matrix(query, "query")
+    item_vectors = _as_factor_matrix(item_vectors, "item_vectors")
+    if query.shape[1] != item_vectors.shape[1]:
+        raise ValueError(
+            f"query has {query.shape[1]} factors but item_vectors has {item_vectors.shape[1]}")
+    k = check_int_param(k, "k", low=1)
+    dtype = score_dtype(query, item_vectors)
+    n_query, n_items = query.shape[0], item_vectors.shape[0]
+    kk = min(k, n_items)
+
+    if exclude is None:
+        if exclude_rows is not None:
+            raise ValueError("exclude_rows is given but exclude is not")
+        rows = np.zeros(n_query, dtype=np.int64)
+        excl_indptr = np.zeros(2, dtype=np.int32)  # int32 like most scipy matrices: one
+        excl_indices = np.zeros(0, dtype=np.int32)  # compiled kernel serves both cases
+    else:
+        excl_indptr, excl_indices = csr_structure(exclude, "exclude")
+        if exclude.shape[1] != n_items:
+            raise ValueError(
+                f"exclude has {exclude.shape[1]} columns but there are {n_items} items")
+        if exclude_rows is None:
+            if exclude.shape[0] != n_query:
+                raise ValueError(
+                    f"exclude has {exclude.shape[0]} rows but there are {n_query} queries; "
+                    "pass exclude_rows to map queries to rows")
+            rows = np.arange(n_query, dtype=np.int64)
+        else:
+            rows = check_index_array(exclude_rows, "exclude_rows", exclude.shape[0])
+            if len(rows) != n_query:
+                raise ValueError(
+                    f"exclude_rows has {len(rows)} entries but there are {n_query} queries")
+
+    if item_mask is None:
+        mask = np.zeros(0, dtype=np.bool_)
+    else:
+        mask = np.asarray(item_mask)
+        if mask.dtype != np.bool_ or mask.shape != (n_items,):
+            raise ValueError(
+                f"item_mask must be a boolean array of shape ({n_items},), "
+                f"got dtype {mask.dtype} and shape {mask.shape}")
+        mask = np.ascontiguousarray(mask)
+
+    return (np.ascontiguousarray(query, dtype=dtype),
+            np.ascontiguousarray(item_vectors, dtype=dtype), kk, rows, excl_indptr,
+            excl_indices, mask)
+
+
 def top_k(query, item_vectors, k, *, exclude=None, exclude_rows=None, item_mask=None,
           n_threads=None, block_size=None):
     """Top-k items per query by inner product, with exclusions, computed block by block.
@@ -125,57 +179,18 @@ def top_k(query, item_vectors, k, *, exclude=None, exclude_rows=None, item_mask=
     array([[ 2.,  1.],
            [-1., -2.]])
     """
-    query = _as_factor_matrix(query, "query")
-    item_vectors = _as_factor_matrix(item_vectors, "item_vectors")
-    if query.shape[1] != item_vectors.shape[1]:
-        raise ValueError(
-            f"query has {query.shape[1]} factors but item_vectors has {item_vectors.shape[1]}")
-    k = check_int_param(k, "k", low=1)
+    query, item_vectors, kk, rows, excl_indptr, excl_indices, mask = top_k_inputs(
+        query, item_vectors, k, exclude, exclude_rows, item_mask)
     scope = thread_scope(n_threads)
-    dtype = score_dtype(query, item_vectors)
+    dtype = query.dtype
     n_query, n_items = query.shape[0], item_vectors.shape[0]
-    kk = min(k, n_items)
-
-    if exclude is None:
-        if exclude_rows is not None:
-            raise ValueError("exclude_rows is given but exclude is not")
-        rows = np.zeros(n_query, dtype=np.int64)
-        excl_indptr = np.zeros(2, dtype=np.int32)  # int32 like most scipy matrices: one
-        excl_indices = np.zeros(0, dtype=np.int32)  # compiled kernel serves both cases
-    else:
-        excl_indptr, excl_indices = csr_structure(exclude, "exclude")
-        if exclude.shape[1] != n_items:
-            raise ValueError(
-                f"exclude has {exclude.shape[1]} columns but there are {n_items} items")
-        if exclude_rows is None:
-            if exclude.shape[0] != n_query:
-                raise ValueError(
-                    f"exclude has {exclude.shape[0]} rows but there are {n_query} queries; "
-                    "pass exclude_rows to map queries to rows")
-            rows = np.arange(n_query, dtype=np.int64)
-        else:
-            rows = check_index_array(exclude_rows, "exclude_rows", exclude.shape[0])
-            if len(rows) != n_query:
-                raise ValueError(
-                    f"exclude_rows has {len(rows)} entries but there are {n_query} queries")
-
-    if item_mask is None:
-        mask = np.zeros(0, dtype=np.bool_)
-    else:
-        mask = np.asarray(item_mask)
-        if mask.dtype != np.bool_ or mask.shape != (n_items,):
-            raise ValueError(
-                f"item_mask must be a boolean array of shape ({n_items},), "
-                f"got dtype {mask.dtype} and shape {mask.shape}")
-        mask = np.ascontiguousarray(mask)
 
     out_idx = np.empty((n_query, kk), dtype=np.int64)
     out_score = np.empty((n_query, kk), dtype=dtype)
     if n_query == 0 or kk == 0:
         return out_idx, out_score
 
-    query = np.ascontiguousarray(query, dtype=dtype)
-    items_t = np.ascontiguousarray(item_vectors, dtype=dtype).T
+    items_t = item_vectors.T
     bs = block_rows(n_query, n_items, dtype.itemsize, block_size)
     buf = np.empty((bs, n_items), dtype=dtype)
     with scope:

@@ -173,21 +173,15 @@ def ranking_metrics(model, train, test, k=10, *, n_threads=None, block_size=None
     >>> m["precision"], m["recall"], m["hit_rate"], m["auc"]
     (0.25, 0.5, 0.5, 0.5)
     """
-    U, V = _ranking_factors(model)
-    shape = (U.shape[0], V.shape[0])
-    train = _interactions(train, "train", shape)
-    test = _interactions(test, "test", shape)
-    k = check_int_param(k, "k", low=1)
+    U, V, kk, train, test, users = _ranking_inputs(model, train, test, k)
     scope = thread_scope(n_threads)
-    kk = min(k, shape[1])
-    tr_indptr, tr_indices = csr_structure(train, "train")
-    te_indptr, te_indices = csr_structure(test, "test")
-
-    users = np.flatnonzero(np.diff(te_indptr))
+    tr_indptr, tr_indices = train
+    te_indptr, te_indices = test
+    n_items = V.shape[0]
     per_user = np.empty((len(users), 7))
     if len(users):
-        bs = block_rows(len(users), shape[1], U.dtype.itemsize, block_size)
-        buf = np.empty((bs, shape[1]), dtype=U.dtype)
+        bs = block_rows(len(users), n_items, U.dtype.itemsize, block_size)
+        buf = np.empty((bs, n_items), dtype=U.dtype)
         top_idx = np.empty((bs, kk), dtype=np.int64)
         top_score = np.empty((bs, kk), dtype=U.dtype)
         pos_buf = np.empty(len(te_indices), dtype=U.dtype)
@@ -199,7 +193,27 @@ def ranking_metrics(model, train, test, k=10, *, n_threads=None, block_size=None
                 np.matmul(U[rows], V.T, out=buf[:m])
                 ranking_block(buf[:m], rows, tr_indptr, tr_indices, te_indptr, te_indices,
                               pos_buf, top_idx[:m], top_score[:m], per_user[start:stop])
+    return _summarise(per_user)
 
+
+def _ranking_inputs(model, train, test, k):
+    """The validated inputs of :func:`ranking_metrics` (also those of the CUDA back end's):
+    ``(U, V, kk, (train indptr, indices), (test indptr, indices), users)``, ``users`` the users
+    with a test entry."""
+    U, V = _ranking_factors(model)
+    shape = (U.shape[0], V.shape[0])
+    train = _interactions(train, "train", shape)
+    test = _interactions(test, "test", shape)
+    k = check_int_param(k, "k", low=1)
+    te_indptr, te_indices = csr_structure(test, "test")
+    users = np.flatnonzero(np.diff(te_indptr))
+    return (U, V, min(k, shape[1]), csr_structure(train, "train"), (te_indptr, te_indices),
+            users)
+
+
+def _summarise(per_user):
+    """The metrics dict of :func:`ranking_metrics` from the per-user rows of
+    ``ranking_block`` (precision, recall, ndcg, map, hit_rate, auc, n_rel)."""
     valid = per_user[:, 6] > 0
     if not valid.any():
         raise ValueError("no user has a test item outside train: nothing to evaluate")
