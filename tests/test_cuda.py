@@ -108,8 +108,8 @@ def _kernel_signatures():
         d1, d2, idx = np.zeros(2), np.zeros((2, 3)), np.zeros((2, 2), np.int64)
         yield from [
             (implicit_cg.implicit_cg_rows, sig(i32, i32, v, M, M, M, 3, 3, d1)),
-            (als.als_cg_rows, sig(i32, i32, v, M, v, M, v, s, s, s, True, 3, 3)),
-            (als.als_sse_rows, sig(i32, i32, v, M, v, M, v, s, 3, d1)),
+            (als.als_cg_rows, sig(i32, i32, v, M, v, M, v, 3.0, s, s, True, 3, 3)),
+            (als.als_sse_rows, sig(i32, i32, v, M, v, M, v, 3.0, 3, d1)),
             (linalg.gram_partial, sig(M, 3, T)),
             (linalg.gram_finish, sig(T, s, M)),
             (linalg.sum_squares, sig(M, i64, d1)),

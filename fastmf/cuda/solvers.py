@@ -320,10 +320,10 @@ class ALSCGSolver(_ExplicitSolver):
         ub, ib = self._array("user_bias"), self._array("item_bias")
         for side, X, xb, Y, yb in (("items", H, ib, W, ub), ("users", W, ub, H, ib)):
             als_cg_rows[self._grid[side], self.threads, 0, self._shared](
-                *self._csr[side], X, xb, Y, yb, f(self.global_mean), f(self.reg),
+                *self._csr[side], X, xb, Y, yb, self.global_mean, f(self.reg),
                 f(self.reg_bias), self.scale_reg, self.cg_steps, self._chunk)
         als_sse_rows[self._grid["users"], self.threads, 0, self._sse_shared](
-            *self._csr["users"], W, ub, H, ib, f(self.global_mean), self._sse_chunk,
+            *self._csr["users"], W, ub, H, ib, self.global_mean, self._sse_chunk,
             self._sse.partial)
         if self.scale_reg:
             return self._sse.total() + self._penalty(self._csr["users"][0],

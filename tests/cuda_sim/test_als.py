@@ -47,7 +47,7 @@ def test_float32_rows_match_float64_reference():
     f = np.float32
     out, out_b = W.astype(f), ub.astype(f)
     als_cg_rows[2, 4, 0, shared_elements(4, 4, 4) * 4](
-        X.indptr, X.indices, X.data.astype(f), out, out_b, H.astype(f), ib.astype(f), f(3.0),
+        X.indptr, X.indices, X.data.astype(f), out, out_b, H.astype(f), ib.astype(f), 3.0,
         f(0.5), f(0.5), False, 3, 4)
     assert rel_err(out, ref) < 1e-5
     assert rel_err(out_b, ref_b) < 1e-5

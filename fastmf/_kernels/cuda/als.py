@@ -24,8 +24,9 @@ def als_cg_rows(indptr, indices, data, X, x_bias, Y, y_bias, offset, reg, reg_bi
 
     ``l = reg``, ``l_b = reg_bias``, both times the row's count when ``scale_reg``; starting
     from the current values. Zero-length ``x_bias`` fits no bias for this side, zero-length
-    ``y_bias`` means the other side has none. Rows without entries get zeros. ``offset``,
-    ``reg`` and ``reg_bias`` are scalars of the factors' dtype; ``chunk`` as in
+    ``y_bias`` means the other side has none. Rows without entries get zeros. ``offset`` is a
+    float64 scalar (the residuals are taken in float64, as on the CPU), ``reg`` and
+    ``reg_bias`` scalars of the factors' dtype; ``chunk`` as in
     :func:`~fastmf._kernels.cuda.implicit_cg.implicit_cg_rows`.
     """
     m, k = X.shape
@@ -59,8 +60,8 @@ def als_cg_rows(indptr, indices, data, X, x_bias, Y, y_bias, offset, reg, reg_bi
             r[a] = -lam * x[a]
         cuda.syncthreads()
         # r = b - A x: the residuals of the row's ratings, times their item rows
-        esum, _unused = row_pass(ALS_RESID, start, end, indices, data, Y, y_bias, x, offset + xb,
-                                 r, True, tile, coef, red)
+        esum, _unused = row_pass(ALS_RESID, start, end, indices, data, Y, y_bias, x,
+                                 offset + float64(xb), r, True, tile, coef, red)
         rb = X.dtype.type(esum - lam_b * xb) if fit_bias else zero
         part = 0.0
         for a in range(t, k, nt):
@@ -107,7 +108,7 @@ def als_cg_rows(indptr, indices, data, X, x_bias, Y, y_bias, offset, reg, reg_bi
 def als_sse_rows(indptr, indices, data, X, x_bias, Y, y_bias, offset, chunk, partial):
     """Each block's share of ``sum e^2`` over the stored entries, with
     ``e = r_ui - offset - x_bias[u] - y_bias[i] - X[u] . Y[i]``, into ``partial[blockIdx.x]``
-    (zero-length bias arrays: no bias on that side)."""
+    (zero-length bias arrays: no bias on that side; ``offset`` a float64 scalar)."""
     m, k = X.shape
     t = cuda.threadIdx.x
     has_xb = x_bias.shape[0] > 0
@@ -121,7 +122,7 @@ def als_sse_rows(indptr, indices, data, X, x_bias, Y, y_bias, offset, chunk, par
         for a in range(t, k, cuda.blockDim.x):
             x[a] = X[u, a]
         cuda.syncthreads()
-        shift = offset + x_bias[u] if has_xb else offset
+        shift = offset + float64(x_bias[u]) if has_xb else offset
         _unused, sse = row_pass(ALS_RESID, indptr[u], indptr[u + 1], indices, data, Y, y_bias, x,
                                 shift, x, False, tile, coef, red)
         total += sse

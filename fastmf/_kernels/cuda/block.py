@@ -22,7 +22,7 @@ RED2 = 2 * MAX_THREADS
 #: Coefficients of :func:`row_pass`, for an entry of value ``w`` and dot product ``s``.
 IMPLICIT_INIT = 0  # coef = w - (w - 1) s; sums (w s, w): the residual b - A x of implicit ALS
 IMPLICIT_STEP = 1  # coef = (w - 1) s; sums (w s, 0): the data part of A d
-ALS_RESID = 2  # coef = e = w - shift - y_bias[i] - s; sums (e, e^2): the residuals of ALS
+ALS_RESID = 2  # coef = e = w - shift - y_bias[i] - s (float64); sums (e, e^2): ALS residuals
 ALS_STEP = 3  # coef = shift + s; sums (coef, 0): the data part of A d, bias column included
 
 
@@ -72,8 +72,9 @@ def row_pass(mode, start, end, indices, w, Y, y_bias, v, shift, out, axpy, tile,
     """One pass over the entries ``start:end`` of a row, in chunks staged in shared memory.
 
     For each entry ``p`` with column ``i = indices[p]`` and value ``w[p]``, ``s = v . Y[i]``
-    becomes a coefficient as ``mode`` says (see the constants above; ``shift`` is a scalar of
-    the factors' dtype, ``y_bias`` a zero-length array when the other side has no bias).
+    becomes a coefficient as ``mode`` says (see the constants above; ``shift`` is a float64
+    scalar for ALS_RESID, else one of the factors' dtype; ``y_bias`` a zero-length array when
+    the other side has no bias).
     With ``axpy``, each thread adds ``coef * Y[i]`` to its own components of ``out``.
 
     ``v`` (all of it) must be in shared memory and complete before the call; ``tile`` (shared,
@@ -98,10 +99,21 @@ def row_pass(mode, start, end, indices, w, Y, y_bias, v, shift, out, axpy, tile,
                 tile[q * stride + a] = Y[i, a]
         cuda.syncthreads()
         for q in range(t, nq, nt):  # 2. one dot product and coefficient per entry
+            wq = w[p0 + q]
+            if mode == ALS_RESID:  # in float64, as the CPU kernels take residuals
+                e = 0.0
+                for a in range(k):
+                    e -= tile[q * stride + a] * v[a]
+                e += wq - shift
+                if has_yb:
+                    e -= y_bias[indices[p0 + q]]
+                coef[q] = e
+                acc1 += e
+                acc2 += e * e
+                continue
             s = zero
             for a in range(k):
                 s += tile[q * stride + a] * v[a]
-            wq = w[p0 + q]
             if mode == IMPLICIT_INIT:
                 c = wq - (wq - one) * s
                 acc1 += wq * s
@@ -109,12 +121,6 @@ def row_pass(mode, start, end, indices, w, Y, y_bias, v, shift, out, axpy, tile,
             elif mode == IMPLICIT_STEP:
                 c = (wq - one) * s
                 acc1 += wq * s
-            elif mode == ALS_RESID:
-                c = wq - shift - s
-                if has_yb:
-                    c -= y_bias[indices[p0 + q]]
-                acc1 += c
-                acc2 += c * c
             else:
                 c = shift + s
                 acc1 += c

@@ -45,7 +45,14 @@ def sgd_epoch(seq_blocks, seq_ptr, block_ptr, users, items, values, W, H, bu, bi
     one = W.dtype.type(1)
     keep = one - lr * reg
     keep_b = one - lr * reg_bias
-    j = 0
+    j = 0  # the sequence block holding position lo: the last j with seq_ptr[j] <= lo
+    b = n_seq
+    while b - j > 1:
+        mid = (j + b) // 2
+        if seq_ptr[mid] <= lo:
+            j = mid
+        else:
+            b = mid
     loss = 0.0
     for v in range(lo, hi):
         while seq_ptr[j + 1] <= v:
