@@ -14,7 +14,9 @@ One call of the device tool runs everything (about 5 minutes on an H200 with 16 
 4. for each data set and k in (64, 128): the FLOP and byte floors of one iteration (each input
    read once, each output written once, against the measured ceilings), the GPU time per
    iteration (median of ``--repeats`` after a warm-up, float32, default launch shapes) and
-   fastmf's CPU time per iteration on all cores (median of 2 after a warm-up, float32).
+   fastmf's CPU time per iteration on all cores (median of 2 after a warm-up, float32);
+5. the CG solvers at the largest size and k under other launch shapes (threads per block,
+   entries staged per chunk), to pick the defaults.
 
 The markdown table comes last in the output and in ``$OUT/cuda_device.md``; every number is
 also appended to ``$OUT/cuda_device.jsonl`` as it is measured (so a run cut short keeps what it
@@ -454,7 +456,26 @@ def timings(log, name, X, ks, repeats, launch, skip_cpu, bandwidth, flop_rate):
     return rows
 
 
-def table(rows, checks, header):
+VARIANTS = [(32, 32), (32, 16), (32, 8), (64, 32), (64, 64), (128, 32)]
+
+
+def variants(log, name, X, k, repeats, shapes):
+    """GPU time per iteration of the CG solvers under other launch shapes (threads, chunk)."""
+    m, n = X.shape
+    rows = []
+    for model in ("implicit_cg", "als_cg"):
+        for threads, chunk in shapes:
+            W, H = start_factors(m, n, k, np.float32)
+            solver = gpu_solver(model, X, W, H, dict(threads=threads, chunk=chunk))
+            row = dict(data=name, k=k, model=model, threads=threads, chunk=solver._chunk,
+                       gpu_ms=1e3 * timed(solver.step, repeats))
+            log("variant", **row)
+            rows.append(row)
+            del solver
+    return rows
+
+
+def table(rows, variant_rows, checks, header):
     lines = [header, "",
              "| data | k | model | FLOP floor ms | byte floor ms | gathered/BW ms | GPU ms/iter "
              "| GPU / byte floor | CPU ms/iter | CPU / GPU |",
@@ -465,6 +486,21 @@ def table(rows, checks, header):
         lines.append(f"| {r['data']} | {r['k']} | {r['model']} | {r['flop_floor_ms']:.3f} | "
                      f"{r['byte_floor_ms']:.3f} | {r['gather_ms']:.3f} | {r['gpu_ms']:.2f} | "
                      f"{r['gpu_ms'] / r['byte_floor_ms']:.1f}x | {cpu} | {speed} |")
+    by = {(r["data"], r["k"], r["model"]): r for r in rows}
+    targets = [("implicit_cg", "GPU ms/iter < 100 (issue #17)", lambda r: r["gpu_ms"] < 100)]
+    targets += [(model, "GPU within 3x of the byte floor (issue #17)",
+                 lambda r: r["gpu_ms"] < 3 * r["byte_floor_ms"]) for model in ("als_cg", "bpr")]
+    for i, (model, what, ok) in enumerate(targets):
+        r = by.get(("20m", 128, model))
+        if r is not None:
+            lines += [""] if i == 0 else []
+            lines.append(f"- 20M, k=128, {model}: {what}: {'met' if ok(r) else '**not met**'} "
+                         f"({r['gpu_ms']:.1f} ms, byte floor {r['byte_floor_ms']:.2f} ms)")
+    if variant_rows:
+        lines += ["", "| data | k | model | threads | chunk | GPU ms/iter |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {r['data']} | {r['k']} | {r['model']} | {r['threads']} | {r['chunk']} | "
+                  f"{r['gpu_ms']:.2f} |" for r in variant_rows]
     lines += ["", "| check | passed |", "|---|---|"]
     lines += [f"| {name} | {'yes' if ok else '**NO**'} |" for name, ok in checks.items()]
     return "\n".join(lines)
@@ -518,11 +554,13 @@ def main(argv=None):
     for name in sizes:
         rows += timings(log, name, data[name], ks, repeats, launch, args.skip_cpu, bandwidth,
                         flop_rate)
+    shapes = [(4, 4), (2, 1)] if args.smoke else VARIANTS
+    variant_rows = variants(log, sizes[-1], data[sizes[-1]], ks[-1], repeats, shapes)
     header = (f"{device}: copy {bandwidth / 1e9:.0f} GB/s (read + write), float32 FMA "
               f"{flop_rate / 1e12:.1f} TFLOP/s (measured here); CPU: {numba.get_num_threads()} "
               f"threads; numba {numba.__version__}, numba-cuda {nc_version}; "
               f"cg_steps={CG_STEPS}; float32")
-    text = table(rows, checks, header)
+    text = table(rows, variant_rows, checks, header)
     print("\n" + text)
     if args.out:
         (Path(args.out) / "cuda_device.md").write_text(text + "\n")

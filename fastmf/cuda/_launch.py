@@ -38,11 +38,15 @@ def n_blocks(n_work, blocks):
     return int(max(1, min(n_work, MAX_BLOCKS if blocks is None else blocks)))
 
 
-def row_chunk(k, dtype, n_vectors, nt):
-    """``(chunk, shared bytes)`` of a row kernel with ``n_vectors`` k-vectors: ``nt`` entries
-    staged at once, fewer when they would not fit in SHARED_BYTES."""
+def row_chunk(k, dtype, n_vectors, nt, chunk=None):
+    """``(chunk, shared bytes)`` of a row kernel with ``n_vectors`` k-vectors: ``chunk``
+    entries staged at once (default ``nt``), halved while they would not fit in SHARED_BYTES."""
+    if chunk is None:
+        chunk = nt
+    elif not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
     itemsize = np.dtype(dtype).itemsize
-    chunk = nt
+    chunk = int(chunk)
     while chunk > 1 and shared_elements(k, chunk, n_vectors) * itemsize > SHARED_BYTES:
         chunk //= 2
     size = shared_elements(k, chunk, n_vectors) * itemsize

@@ -14,9 +14,10 @@ hyper-parameters as keywords and an RNG. It moves all of it to the device once, 
   decides).
 
 Construction raises :class:`~fastmf.cuda.CudaUnavailableError` naming what is missing when
-the CUDA back end cannot run. ``threads`` (threads per block, a power of two, default 32) and
-``blocks`` (most thread blocks per launch) shape the launches; results do not depend on them
-except through the races of the Hogwild solvers (SGD, BPR).
+the CUDA back end cannot run. ``threads`` (threads per block, a power of two, default 32),
+``blocks`` (most thread blocks per launch) and, for the CG solvers, ``chunk`` (entries of a row
+staged in shared memory at once, default ``threads``) shape the launches; results do not
+depend on them except through the races of the Hogwild solvers (SGD, BPR).
 """
 
 import numpy as np
@@ -156,7 +157,7 @@ class ImplicitALSCGSolver(_DeviceSolver):
     cg_steps : int, default=3
     rng : numpy Generator, optional
         Unused (the updates are deterministic); accepted for the solver protocol.
-    threads, blocks : int, optional
+    threads, blocks, chunk : int, optional
         Launch shape (see the module docstring).
 
     Examples
@@ -177,7 +178,7 @@ class ImplicitALSCGSolver(_DeviceSolver):
     """
 
     def __init__(self, *, data, user_factors, item_factors, reg, cg_steps=3, rng=None,
-                 threads=None, blocks=None):
+                 threads=None, blocks=None, chunk=None):
         require_cuda()
         (m, k), n = user_factors.shape, item_factors.shape[0]
         dtype = _factors({"user_factors": (user_factors, m), "item_factors": (item_factors, n)},
@@ -195,7 +196,7 @@ class ImplicitALSCGSolver(_DeviceSolver):
                      blocks)
         self._csr = {side: tuple(cuda.to_device(a) for a in csr)
                      for side, csr in (("users", by_user), ("items", by_item))}
-        self._chunk, self._shared = row_chunk(k, dtype, 4, self.threads)
+        self._chunk, self._shared = row_chunk(k, dtype, 4, self.threads, chunk)
         self._grid = {"users": n_blocks(m, self.blocks), "items": n_blocks(n, self.blocks)}
         self._reducer = {side: Reducer(g) for side, g in self._grid.items()}
         self._gram = {"users": Gram(n, k, dtype, self.threads),  # of H, for the user rows
@@ -277,7 +278,7 @@ class ALSCGSolver(_ExplicitSolver):
     cg_steps : int, default=3
     rng : numpy Generator, optional
         Unused (deterministic); accepted for the solver protocol.
-    threads, blocks : int, optional
+    threads, blocks, chunk : int, optional
 
     Examples
     --------
@@ -299,7 +300,7 @@ class ALSCGSolver(_ExplicitSolver):
 
     def __init__(self, *, data, user_factors, item_factors, user_bias=None, item_bias=None,
                  global_mean=0.0, reg, reg_bias=None, scale_reg=False, cg_steps=3, rng=None,
-                 threads=None, blocks=None):
+                 threads=None, blocks=None, chunk=None):
         by_user, (m, n, k, dtype) = self._setup_mf(data, user_factors, item_factors, user_bias,
                                                    item_bias, global_mean, reg, reg_bias,
                                                    threads, blocks)
@@ -308,8 +309,8 @@ class ALSCGSolver(_ExplicitSolver):
         by_item = _transpose(*by_user, (m, n))
         self._csr = {side: tuple(cuda.to_device(a) for a in csr)
                      for side, csr in (("users", by_user), ("items", by_item))}
-        self._chunk, self._shared = row_chunk(k, dtype, 4, self.threads)
-        self._sse_chunk, self._sse_shared = row_chunk(k, dtype, 1, self.threads)
+        self._chunk, self._shared = row_chunk(k, dtype, 4, self.threads, chunk)
+        self._sse_chunk, self._sse_shared = row_chunk(k, dtype, 1, self.threads, chunk)
         self._grid = {"users": n_blocks(m, self.blocks), "items": n_blocks(n, self.blocks)}
         self._sse = Reducer(self._grid["users"])
 

@@ -91,3 +91,29 @@ def test_bad_inputs_raise_clear_errors():
         make("bpr", np.full_like(W, np.nan), H, X)
     with pytest.raises(ValueError, match="n_factors=4000 is too large"):
         make("implicit", np.zeros((6, 4000)), np.zeros((5, 4000)), X)
+
+
+@pytest.mark.parametrize("kind", ["implicit", "als"])
+def test_launch_shape_does_not_change_the_cg_solvers(kind):
+    X = ratings(9, 7, 0.5, seed=5)
+    W, H = factors(9, 7, 3, seed=5)
+    states = []
+    for threads, blocks, chunk in ((2, 1, 1), (4, 3, 3), (8, 2, None)):
+        solver = (ImplicitALSCGSolver if kind == "implicit" else ALSCGSolver)(
+            data=(X.indptr, X.indices, 1 + X.data), user_factors=W.copy(), item_factors=H.copy(),
+            reg=0.1, threads=threads, blocks=blocks, chunk=chunk)
+        solver.step()
+        states.append(solver.state())
+    for state in states[1:]:
+        for name, a in state.items():
+            np.testing.assert_allclose(a, states[0][name], rtol=1e-12, atol=1e-14)
+
+
+def test_bad_launch_shapes_raise():
+    X = ratings(6, 5, 0.5, seed=6)
+    W, H = factors(6, 5, 2, seed=6)
+    with pytest.raises(ValueError, match="chunk must be a positive integer, got 0"):
+        make("implicit", W, H, X, chunk=0)
+    with pytest.raises(ValueError, match="blocks must be a positive integer, got -1"):
+        ALSCGSolver(data=(X.indptr, X.indices, X.data), user_factors=W, item_factors=H,
+                    reg=0.1, blocks=-1)
