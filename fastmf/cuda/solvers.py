@@ -42,10 +42,13 @@ from ._device import require_cuda
 from ._launch import Gram, Reducer, SumSquares, n_blocks, row_chunk, threads_per_block
 
 
-def _factors(arrays, name_rows):
-    """Check the starting arrays: 2-D (1-D for biases), one float dtype, rows as named."""
+def _check_state(user_factors, item_factors, user_bias=None, item_bias=None):
+    """Check the starting arrays (one float dtype, consistent shapes, finite); returns
+    ``(n_users, n_items, n_factors, dtype)``. A None bias is no bias."""
+    arrays = {"user_factors": user_factors, "item_factors": item_factors,
+              "user_bias": user_bias, "item_bias": item_bias}
     dtype = None
-    for name, (A, rows) in arrays.items():
+    for name, A in arrays.items():
         if A is None:
             continue
         if not isinstance(A, np.ndarray) or A.dtype not in (np.float32, np.float64):
@@ -54,13 +57,20 @@ def _factors(arrays, name_rows):
         dtype = A.dtype if dtype is None else dtype
         if A.dtype != dtype:
             raise TypeError(f"{name} has dtype {A.dtype} but the other factors are {dtype}")
-        ndim = 1 if name.endswith("bias") else 2
-        if A.ndim != ndim or A.shape[0] != rows:
-            raise ValueError(f"{name} must have {rows} rows ({name_rows[name]}) and "
-                             f"{ndim} dimensions, got shape {A.shape}")
+        if A.ndim != (1 if name.endswith("bias") else 2):
+            raise ValueError(f"{name} must be {1 if name.endswith('bias') else 2}-dimensional, "
+                             f"got shape {A.shape}")
         if not np.isfinite(A).all():
             raise ValueError(f"{name} must be finite")
-    return dtype
+    (m, k), n = user_factors.shape, item_factors.shape[0]
+    if item_factors.shape[1] != k:
+        raise ValueError(f"item_factors has {item_factors.shape[1]} columns but user_factors "
+                         f"has {k}")
+    for name, A, rows, what in (("user_bias", user_bias, m, "n_users"),
+                                ("item_bias", item_bias, n, "n_items")):
+        if A is not None and A.shape[0] != rows:
+            raise ValueError(f"{name} must have {rows} rows ({what}), got shape {A.shape}")
+    return m, n, k, dtype
 
 
 def _csr(data, n_rows, n_cols, dtype, with_values=True):
@@ -180,12 +190,7 @@ class ImplicitALSCGSolver(_DeviceSolver):
     def __init__(self, *, data, user_factors, item_factors, reg, cg_steps=3, rng=None,
                  threads=None, blocks=None, chunk=None):
         require_cuda()
-        (m, k), n = user_factors.shape, item_factors.shape[0]
-        dtype = _factors({"user_factors": (user_factors, m), "item_factors": (item_factors, n)},
-                         {"user_factors": "n_users", "item_factors": "n_items"})
-        if item_factors.shape[1] != k:
-            raise ValueError(f"item_factors has {item_factors.shape[1]} columns but "
-                             f"user_factors has {k}")
+        m, n, k, dtype = _check_state(user_factors, item_factors)
         self.reg = check_float_param(reg, "reg", low=0)
         self.cg_steps = check_int_param(cg_steps, "cg_steps", low=1)
         by_user = _csr(data, m, n, dtype)
@@ -222,22 +227,16 @@ class _ExplicitSolver(_DeviceSolver):
     def _setup_mf(self, data, user_factors, item_factors, user_bias, item_bias, global_mean,
                   reg, reg_bias, threads, blocks):
         require_cuda()
-        (m, k), n = user_factors.shape, item_factors.shape[0]
-        rows = {"user_factors": "n_users", "item_factors": "n_items", "user_bias": "n_users",
-                "item_bias": "n_items"}
-        dtype = _factors({"user_factors": (user_factors, m), "item_factors": (item_factors, n),
-                          "user_bias": (user_bias, m), "item_bias": (item_bias, n)}, rows)
-        if item_factors.shape[1] != k:
-            raise ValueError(f"item_factors has {item_factors.shape[1]} columns but "
-                             f"user_factors has {k}")
+        m, n, k, dtype = _check_state(user_factors, item_factors, user_bias, item_bias)
         self.reg = check_float_param(reg, "reg", low=0)
         self.reg_bias = self.reg if reg_bias is None else check_float_param(reg_bias,
                                                                             "reg_bias", low=0)
         self.global_mean = check_float_param(global_mean, "global_mean")
         self._f = dtype.type  # scalars in the factors' precision
+        by_user = _csr(data, m, n, dtype)
         self._upload({"user_factors": user_factors, "item_factors": item_factors,
                       "user_bias": user_bias, "item_bias": item_bias}, threads, blocks)
-        return _csr(data, m, n, dtype), (m, n, k, dtype)
+        return by_user, (m, n, k, dtype)
 
     def _penalty(self, w_users, w_items):
         """``reg (sum_u w_u |w_u|^2 + sum_i w_i |h_i|^2) + reg_bias (... biases)``, the weights
@@ -482,14 +481,9 @@ class BPRSolver(_DeviceSolver):
                  reg=0.01, verify_negative=True, negatives="uniform", rng=None, threads=None,
                  blocks=None):
         require_cuda()
-        (m, k), n = user_factors.shape, item_factors.shape[0]
-        dtype = _factors({"user_factors": (user_factors, m), "item_factors": (item_factors, n),
-                          "item_bias": (item_bias, n)},
-                         {"user_factors": "n_users", "item_factors": "n_items",
-                          "item_bias": "n_items"})
-        if item_factors.shape[1] != k:
-            raise ValueError(f"item_factors has {item_factors.shape[1]} columns but "
-                             f"user_factors has {k}")
+        if item_bias is None:
+            raise TypeError("item_bias must be a float32 or float64 NumPy array, got None")
+        m, n, k, dtype = _check_state(user_factors, item_factors, item_bias=item_bias)
         indptr, indices, _ = _csr(data, m, n, dtype, with_values=False)
         if len(indices) == 0 or n < 2:
             raise ValueError("BPR needs at least one positive entry and 2 items")

@@ -13,8 +13,8 @@ def confidences(X, alpha=2.0, dtype=np.float64):
     return (1 + alpha * X.data).astype(dtype)
 
 
-@pytest.mark.parametrize("threads, chunk, grid", [(4, 3, 2), (2, 1, 5), (8, 8, 1)])
-@pytest.mark.parametrize("k", [1, 6])
+@pytest.mark.parametrize("threads, chunk, grid, k", [
+    (4, 3, 2, 6), (2, 1, 5, 1), (8, 8, 1, 6), (1, 4, 3, 6), (2, 3, 2, 8)])  # 1 to 6 per thread
 def test_rows_match_cpu_kernel(threads, chunk, grid, k):
     X = ratings(11, 9, 0.4, seed=k, empty_row=4)
     conf = confidences(X)

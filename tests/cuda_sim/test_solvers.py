@@ -74,6 +74,8 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match=r"indptr must be an integer array of length 6 "
                                          r"\(n_users \+ 1\)"):
         make("als", W[:5], H, X)
+    with pytest.raises(ValueError, match=r"user_factors must be 2-dimensional, got shape \(6,\)"):
+        make("sgd", W[:, 0], H, X)
     with pytest.raises(ValueError, match="item_factors has 3 columns but user_factors has 2"):
         make("implicit", W, np.zeros((5, 3)), X)
     bad = X.copy()

@@ -68,6 +68,37 @@ def block_sum2(red, a, b):
 
 
 @cuda.jit(device=True)
+def _stage_rows(indices, p0, nq, Y, tile):
+    """``tile[q, :] = Y[indices[p0 + q]]`` for ``q < nq`` (row stride ``k + 1``), each thread
+    its own components. Four loads are issued before their four stores, and the next entry's
+    index is read before this entry's row, so a thread keeps several loads in flight instead
+    of waiting out each one's latency."""
+    k = Y.shape[1]
+    nt = cuda.blockDim.x
+    t = cuda.threadIdx.x
+    i_next = indices[p0]
+    for q in range(nq):
+        i = i_next
+        if q + 1 < nq:
+            i_next = indices[p0 + q + 1]
+        base = q * (k + 1)
+        a = t
+        while a + 3 * nt < k:
+            y0 = Y[i, a]
+            y1 = Y[i, a + nt]
+            y2 = Y[i, a + 2 * nt]
+            y3 = Y[i, a + 3 * nt]
+            tile[base + a] = y0
+            tile[base + a + nt] = y1
+            tile[base + a + 2 * nt] = y2
+            tile[base + a + 3 * nt] = y3
+            a += 4 * nt
+        while a < k:
+            tile[base + a] = Y[i, a]
+            a += nt
+
+
+@cuda.jit(device=True)
 def row_pass(mode, start, end, indices, w, Y, y_bias, v, shift, out, axpy, tile, coef, red):
     """One pass over the entries ``start:end`` of a row, in chunks staged in shared memory.
 
@@ -93,10 +124,7 @@ def row_pass(mode, start, end, indices, w, Y, y_bias, v, shift, out, axpy, tile,
     acc2 = 0.0
     for p0 in range(start, end, chunk):
         nq = min(chunk, end - p0)
-        for q in range(nq):  # 1. stage the chunk's rows of Y
-            i = indices[p0 + q]
-            for a in range(t, k, nt):
-                tile[q * stride + a] = Y[i, a]
+        _stage_rows(indices, p0, nq, Y, tile)  # 1. stage the chunk's rows of Y
         cuda.syncthreads()
         for q in range(t, nq, nt):  # 2. one dot product and coefficient per entry
             wq = w[p0 + q]
