@@ -265,7 +265,10 @@ def ranking_scorer(metric="ndcg", k=10):
     :class:`~fastmf.model_selection.Interactions` of a validation fold (held-out interactions
     in the full ID space); the fitted ``estimator``'s lists exclude every other known
     interaction of the whole set, and the score is :func:`ranking_metrics`'s ``metric`` over
-    the users with validation items. Higher is better, as scikit-learn expects.
+    the users with validation items. Higher is better, as scikit-learn expects. A fold that
+    leaves a validated user with no other interaction raises a ValueError; so does scoring the
+    training folds themselves, which is not defined for top-N lists: pass
+    ``return_train_score=False`` to ``HalvingRandomSearchCV``, whose default is True.
 
     Parameters
     ----------
