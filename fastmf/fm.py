@@ -414,7 +414,7 @@ class FMRegressor(RegressorMixin, _BaseFM):
     --------
     >>> import numpy as np, scipy.sparse as sp, fastmf
     >>> rng = np.random.default_rng(0)
-    >>> X = sp.random(200, 30, density=0.2, random_state=0, format="csr")
+    >>> X = sp.random(1000, 30, density=0.2, random_state=0, format="csr")
     >>> y = X @ rng.normal(size=30)
     >>> model = fastmf.FMRegressor(n_factors=4, n_iter=20, random_state=0).fit(X, y)
     >>> bool(model.score(X, y) > 0.9)
@@ -489,7 +489,7 @@ class FMClassifier(ClassifierMixin, _BaseFM):
     Examples
     --------
     >>> import numpy as np, scipy.sparse as sp, fastmf
-    >>> X = sp.random(300, 20, density=0.3, random_state=1, format="csr")
+    >>> X = sp.random(3000, 20, density=0.3, random_state=1, format="csr")
     >>> y = np.where(X @ np.random.default_rng(1).normal(size=20) > 0, "yes", "no")
     >>> clf = fastmf.FMClassifier(n_factors=2, n_iter=20, random_state=0).fit(X, y)
     >>> clf.classes_.tolist(), bool(clf.score(X, y) > 0.9)
