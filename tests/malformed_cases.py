@@ -44,7 +44,15 @@ FACTOR_MODELS = {
        for loss in ("frobenius", "poisson") for missing in ("zero", "ignore")},
     "puresvd": lambda: fastmf.PureSVD(3, random_state=0),
     "popularity": lambda: fastmf.Popularity(),
+    "autorec": lambda: fastmf.AutoRec(4, n_iter=2, random_state=0),
+    "autorec-user-adam": lambda: fastmf.AutoRec(4, kind="user", solver="adam", n_iter=2,
+                                                random_state=0),
+    "residual-mf": lambda: fastmf.ResidualMF(3, hidden_layers=(4,), n_iter=2, random_state=0),
 }
+#: Models without similar_items / similar_users (not inner-product models)
+NO_SIMILAR = {"residual-mf"}
+#: Models scored by RMSE on an eval_set of ratings
+RATING_EVAL = {"svdpp", "autorec", "autorec-user-adam", "residual-mf"}
 NONNEGATIVE = {"ials-cg", "ials-cholesky", "bpr", "popularity"} | {
     k for k in FACTOR_MODELS if "nmf" in k}
 FMS = {f"fm{kind}-{solver}": (lambda cls=cls, solver=solver: cls(
@@ -308,8 +316,9 @@ def _factor_model_cases(key):
                                             user_items=valid((1, N_ITEMS))),
                ValueError, r"^pass exclude=None with user_items")
 
-    for method, arg, n in (("similar_items", "items", N_ITEMS),
-                           ("similar_users", "users", N_USERS)):
+    for method, arg, n in (() if key in NO_SIMILAR else
+                           (("similar_items", "items", N_ITEMS),
+                            ("similar_users", "users", N_USERS))):
         yield from _index_cases(f"{key}-{method}", arg, n,
                                 lambda ctx, v, method=method: getattr(m(ctx), method)(v, n=3))
         yield from _n_cases(f"{key}-{method}", "n",
@@ -348,7 +357,7 @@ def _factor_model_cases(key):
     yield Case(f"{p}-X-float", lambda ctx: FACTOR_MODELS[key]().fit(pairs * 0.5, [1.0, 2.0]),
                TypeError, r"^X\[:, 0\] \(users\) must hold integer indices")
 
-    if key.startswith("mf-") or key == "svdpp":
+    if key.startswith("mf-") or key in RATING_EVAL:
         yield from _eval_set_cases(key, pairs)
 
     for method, arg, n_other in (("partial_fit_users", "users", N_ITEMS),
