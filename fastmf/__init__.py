@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 # public name -> the submodule that defines it
 _LAZY = {
+    "AutoRec": "autorec",
     "BPR": "bpr",
     "FMClassifier": "fm",
     "FMRegressor": "fm",
@@ -23,6 +24,7 @@ _LAZY = {
     "Popularity": "popularity",
     "PureSVD": "svd",
     "Ratings": "_ratings",
+    "ResidualMF": "residual_mf",
     "SVDpp": "svdpp",
     "load": "_persist",
 }

@@ -28,7 +28,7 @@ class FitResult:
     n_done: int
     #: 1-based index (over this call) of the best eval score, with early stopping; else None
     best: int = None
-    #: "n_iter", "tol", "converged", "early_stopping" or "interrupted"
+    #: "n_iter", "tol", "converged", "early_stopping", "interrupted" or "diverged"
     reason: str = "n_iter"
 
 
@@ -65,7 +65,8 @@ def run_iterations(solver, n_iter, *, history=None, evaluate=None, eval_pad=None
     Raises
     ------
     FloatingPointError
-        When the objective stops being finite (with ``solver.divergence_hint``).
+        When the objective stops being finite (with ``solver.divergence_hint``); its
+        ``result`` attribute is the :class:`FitResult` of the iterations before.
     """
     history = {k: list(v) for k, v in (history or {"train_loss": [], "seconds": []}).items()}
     eval_pad = dict(eval_pad or {})
@@ -84,10 +85,12 @@ def run_iterations(solver, n_iter, *, history=None, evaluate=None, eval_pad=None
                 values = dict(out) if isinstance(out, dict) else {"train_loss": out}
                 loss = float(values.pop("train_loss"))
                 if not np.isfinite(loss):
-                    raise FloatingPointError(
+                    error = FloatingPointError(
                         f"the training loss became {loss} at iteration "
                         f"{len(history['train_loss']) + 1}: the fit diverged. "
                         f"{solver.divergence_hint}".strip())
+                    error.result = FitResult(history, done, None, "diverged")
+                    raise error
                 done += 1
                 scores = evaluate() if evaluate is not None else {}
                 _append(history, loss, seconds, {**values, **scores}, eval_pad)
@@ -208,7 +211,9 @@ class SolverFit:
         ``data`` is what the solver reads, ``train`` the training data the estimator's hooks
         take (``_index_space(train)``, ``_evaluator(..., train, eval_data)``), ``state`` the
         fitted attributes to start from; the estimator's attributes are set only when the loop
-        has finished, so a fit that raises leaves them untouched.
+        has finished, so a fit that raises leaves them untouched. Except for a solver that
+        ``rolls_back`` (undoes an iteration whose objective is not finite): on divergence the
+        model of its last finite iteration is stored, then the FloatingPointError raised.
         """
         from ._solvers.registry import solver_class
 
@@ -223,11 +228,17 @@ class SolverFit:
             evaluate, pad, maximize = self._evaluator(fitter, space, train, eval_data)
             if n_iter is None:
                 n_iter = params["n_iter"] if "n_iter" in params else self.n_iter
-            result = run_iterations(
-                fitter, n_iter, history=history,
-                evaluate=evaluate, eval_pad=pad, early_stopping_rounds=early_stopping_rounds,
-                maximize=maximize, tol=tol, verbose=bool(getattr(self, "verbose", False)),
-                desc=type(self).__name__)
+            diverged = None
+            try:
+                result = run_iterations(
+                    fitter, n_iter, history=history,
+                    evaluate=evaluate, eval_pad=pad, early_stopping_rounds=early_stopping_rounds,
+                    maximize=maximize, tol=tol, verbose=bool(getattr(self, "verbose", False)),
+                    desc=type(self).__name__)
+            except FloatingPointError as error:
+                if not getattr(fitter, "rolls_back", False):
+                    raise
+                result, diverged = error.result, error
             fitted = fitter.state()
         previous = self.n_iter_ if warm else 0
         vars(self).update(space)
@@ -238,6 +249,8 @@ class SolverFit:
             self.best_iteration_ = previous + result.best
         self._fit_stop_reason = result.reason
         self._factors_changed()
+        if diverged is not None:
+            raise diverged
         return self
 
     def _factors_changed(self):

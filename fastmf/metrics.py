@@ -344,7 +344,8 @@ def _pair_model(model):
     if isinstance(model, Recommender):
         check_is_fitted(model)
         return model._predict_indices, (model.n_users_, model.n_items_)
-    _, n_users, n_items = _ranking_model(model)  # checks the tuple
+    ranker = _ranking_model(model)  # checks the tuple
+    n_users, n_items = ranker.n_users, ranker.n_items
     U, V = (np.asarray(A) for A in model)
     return (lambda users, items: np.einsum("ij,ij->i", U[users], V[items],
                                            dtype=np.float64), (n_users, n_items))

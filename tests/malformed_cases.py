@@ -46,7 +46,15 @@ FACTOR_MODELS = {
     "popularity": lambda: fastmf.Popularity(),
     "ncf-gmf": lambda: fastmf.NCF(3, model="gmf", n_iter=2, random_state=0),
     "ncf-neumf": lambda: fastmf.NCF(3, layers=(4, 2), n_iter=2, random_state=0),
+    "autorec": lambda: fastmf.AutoRec(4, n_iter=2, random_state=0),
+    "autorec-user-adam": lambda: fastmf.AutoRec(4, kind="user", solver="adam", n_iter=2,
+                                                random_state=0),
+    "residual-mf": lambda: fastmf.ResidualMF(3, hidden_layers=(4,), n_iter=2, random_state=0),
 }
+#: Models without similar_items / similar_users (not inner-product models)
+NO_SIMILAR = {"residual-mf"}
+#: Models scored by RMSE on an eval_set of ratings
+RATING_EVAL = {"svdpp", "autorec", "autorec-user-adam", "residual-mf"}
 NONNEGATIVE = {"ials-cg", "ials-cholesky", "bpr", "popularity"} | {
     k for k in FACTOR_MODELS if "nmf" in k or "ncf" in k}
 FMS = {f"fm{kind}-{solver}": (lambda cls=cls, solver=solver: cls(
@@ -312,8 +320,8 @@ def _factor_model_cases(key):
 
     for method, arg, n in (("similar_items", "items", N_ITEMS),
                            ("similar_users", "users", N_USERS)):
-        if not hasattr(FACTOR_MODELS[key](), method):  # neural models: no factor similarity
-            continue
+        if key in NO_SIMILAR or not hasattr(FACTOR_MODELS[key](), method):
+            continue  # not an inner-product model: no factor similarity
         yield from _index_cases(f"{key}-{method}", arg, n,
                                 lambda ctx, v, method=method: getattr(m(ctx), method)(v, n=3))
         yield from _n_cases(f"{key}-{method}", "n",
@@ -352,7 +360,7 @@ def _factor_model_cases(key):
     yield Case(f"{p}-X-float", lambda ctx: FACTOR_MODELS[key]().fit(pairs * 0.5, [1.0, 2.0]),
                TypeError, r"^X\[:, 0\] \(users\) must hold integer indices")
 
-    if key.startswith("mf-") or key == "svdpp":
+    if key.startswith("mf-") or key in RATING_EVAL:
         yield from _eval_set_cases(key, pairs)
 
     for method, arg, n_other in (("partial_fit_users", "users", N_ITEMS),

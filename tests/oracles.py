@@ -868,3 +868,46 @@ def ncf_block_scores(Q, V, w, sizes, codes, kg):
     items = np.tile(np.arange(n_items), n)
     _, _, b = ncf_split(w, sizes, kg)
     return (ncf_logits(users, items, Q, V, w, sizes, codes, kg) - b).reshape(n, n_items)
+def residual_mf_fold_in_objective(x, b, others, other_bias, y, theta, sizes, codes, own, reg,
+                                  reg_bias):
+    """``(J, gx, gb)`` of one new row: the mean of ``1/2 e^2`` over its entries plus
+    ``reg/2 |x|^2 + reg_bias/2 b^2``, the MLP reading ``[x, o_j]`` (``own="user"``) or
+    ``[o_j, x]`` (``own="item"``), from the full first layer."""
+    x, others = np.asarray(x, float), np.asarray(others, float)
+    n, k = others.shape
+    xs = np.repeat(x[None], n, axis=0)
+    inp = np.hstack([xs, others] if own == "user" else [others, xs])
+    f = nn_mlp_forward(theta, sizes, codes, inp)[-1][:, 0]
+    e = b + np.asarray(other_bias, float) + others @ x + f - np.asarray(y, float)
+    J = 0.5 * np.mean(e ** 2) + 0.5 * reg * x @ x + 0.5 * reg_bias * b * b
+    _, dX = nn_mlp_backward(theta, sizes, codes, inp, e[:, None])
+    dx = dX[:, :k] if own == "user" else dX[:, k:]
+    gx = (e @ others + dx.sum(axis=0)) / n + reg * x
+    return J, gx, e.mean() + reg_bias * b
+
+
+def residual_mf_fold_in(indptr, indices, y, other, other_bias, theta, sizes, codes, own, reg,
+                        reg_bias, lr, momentum, n_steps, X, b):
+    """Row by row: ``n_steps`` of heavy-ball gradient descent on
+    :func:`residual_mf_fold_in_objective` from ``X[r]``, ``b[r]``, keeping the best iterate
+    (rows without entries unchanged). Returns float64 copies ``(X, b)``."""
+    X, b = np.asarray(X, float).copy(), np.asarray(b, float).copy()
+    for r in range(len(X)):
+        lo, hi = indptr[r], indptr[r + 1]
+        if hi == lo:
+            continue
+        cols = indices[lo:hi]
+        x, c, vx, vb = X[r].copy(), b[r], np.zeros(X.shape[1]), 0.0
+        best = (np.inf, x, c)
+        for step in range(n_steps + 1):
+            J, gx, gb = residual_mf_fold_in_objective(x, c, other[cols], other_bias[cols],
+                                                      y[lo:hi], theta, sizes, codes, own, reg,
+                                                      reg_bias)
+            if J < best[0]:
+                best = (J, x.copy(), c)
+            if step == n_steps:
+                break
+            vx, vb = momentum * vx + gx, momentum * vb + gb
+            x, c = x - lr * vx, c - lr * vb
+        X[r], b[r] = best[1], best[2]
+    return X, b

@@ -83,6 +83,18 @@ MODELS = [
     Case("NCF-neumf",  # pre-trained (the default)
          lambda: fastmf.NCF(4, layers=(8, 4), n_iter=30, learning_rate=0.01, reg=0.001,
                             batch_size=32, random_state=0, n_threads=1)),
+    Case("AutoRec",
+         lambda: fastmf.AutoRec(8, reg=0.1, n_iter=60, random_state=0, n_threads=1),
+         data="explicit"),
+    Case("AutoRec-user",
+         lambda: fastmf.AutoRec(8, kind="user", reg=0.1, n_iter=60, random_state=0,
+                                n_threads=1),
+         data="explicit", fold_in_rtol=1e-5),  # the encoder: exactly the user's code
+    # not an inner-product model: the checks below use the public API only
+    Case("ResidualMF",
+         lambda: fastmf.ResidualMF(4, hidden_layers=(8,), n_iter=60, learning_rate=0.05,
+                                   batch_size=16, reg=0.01, random_state=0, n_threads=1),
+         data="explicit"),
 ]
 
 N_USERS, N_ITEMS = 40, 20
@@ -248,7 +260,8 @@ def test_warm_start_rejects_other_shape_factors_or_dtype(case):
     model = case.make().set_params(warm_start=True).fit(X)
     original = model.get_params()
     before = model.item_factors_.copy()
-    changes = [(X[:, :-1], {}), (X, case.widen or {"n_factors": model.n_factors + 1}),
+    rank = "n_hidden" if "n_hidden" in original else "n_factors"
+    changes = [(X[:, :-1], {}), (X, case.widen or {rank: original[rank] + 1}),
                (X, {"dtype": "float64"})]
     for data, params in changes:
         with pytest.raises(ValueError, match="warm_start needs data of the same shape"):

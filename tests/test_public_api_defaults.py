@@ -39,7 +39,10 @@ FACTOR_MODELS.update({
     "Popularity": (fastmf.Popularity, dict()),
     **{f"NCF-{model}": (fastmf.NCF, dict(n_factors=K, model=model, n_iter=2))
        for model in ("gmf", "mlp", "neumf")},
+    "AutoRec": (fastmf.AutoRec, dict(n_hidden=K, n_iter=4)),
 })
+#: Recommenders that are not inner-product models (no factors to compare by cosine)
+RECOMMENDERS = {"ResidualMF": (fastmf.ResidualMF, dict(n_factors=K, n_iter=2))}
 FMS = {f"{cls.__name__}-{solver}": (cls, dict(n_factors=K, solver=solver, n_iter=12))
        for cls in (fastmf.FMRegressor, fastmf.FMClassifier) for solver in ("als", "sgd", "mcmc")}
 
@@ -154,6 +157,40 @@ def test_factor_model_methods_with_required_arguments_only(fitted, tmp_path):
     assert called == public_methods(type(m)), "a public method is not called here"
 
 
+@pytest.mark.parametrize("key", list(RECOMMENDERS))
+def test_recommender_methods_with_required_arguments_only(key, tmp_path):
+    cls, params = RECOMMENDERS[key]
+    with quiet():
+        m = cls(**params).fit(DATA)
+    assert required_args(type(m).recommend) == ["self", "users"]
+    items, scores = m.recommend(3)
+    check_ranked(items, scores, 10, N_ITEMS)
+    np.testing.assert_allclose(scores, m.set_params(clip=False).predict(np.full(10, 3), items),
+                               rtol=1e-4, atol=1e-4)
+    m.set_params(clip=True)
+    assert m.recommend([0, 1, 2])[0].shape == (3, 10)
+    pred = m.predict(PAIRS[:50])
+    assert pred.shape == (50,) and np.all(np.isfinite(pred))
+    assert np.isfinite(m.score(PAIRS, DATA.values)) and m.score(PAIRS, DATA.values) <= 1
+    W = m.transform(DATA.csr[:5])
+    assert W.shape == (5, K) and np.all(np.isfinite(W))
+    assert m.recalculate_user(2, DATA.csr[2]).shape == (K,)
+    grown = copy.deepcopy(m).partial_fit_users([N_USERS], DATA.csr[:1])
+    check_ranked(*grown.recommend(N_USERS), 10, N_ITEMS)
+    grown = copy.deepcopy(m).partial_fit_items([N_ITEMS], DATA.csc[:, :1].T.tocsr())
+    assert grown.n_items_ == N_ITEMS + 1 and np.all(np.isfinite(grown.predict([0], [N_ITEMS])))
+    path = tmp_path / "model.npz"
+    m.save(path)
+    np.testing.assert_array_equal(fastmf.load(path).predict(PAIRS[:50]), pred)
+    with quiet():
+        U = cls(**params).fit_transform(DATA)
+    assert U.shape == (N_USERS, K)
+    assert public_methods(cls) == {"recommend", "predict", "score", "transform", "fit",
+                                   "recalculate_user", "partial_fit_users",
+                                   "partial_fit_items", "save", "fit_transform"}, \
+        "a public method is not called here"
+
+
 @pytest.mark.parametrize("key", list(FMS))
 def test_fm_methods_with_required_arguments_only(key, tmp_path):
     cls, params = FMS[key]
@@ -191,5 +228,6 @@ def test_every_public_estimator_is_covered():
     estimators = {name for name in fastmf.__all__
                   if inspect.isclass(getattr(fastmf, name))
                   and hasattr(getattr(fastmf, name), "fit")}
-    covered = {cls.__name__ for cls, _ in [*FACTOR_MODELS.values(), *FMS.values()]}
+    covered = {cls.__name__ for cls, _ in [*FACTOR_MODELS.values(), *FMS.values(),
+                                           *RECOMMENDERS.values()]}
     assert estimators <= covered, estimators - covered

@@ -52,13 +52,16 @@ def test_fm_init_std_is_init_scale():
 
 
 ESTIMATORS = [fastmf.MatrixFactorization, fastmf.SVDpp, fastmf.ImplicitALS, fastmf.BPR,
-              fastmf.NMF, fastmf.PureSVD, fastmf.FMRegressor, fastmf.FMClassifier, fastmf.NCF]
+              fastmf.NMF, fastmf.PureSVD, fastmf.FMRegressor, fastmf.FMClassifier, fastmf.NCF,
+              fastmf.AutoRec, fastmf.ResidualMF]
+#: The rank's name where it is not n_factors: AutoRec's is the hidden layer's size.
+RANK = {fastmf.AutoRec: "n_hidden"}
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
 def test_every_factor_model_speaks_the_same_names(cls):
     params = inspect.signature(cls).parameters
-    assert list(params)[0] == "n_factors"
+    assert list(params)[0] == RANK.get(cls, "n_factors")
     iterative = cls is not fastmf.PureSVD
     assert ("n_iter" in params and "tol" in params) == iterative
     for name in ("n_components", "max_iter", "init_std"):  # only as deprecated aliases
@@ -68,10 +71,11 @@ def test_every_factor_model_speaks_the_same_names(cls):
 @pytest.mark.parametrize("cls, data", [(fastmf.MatrixFactorization, RATINGS),
                                        (fastmf.ImplicitALS, COUNTS), (fastmf.BPR, COUNTS),
                                        (fastmf.SVDpp, RATINGS), (fastmf.NMF, COUNTS),
-                                       (fastmf.NCF, COUNTS)],
+                                       (fastmf.NCF, COUNTS), (fastmf.AutoRec, RATINGS)],
                          ids=lambda v: v.__name__ if isinstance(v, type) else None)
 def test_train_loss_is_the_objective_and_tol_stops_early(cls, data):
-    kw = dict(n_factors=3, random_state=0)
+    kw = dict(n_factors=3, random_state=0) if cls is not fastmf.AutoRec else \
+        dict(n_hidden=3, reg=1.0, random_state=0)
     if cls is fastmf.BPR:
         kw["n_threads"] = 1
     if cls is fastmf.NCF:  # one fit (NeuMF pre-trains two more, each stopped by the same tol)

@@ -27,6 +27,7 @@ from numba import prange
 from .._config import JIT, PARALLEL_JIT
 from .nn import (
     activate,
+    mlp_backward,
     mlp_backward_batch,
     mlp_forward,
     mlp_forward_batch,
@@ -197,3 +198,131 @@ def residual_mf_scores(users, P, Q, bu, bi, theta, sizes, codes, item_half, out)
             for f in range(k):
                 s += P[u, f] * Q[i, f]
             out[r, i] = s
+
+
+@numba.njit(**PARALLEL_JIT)
+def residual_mf_predict(users, items, P, Q, bu, bi, theta, sizes, codes, out):
+    """``out[s] = b_u + c_i + p_u . q_i + g([p_u, q_i])`` (without the global mean) for the
+    pairs ``(users[s], items[s])``, in parallel over pairs: the whole MLP per pair."""
+    k = P.shape[1]
+    width = 0
+    for layer in range(sizes.shape[0]):
+        width += sizes[layer]
+    for s in prange(users.shape[0]):
+        u = users[s]
+        i = items[s]
+        a = np.empty(width, P.dtype)
+        p = P[u]
+        q = Q[i]
+        dot = P.dtype.type(0)
+        for f in range(k):
+            a[f] = p[f]
+            a[k + f] = q[f]
+            dot += p[f] * q[f]
+        mlp_forward(theta, sizes, codes, a, 0)
+        out[s] = bu[u] + bi[i] + dot + a[width - 1]
+
+
+
+@numba.njit(**PARALLEL_JIT)
+def residual_mf_fold_in(indptr, indices, y, other, other_bias, other_half, W_own, theta,
+                        sizes, codes, reg, reg_bias, lr, momentum, n_steps, X, b):
+    """Fit the embeddings ``X[r]`` and biases ``b[r]`` of new rows, everything else frozen.
+
+    Row ``r`` (a new user; for a new item the same with the roles swapped) has entries
+    ``indices[indptr[r]:indptr[r + 1]]`` (columns of the other side, targets ``y`` = r - mu)
+    and minimises the training objective restricted to it::
+
+        1/n_r sum_j [1/2 e_j^2] + reg/2 |x|^2 + reg_bias/2 b^2,
+        e_j = b + c_j + x . o_j + g(z) - y_j,   z_0 = x @ W_own + other_half[j]
+
+    (``other`` / ``other_bias``: the other side's embeddings and biases; ``other_half[j]``: the
+    first MLP layer's pre-activation from ``o_j`` and the layer's bias; ``W_own``: the rows of
+    the first layer's weights that multiply this side's embedding). ``n_steps`` full-batch
+    gradient steps with heavy-ball momentum from the given ``X[r]``, ``b[r]``; the iterate
+    with the lowest objective seen is kept. Rows without entries are left as they are.
+    Parallel over rows; each row's arithmetic is serial, so the result does not depend on the
+    thread count.
+    """
+    k, h = W_own.shape
+    T = X.dtype.type
+    width = 0
+    for layer in range(sizes.shape[0]):
+        width += sizes[layer]
+    top = width - 1
+    off = sizes[0]
+    for r in prange(X.shape[0]):
+        lo = indptr[r]
+        hi = indptr[r + 1]
+        if hi == lo:
+            continue
+        inv = 1.0 / (hi - lo)
+        a = np.empty(width, X.dtype)
+        d = np.empty(width, X.dtype)
+        uh = np.empty(h, X.dtype)
+        gz = np.empty(h, X.dtype)
+        gx = np.empty(k, X.dtype)
+        vx = np.zeros(k, X.dtype)
+        x = X[r].copy()
+        best_x = x.copy()
+        bias = b[r]
+        best_b = bias
+        vb = 0.0
+        best = np.inf
+        for step in range(n_steps + 1):
+            for j in range(h):
+                uh[j] = 0
+                gz[j] = 0
+            for f in range(k):
+                gx[f] = 0
+                xf = x[f]
+                w = W_own[f]
+                for j in range(h):
+                    uh[j] += xf * w[j]
+            sse = 0.0
+            gb = 0.0
+            for p in range(lo, hi):
+                c = indices[p]
+                o = other[c]
+                oh = other_half[c]
+                z = a[off:off + h]
+                for j in range(h):
+                    z[j] = uh[j] + oh[j]
+                activate(z, codes[0])
+                mlp_forward(theta, sizes, codes, a, 1)
+                e = bias + other_bias[c] + a[top] - y[p]
+                for f in range(k):
+                    e += x[f] * o[f]
+                sse += e * e
+                gb += e
+                d[top] = e
+                mlp_backward(theta, sizes, codes, a, d, False)
+                dz = d[off:off + h]
+                for j in range(h):
+                    gz[j] += dz[j]
+                for f in range(k):
+                    gx[f] += e * o[f]
+            norm = 0.0
+            for f in range(k):
+                norm += x[f] * x[f]
+            J = 0.5 * sse * inv + 0.5 * reg * norm + 0.5 * reg_bias * bias * bias
+            if J < best:
+                best = J
+                best_b = bias
+                for f in range(k):
+                    best_x[f] = x[f]
+            if step == n_steps or not np.isfinite(J):
+                break
+            for f in range(k):
+                w = W_own[f]
+                s = gx[f]
+                for j in range(h):
+                    s += w[j] * gz[j]
+                g = T(s * inv + reg * x[f])
+                vx[f] = T(momentum) * vx[f] + g
+                x[f] -= T(lr) * vx[f]
+            vb = momentum * vb + gb * inv + reg_bias * bias
+            bias = T(bias - lr * vb)
+        for f in range(k):
+            X[r, f] = best_x[f]
+        b[r] = best_b

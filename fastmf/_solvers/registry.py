@@ -27,6 +27,11 @@ SOLVERS = {
     ("FM", "als", "cpu"): "fm:CDSolver",
     ("FM", "sgd", "cpu"): "fm:SGDSolver",
     ("FM", "mcmc", "cpu"): "fm:MCMCSolver",
+    ("AutoRec", "lbfgs", "cpu"): "autorec:LBFGSSolver",
+    ("AutoRec", "adam", "cpu"): "autorec:MinibatchSolver",
+    ("AutoRec", "sgd", "cpu"): "autorec:MinibatchSolver",
+    ("ResidualMF", "sgd", "cpu"): "residual_mf:ResidualMFSolver",
+    ("ResidualMF", "adam", "cpu"): "residual_mf:ResidualMFSolver",
 }
 
 

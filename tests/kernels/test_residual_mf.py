@@ -4,7 +4,9 @@ import pytest
 from fastmf._kernels import nn
 from fastmf._kernels.residual_mf import (
     residual_mf_epoch,
+    residual_mf_fold_in,
     residual_mf_item_half,
+    residual_mf_predict,
     residual_mf_scores,
 )
 from tests import oracles
@@ -157,3 +159,96 @@ def test_same_result_at_one_and_two_threads():
 
     for a, b in zip(at_threads(1, run), at_threads(2, run), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("net", sorted(NETS))
+def test_pair_predictions_match_the_twin(net, dtype):
+    data, params, (sizes, codes) = problem(6, 8, 40, 3, *NETS[net], seed=11, dtype=dtype)
+    users, items, _ = data
+    out = np.empty(40, dtype)
+    residual_mf_predict(users, items, *params, sizes, codes, out)
+    want = oracles.residual_mf_predict(users, items, *params, sizes, codes)
+    np.testing.assert_allclose(out, want, **(dict(rtol=1e-4, atol=1e-5) if dtype == np.float32
+                                             else tol(dtype)))
+
+
+def fold_in_problem(net, own, seed=12, dtype=np.float64):
+    """Three new rows (the second without entries) over the other side of a small model."""
+    data, params, (sizes, codes) = problem(7, 9, 10, 3, *NETS[net], seed=seed, dtype=dtype)
+    P, Q, bu, bi, theta = params
+    other, other_bias = (Q, bi) if own == "user" else (P, bu)
+    rng = np.random.default_rng(seed)
+    indptr = np.array([0, 4, 4, 9])
+    indices = np.r_[np.sort(rng.choice(len(other), 4, replace=False)),
+                    np.sort(rng.choice(len(other), 5, replace=False))]
+    y = (rng.integers(1, 6, 9) - 3.5).astype(dtype)
+    X0 = (rng.normal(size=(3, 3)) * 0.2).astype(dtype)
+    b0 = (rng.normal(size=3) * 0.1).astype(dtype)
+    return indptr, indices, y, other, other_bias, theta, sizes, codes, X0, b0
+
+
+def kernel_fold_in(indptr, indices, y, other, other_bias, theta, sizes, codes, own, reg,
+                   reg_bias, lr, momentum, steps, X, b):
+    k = other.shape[1]
+    h = sizes[1]
+    W0 = theta[:2 * k * h].reshape(2 * k, h)
+    W_own, W_other = (W0[:k], W0[k:]) if own == "user" else (W0[k:], W0[:k])
+    other_half = other @ W_other + theta[2 * k * h:2 * k * h + h]
+    X, b = X.copy(), b.copy()
+    residual_mf_fold_in(indptr, indices, y, other, other_bias,
+                        np.ascontiguousarray(other_half), np.ascontiguousarray(W_own), theta,
+                        sizes, codes, reg, reg_bias, lr, momentum, steps, X, b)
+    return X, b
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("own", ["user", "item"])
+@pytest.mark.parametrize("net", sorted(NETS))
+def test_fold_in_matches_the_twin(net, own, dtype):
+    *args, X0, b0 = fold_in_problem(net, own, dtype=dtype)
+    got = kernel_fold_in(*args, own, 0.05, 0.02, 0.05, 0.9, 8, X0, b0)
+    want = oracles.residual_mf_fold_in(*args, own, 0.05, 0.02, 0.05, 0.9, 8, X0, b0)
+    loose = dict(rtol=2e-4, atol=2e-5) if dtype == np.float32 else tol(dtype)
+    for a, ref in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, ref, **loose)
+    np.testing.assert_array_equal(got[0][1], X0[1])  # no entries: unchanged
+    assert got[1][1] == b0[1]
+
+
+@pytest.mark.parametrize("own", ["user", "item"])
+def test_fold_in_gradient_is_the_finite_difference_of_its_objective(own):
+    # one plain gradient step with learning rate 1 from x: x_new = x - grad
+    *args, X0, b0 = fold_in_problem("two hidden", own, seed=13)
+    indptr, indices, y, other, other_bias, theta, sizes, codes = args
+    X, b = kernel_fold_in(*args, own, 0.05, 0.02, 1.0, 0.0, 1, X0, b0)
+    lo, hi = indptr[2], indptr[3]
+    cols = indices[lo:hi]
+
+    def J(x, c):
+        return oracles.residual_mf_fold_in_objective(x, c, other[cols], other_bias[cols],
+                                                     y[lo:hi], theta, sizes, codes, own, 0.05,
+                                                     0.02)[0]
+
+    eps = 1e-6
+    x0, c0 = X0[2], b0[2]
+    if J(X[2], b[2]) >= J(x0, c0):  # the step was rejected (kept the start): nothing to compare
+        pytest.skip("the unit step did not decrease the objective")
+    numeric = [(J(x0 + eps * np.eye(3)[f], c0) - J(x0 - eps * np.eye(3)[f], c0)) / (2 * eps)
+               for f in range(3)]
+    np.testing.assert_allclose(x0 - X[2], numeric, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(c0 - b[2], (J(x0, c0 + eps) - J(x0, c0 - eps)) / (2 * eps),
+                               rtol=1e-6, atol=1e-8)
+
+
+def test_fold_in_never_ends_above_its_start():
+    *args, X0, b0 = fold_in_problem("elu400", "user", seed=14)
+    indptr, indices, y, other, other_bias, theta, sizes, codes = args
+    X, b = kernel_fold_in(*args, "user", 0.05, 0.02, 5.0, 0.9, 30, X0, b0)  # a far too big step
+    for r in (0, 2):
+        cols = indices[indptr[r]:indptr[r + 1]]
+        obj = [oracles.residual_mf_fold_in_objective(x, c, other[cols], other_bias[cols],
+                                                     y[indptr[r]:indptr[r + 1]], theta, sizes,
+                                                     codes, "user", 0.05, 0.02)[0]
+               for x, c in ((X0[r], b0[r]), (X[r], b[r]))]
+        assert obj[1] <= obj[0]

@@ -29,7 +29,8 @@ PEERS = {
     "sklearn": Peer("scikit-learn", "sklearn"),
     "pyspark": Peer("pyspark", "pyspark", compiles=True),
     "lightfm": Peer("lightfm-next", "lightfm"),
+    "pytorch": Peer("torch", "torch"),
 }
 
 ALIASES = {"scikit-surprise": "surprise", "scikit-learn": "sklearn", "spark": "pyspark",
-           "lightfm-next": "lightfm"}
+           "lightfm-next": "lightfm", "torch": "pytorch"}
