@@ -25,6 +25,9 @@ SOLVERS = {
     ("FM", "als", "cpu"): "fm:CDSolver",
     ("FM", "sgd", "cpu"): "fm:SGDSolver",
     ("FM", "mcmc", "cpu"): "fm:MCMCSolver",
+    ("MatrixFactorization", "als", "dask"): "fastmf.dask._als:DaskALSSolver",
+    ("ImplicitALS", "als", "dask"): "fastmf.dask._als:DaskImplicitALSSolver",
+    ("FM", "als", "dask"): "fastmf.dask._fm:DaskFMSolver",
 }
 
 
