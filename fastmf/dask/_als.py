@@ -42,10 +42,12 @@ SIDES = ("users", "items")
 
 class HalfStep:
     """Updating side ``x`` from side ``y``: the strategy the cost model chose and the index
-    futures it reuses every iteration (made once per fit, each on the worker that uses it)."""
+    futures it reuses every iteration (made once per fit, each on the worker that uses it).
+    It keeps no reference to the solver, so that a finished solver (and every future it
+    holds) is freed as soon as the fit drops it."""
 
     def __init__(self, solver, x, y, name, x_bias, y_bias, exact, strategy):
-        self.solver, self.x, self.y, self.name = solver, x, y, name
+        self.x, self.y, self.name = x, y, name
         k, itemsize = solver.k, solver.dtype.itemsize
         d = k + int(x_bias)
         wx, wy = x.workers, y.workers
@@ -57,13 +59,14 @@ class HalfStep:
             raise ValueError("strategy='normal_equations' needs exact row solves "
                              "(cg_steps=None): the CG rows never form normal equations")
         self.gram = solver.kind == "implicit"
+        self.hp = solver.hp
         self.planned = self.costs[self.strategy] + \
             (gram_bytes(wx, wy, k, itemsize) if self.gram else 0)
         self.x_bias = x_bias
-        self.sources = [self._sources(b) for b in range(len(wx))]
+        self.sources = [self._sources(solver, b) for b in range(len(wx))]
 
-    def _sources(self, b):
-        s, x, y, P = self.solver, self.x, self.y, len(self.x.workers)
+    def _sources(self, s, b):
+        x, y, P = self.x, self.y, len(self.x.workers)
         out = []
         for c in range(P):
             if self.strategy == "rows":
@@ -86,11 +89,11 @@ class HalfStep:
                                              where=x.workers[b])))
         return out
 
-    def run(self, t, x_states, y_states, data_loss):
-        """Futures of the new states of side x's blocks."""
-        s, x, y = self.solver, self.x, self.y
-        hp = dict(s.hp, data_loss=data_loss)
-        G = self._gram(t, y_states) if self.gram else None
+    def run(self, s, t, x_states, y_states, data_loss):
+        """Futures of the new states of side x's blocks, submitted through solver ``s``."""
+        x, y = self.x, self.y
+        hp = dict(self.hp, data_loss=data_loss)
+        G = self._gram(s, t, y_states) if self.gram else None
         new = []
         for b, sources in enumerate(self.sources):
             if self.strategy == "rows":
@@ -109,15 +112,15 @@ class HalfStep:
                                     key=s.key(t, self.name, "solve", b), where=x.workers[b]))
         return new
 
-    def _gram(self, t, y_states):
-        s, wy = self.solver, self.y.workers
+    def _gram(self, s, t, y_states):
+        wy = self.y.workers
         parts = [s.submit(gram_part, st, key=s.key(t, self.name, "gram", c), where=wy[c])
                  for c, st in enumerate(y_states)]
         for level, pairs in enumerate(tree_merges(wy)):
             for a, b in pairs:
                 parts[a] = s.submit(add, parts[a], parts[b],
                                     key=s.key(t, self.name, "gram", level, a), where=wy[a])
-        return s.submit(finish_gram, parts[0], s.hp["reg"], key=s.key(t, self.name, "G"),
+        return s.submit(finish_gram, parts[0], self.hp["reg"], key=s.key(t, self.name, "G"),
                         where=wy[0])
 
 
@@ -227,10 +230,12 @@ class DaskALSSolver(Solver):
         return out
 
     def _iteration(self, t):
-        items = self.halves["items"].run(t, self.states["items"], self.states["users"], False)
-        users = self.halves["users"].run(t, self.states["users"], items, True)
+        items = self.halves["items"].run(self, t, self.states["items"], self.states["users"],
+                                         False)
+        users = self.halves["users"].run(self, t, self.states["users"], items, True)
         losses = self.client.gather([
-            self.submit(loss_of, st, key=self.key(t, "loss", j), where=self.users.workers[j % self.P])
+            self.submit(loss_of, st, key=self.key(t, "loss", j),
+                        where=self.users.workers[j % self.P])
             for j, st in enumerate(items + users)])
         self.states = {"items": items, "users": users}
         return float(np.sum(losses))

@@ -57,7 +57,7 @@ class DaskMixin:
             checkpoint_interval=check_int_param(self.checkpoint_interval,
                                                 "checkpoint_interval", low=1),
             resume=check_bool(self.resume, "resume"),
-            strategy=check_option(self.strategy, "strategy", STRATEGIES),
+            strategy=check_option(getattr(self, "strategy", "auto"), "strategy", STRATEGIES),
             columns=self._check_columns())
         if p["resume"] and self.checkpoint_dir is None:
             raise ValueError("resume=True needs a checkpoint_dir to resume from")
@@ -66,7 +66,7 @@ class DaskMixin:
         return temporary
 
     def _check_columns(self):
-        cols = self.columns
+        cols = getattr(self, "columns", ("user", "item", "rating"))
         if not (isinstance(cols, (tuple, list)) and len(cols) == 3):
             raise ValueError(f"columns must be three column names (user, item, rating), got "
                              f"{cols!r}")

@@ -73,7 +73,7 @@ def shuffle(solver, data, P, workers, values, dtype):
                                for j, blk in enumerate(sides[0] + sides[1])])
     del pieces
     data.parts = None
-    for ref, nnz, dup in summaries:
+    for _, _, dup in summaries:
         if dup is not None:
             (u, i), count = dup
             u = data.user_ids[u] if data.user_ids is not None else u
