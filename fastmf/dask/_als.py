@@ -178,6 +178,10 @@ class DaskALSSolver(Solver):
             "items": HalfStep(self, self.items, self.users, "items", b, b, exact, strategy),
             "users": HalfStep(self, self.users, self.items, "users", b, b, exact, strategy)}
         self.planned = sum(h.planned for h in self.halves.values())
+        from distributed import wait  # the index futures in place before iteration one
+
+        wait([f for h in self.halves.values() for src in h.sources for s in src
+              for f in s[1:] if f is not None])
 
     def _start_from(self, state):
         """Write ``state`` as the checkpoint of iteration ``self.t`` and load it."""

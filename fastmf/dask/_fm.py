@@ -299,7 +299,7 @@ verbose, warm_start
     >>> from distributed import Client, LocalCluster
     >>> from fastmf.dask import DaskFMRegressor
     >>> cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-    ...                        dashboard_address=None)
+    ...                        dashboard_address=":0")
     >>> client = Client(cluster)
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(400, 6))

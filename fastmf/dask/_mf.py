@@ -42,7 +42,7 @@ cg_steps, random_state, verbose, warm_start, clip
     >>> from distributed import Client, LocalCluster
     >>> from fastmf.dask import DaskMatrixFactorization
     >>> cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-    ...                        dashboard_address=None)
+    ...                        dashboard_address=":0")
     >>> client = Client(cluster)
     >>> df = fastmf.datasets.make_ratings(300, 200, 6000, random_state=0).to_pandas()
     >>> ddf = dd.from_pandas(df, npartitions=3)
@@ -155,7 +155,7 @@ random_state, verbose, warm_start
     >>> from distributed import Client, LocalCluster
     >>> from fastmf.dask import DaskImplicitALS
     >>> cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-    ...                        dashboard_address=None)
+    ...                        dashboard_address=":0")
     >>> client = Client(cluster)
     >>> counts = fastmf.datasets.make_counts(200, 80, rank=4, random_state=0)
     >>> model = DaskImplicitALS(8, n_iter=5, random_state=0, client=client).fit(counts)
