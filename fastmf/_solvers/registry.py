@@ -55,7 +55,7 @@ def solver_class(model, solver, backend="cpu"):
     >>> solver_class("ImplicitALS", "als", "quantum")
     Traceback (most recent call last):
     ...
-    ValueError: backend='quantum' is not available for ImplicitALS(solver='als'); available: 'cpu'
+    ValueError: backend='quantum' is not available for ImplicitALS(solver='als'); available: 'cpu'...
     """
     path = SOLVERS.get((model, solver, backend))
     if path is None:

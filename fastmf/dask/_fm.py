@@ -179,6 +179,9 @@ class DaskFMSolver(Solver):
         self._restart_rows(params)
 
     def _restart_rows(self, params):
+        """Residuals from scratch: the whole ``(w0, w, V)`` goes to every block's worker."""
+        others = len({x for x in self.data.workers if x != self.root})
+        self.refresh_bytes = others * (self.data.d * (self.r + 1) * self.dtype.itemsize + 8)
         self.rows = [self.submit(t.start, blk, params, self.data.features, self.rounds,
                                  self.params["n_threads"],
                                  key=self.key("start", self.t, self.sweeps, j),
@@ -206,7 +209,8 @@ class DaskFMSolver(Solver):
         shipped = float(sum(self.client.run(_sent_bytes).values())) - before
         self.t += 1
         out = {"train_loss": loss, "shipped_bytes": shipped,
-               "planned_bytes": float(self.planned)}
+               "planned_bytes": float(self.planned + self.refresh_bytes)}
+        self.refresh_bytes = 0
         for name, value in out.items():
             self.records.setdefault(name, []).append(value)
         if self.t % self.params["checkpoint_interval"] == 0:
@@ -410,4 +414,4 @@ verbose, warm_start
         if isinstance(X, da.Array):
             local = self.to_local()
             return X.map_blocks(lambda b: local.predict(b), drop_axis=1, dtype=np.float64)
-        return super().predict(X)
+        return FMRegressor.predict(self, X)
