@@ -13,16 +13,14 @@ reloaded (:mod:`._checkpoint`), and a fit whose futures are lost (a restarted cl
 again from the last checkpoint and replays the iterations since, with the same result.
 """
 
-import uuid
-
 import numpy as np
 
-from .._solvers.base import Solver
 from . import _checkpoint as ckpt
 from ._blocks import shuffle
 from ._client import block_workers
 from ._plan import choose, gram_bytes, ne_bytes, row_bytes, tree_merges
 from ._solve import ne_block, ne_piece, ne_rows, solve_ne, solve_rows
+from ._solver import DaskSolver
 from ._tasks import (
     add,
     finish_gram,
@@ -34,10 +32,6 @@ from ._tasks import (
     save_block,
     take_rows,
 )
-
-#: Times a fit starts again from its last checkpoint after losing its futures.
-MAX_RECOVERIES = 3
-SIDES = ("users", "items")
 
 
 class HalfStep:
@@ -124,7 +118,7 @@ class HalfStep:
                         where=wy[0])
 
 
-class DaskALSSolver(Solver):
+class DaskALSSolver(DaskSolver):
     """Explicit ALS (exact or CG rows) of :class:`fastmf.dask.DaskMatrixFactorization`.
 
     ``data`` is a :class:`~fastmf.dask._data.DaskData`; ``params`` holds the estimator's
@@ -139,13 +133,9 @@ class DaskALSSolver(Solver):
 
     def __init__(self, data, state, params, rng):
         super().__init__(data, state, params, rng)
-        self.data, self.client, self.params = data, data.client, params
         H = state["item_factors_"]
         self.k, self.dtype = H.shape[1], H.dtype
         self.hp = self._task_params(state, params)
-        self.t = params["first_iter"]
-        self.records = {k: list(v) for k, v in (params.get("history") or {}).items()}
-        self.fit_id, self.attempt = uuid.uuid4().hex[:8], 0
         self._setup()
         self._start_from(state)
 
@@ -158,13 +148,6 @@ class DaskALSSolver(Solver):
 
     def _values(self):
         return ("ratings",)
-
-    def key(self, *parts):
-        return "-".join(["fastmf", self.fit_id, str(self.attempt), *map(str, parts)])
-
-    def submit(self, fn, *args, key, where):
-        return self.client.submit(fn, *args, key=key, workers=[where],
-                                  allow_other_workers=True)
 
     def _setup(self):
         P, workers = block_workers(self.client, self.params["n_blocks"])
@@ -211,28 +194,11 @@ class DaskALSSolver(Solver):
                                where=side.workers[b]) for b, p in enumerate(paths[name])]
             for name, side in (("users", self.users), ("items", self.items))}
 
-    # ------------------------------------------------------------------ iterations
-    def step(self):
-        before = self._outgoing()
-        for attempt in range(MAX_RECOVERIES + 1):
-            try:
-                loss = self._iteration(self.t)
-                break
-            except _lost_futures():
-                if attempt == MAX_RECOVERIES:
-                    raise RuntimeError(f"the Dask fit lost its futures {attempt + 1} times "
-                                       "(workers restarted?); giving up") from None
-                self._recover()
-        shipped = self._outgoing() - before
-        self.t += 1
-        out = {"train_loss": loss, "shipped_bytes": float(shipped),
-               "planned_bytes": float(self.planned)}
-        for name, value in out.items():
-            self.records.setdefault(name, []).append(value)
-        if self.t % self.params["checkpoint_interval"] == 0:
-            self.checkpoint()
-        return out
+    def _reload(self):
+        self._setup()
+        self._load(self.last[1])
 
+    # ------------------------------------------------------------------ iterations
     def _iteration(self, t):
         items = self.halves["items"].run(self, t, self.states["items"], self.states["users"],
                                          False)
@@ -243,14 +209,6 @@ class DaskALSSolver(Solver):
             for j, st in enumerate(items + users)])
         self.states = {"items": items, "users": users}
         return float(np.sum(losses))
-
-    def _outgoing(self):
-        """Bytes the workers have sent so far (their transfer counters); NaN if unknown."""
-        try:
-            sent = self.client.run(_sent_bytes)
-        except Exception:  # noqa: BLE001 - a worker leaving mid-call: no measurement
-            return np.nan
-        return float(sum(sent.values()))
 
     def checkpoint(self):
         """Write the current factors (each block by its worker), then continue from them."""
@@ -265,18 +223,6 @@ class DaskALSSolver(Solver):
         self.client.gather(futures)
         self._commit(paths)
         self._load(paths)
-
-    def _recover(self):
-        """Start again from the last checkpoint (the data shuffled anew from its source) and
-        replay the iterations since."""
-        self.client.wait_for_workers(1)
-        self.attempt += 1
-        self.data.rebuild()
-        self._setup()
-        done, paths = self.last
-        self._load(paths)
-        for t in range(done, self.t):
-            self._iteration(t)
 
     # ------------------------------------------------------------------ results
     def state(self):
@@ -308,14 +254,3 @@ class DaskImplicitALSSolver(DaskALSSolver):
         return ("confidence", {k: self.params[k] for k in ("alpha", "confidence", "epsilon")})
 
 
-def _lost_futures():
-    """What waiting on futures raises when the cluster dropped them (e.g. a restart)."""
-    import concurrent.futures
-
-    from distributed.utils import CancelledError
-
-    return (CancelledError, concurrent.futures.CancelledError)
-
-
-def _sent_bytes(dask_worker):
-    return dask_worker.transfer_outgoing_bytes_total

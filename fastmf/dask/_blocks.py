@@ -16,14 +16,13 @@ from ._tasks import block_summary, build_block, split_part
 @dataclasses.dataclass
 class Side:
     """One side's blocks: ``bounds`` (P + 1 row cuts), the worker of each block, the block
-    futures, ``ref[b, c]``: how many rows of the other side's block ``c`` block ``b``
-    references, and ``nnz[b]``."""
+    futures and ``ref[b, c]``: how many rows of the other side's block ``c`` block ``b``
+    references."""
 
     bounds: np.ndarray
     workers: list
     blocks: list
     ref: np.ndarray
-    nnz: np.ndarray
 
     @property
     def sizes(self):
@@ -83,8 +82,7 @@ def shuffle(solver, data, P, workers, values, dtype):
     out = []
     for s, bounds in ((0, ub), (1, ib)):
         mine = summaries[s * P:(s + 1) * P]
-        out.append(Side(bounds, list(workers), sides[s], np.array([m[0] for m in mine]),
-                        np.array([m[1] for m in mine])))
+        out.append(Side(bounds, list(workers), sides[s], np.array([m[0] for m in mine])))
     return out
 
 

@@ -17,16 +17,15 @@ import numpy as np
 
 from .._init import random_factors
 from .._params import DEPRECATED
-from .._solvers.base import Solver
 from .._solvers.fm import REFRESH, kernel_regs
 from .._validation import check_random_state
 from ..fm import FMRegressor
 from . import _checkpoint as ckpt
 from . import _fm_tasks as t
-from ._als import MAX_RECOVERIES, _lost_futures, _sent_bytes
 from ._base import _DASK_PARAMS_DOC, DaskMixin, remove_temporary
 from ._client import block_workers, check_client
 from ._plan import tree_merges
+from ._solver import DaskSolver
 
 
 class DaskFMData:
@@ -104,13 +103,12 @@ def _chunks_source(X, y):
                     f"{type(X).__name__}")
 
 
-class DaskFMSolver(Solver):
+class DaskFMSolver(DaskSolver):
     """FM-ALS on row blocks (see the module docstring); ``params`` as
     :class:`~fastmf.dask._als.DaskALSSolver`'s, with the FM hyper-parameters."""
 
     def __init__(self, data, state, params, rng):
         super().__init__(data, state, params, rng)
-        self.data, self.client, self.params = data, data.client, params
         V = state["factors_"]
         self.r, self.dtype = V.shape[1], V.dtype
         G = len(data.features)
@@ -122,21 +120,9 @@ class DaskFMSolver(Solver):
                     self.rounds.append((g, f))
                     self.regs.append(float(reg_w[g] if f < 0 else reg_v[g]))
                     self.omegas.append(float(data.omega[g]))
-        self.t = params["first_iter"]
         self.sweeps = 0
-        self.records = {k: list(v) for k, v in (params.get("history") or {}).items()}
-        import uuid
-
-        self.fit_id, self.attempt = uuid.uuid4().hex[:8], 0
         self.planned = self._planned_bytes()
         self._start_from((state["intercept_"], state["coef_"], state["factors_"]))
-
-    def key(self, *parts):
-        return "-".join(["fastmf", self.fit_id, str(self.attempt), *map(str, parts)])
-
-    def submit(self, fn, *args, key, where):
-        return self.client.submit(fn, *args, key=key, workers=[where],
-                                  allow_other_workers=True)
 
     @property
     def root(self):
@@ -154,6 +140,10 @@ class DaskFMSolver(Solver):
             item = 8 if rho == "w0" else self.dtype.itemsize
             total += moves * 2 * n * 8 + others * n * item
         return total
+
+    def _planned(self):
+        out, self.refresh_bytes = self.planned + self.refresh_bytes, 0
+        return out
 
     # ------------------------------------------------------------------ state
     def _start_from(self, params):
@@ -178,6 +168,9 @@ class DaskFMSolver(Solver):
                       for j, rho in enumerate(self.rounds)]
         self._restart_rows(params)
 
+    def _reload(self):
+        self._load(self.last[1])
+
     def _restart_rows(self, params):
         """Residuals from scratch: the whole ``(w0, w, V)`` goes to every block's worker."""
         others = len({x for x in self.data.workers if x != self.root})
@@ -194,30 +187,7 @@ class DaskFMSolver(Solver):
                            where=self.root)
 
     # ------------------------------------------------------------------ sweeps
-    def step(self):
-        sent = self.client.run(_sent_bytes)
-        before = float(sum(sent.values()))
-        for attempt in range(MAX_RECOVERIES + 1):
-            try:
-                loss = self._sweep(self.t)
-                break
-            except _lost_futures():
-                if attempt == MAX_RECOVERIES:
-                    raise RuntimeError(f"the Dask fit lost its futures {attempt + 1} times "
-                                       "(workers restarted?); giving up") from None
-                self._recover()
-        shipped = float(sum(self.client.run(_sent_bytes).values())) - before
-        self.t += 1
-        out = {"train_loss": loss, "shipped_bytes": shipped,
-               "planned_bytes": float(self.planned + self.refresh_bytes)}
-        self.refresh_bytes = 0
-        for name, value in out.items():
-            self.records.setdefault(name, []).append(value)
-        if self.t % self.params["checkpoint_interval"] == 0:
-            self.checkpoint()
-        return out
-
-    def _sweep(self, it):
+    def _iteration(self, it):
         if self.sweeps and self.sweeps % REFRESH == 0:  # as the single-node solver
             self._restart_rows(self._params(f"refresh{self.sweeps}"))
         outs, prev, theta = self.rows, None, list(self.theta)
@@ -253,15 +223,6 @@ class DaskFMSolver(Solver):
                                        key=self.key("save", self.t), where=self.root))
         self._commit(path)
         self._load(path)
-
-    def _recover(self):
-        self.client.wait_for_workers(1)
-        self.attempt += 1
-        self.data.rebuild()
-        done, path = self.last
-        self._load(path)
-        for it in range(done, self.t):
-            self._sweep(it)
 
     def state(self):
         w0, w, V = self.client.gather(self._params("state"))

@@ -17,8 +17,6 @@ Only pairs of blocks on different workers count (block ``b`` of both sides share
 and an object several blocks of one worker need crosses once.
 """
 
-import numpy as np
-
 STRATEGIES = ("auto", "rows", "normal_equations")
 
 
@@ -76,8 +74,3 @@ def choose(strategy, costs):
     if costs.get("normal_equations") is None:
         return "rows"
     return "normal_equations" if costs["normal_equations"] < costs["rows"] else "rows"
-
-
-def expected_total(plans):
-    """Planned bytes of one iteration (both half-steps)."""
-    return int(np.sum([p.planned for p in plans]))

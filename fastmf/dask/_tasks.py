@@ -18,8 +18,6 @@ import os
 
 import numpy as np
 
-EMPTY = np.zeros(0)
-
 
 # ---------------------------------------------------------------------- input
 def part_columns(part, names):
