@@ -113,13 +113,13 @@ class DaskFMSolver(DaskSolver):
         self.r, self.dtype = V.shape[1], V.dtype
         G = len(data.features)
         reg_w0, reg_w, reg_v = kernel_regs(params, G)
-        self.rounds, self.regs, self.omegas = ["w0"], [reg_w0], [1.0]
+        self.rounds, self.regs, self.exclusive = ["w0"], [reg_w0], [True]
         for g in range(G):
             if len(data.features[g]):
                 for f in range(-1, self.r):
                     self.rounds.append((g, f))
                     self.regs.append(float(reg_w[g] if f < 0 else reg_v[g]))
-                    self.omegas.append(float(data.omega[g]))
+                    self.exclusive.append(bool(data.omega[g] <= 1))
         self.sweeps = 0
         self.planned = self._planned_bytes()
         self._start_from((state["intercept_"], state["coef_"], state["factors_"]))
@@ -135,10 +135,12 @@ class DaskFMSolver(DaskSolver):
         moves = sum(1 for level in tree_merges(w) for a, b in level if w[a] != w[b])
         others = len({x for x in w if x != self.root})
         total = 0
-        for rho in self.rounds:
+        for rho, exclusive in zip(self.rounds, self.exclusive, strict=True):
             n = 1 if rho == "w0" else len(self.data.features[rho[0]])
             item = 8 if rho == "w0" else self.dtype.itemsize
-            total += moves * 2 * n * 8 + others * n * item
+            # exclusive: the new values; else the direction (float64), 4 sums up, a step down
+            total += moves * 2 * n * 8 + others * (n * item if exclusive else n * 8 + 8) + \
+                (0 if exclusive else moves * 4 * 8)
         return total
 
     def _planned(self):
@@ -181,6 +183,15 @@ class DaskFMSolver(DaskSolver):
                                  where=self.data.workers[j])
                      for j, blk in enumerate(self.data.blocks)]
 
+    def _reduce(self, futures, merge, name):
+        """A pairwise tree of ``merge`` over the blocks' ``futures``, rooted on block 0."""
+        w = self.data.workers
+        for level, pairs in enumerate(tree_merges(w)):
+            for a, b in pairs:
+                futures[a] = self.submit(merge, futures[a], futures[b],
+                                         key=self.key(*name, level, a), where=w[a])
+        return futures[0]
+
     def _params(self, tag):
         return self.submit(t.assemble, self.data.features, self.data.d, self.r, self.dtype,
                            self.rounds, *self.theta, key=self.key("params", self.t, tag),
@@ -196,15 +207,27 @@ class DaskFMSolver(DaskSolver):
             outs = [self.submit(t.fm_round, blk, o, prev, j, rho,
                                 key=self.key(it, "round", j, b), where=w[b])
                     for b, (blk, o) in enumerate(zip(self.data.blocks, outs, strict=True))]
-            stats = [self.submit(t.stats_of, o, key=self.key(it, "stats", j, b), where=w[b])
-                     for b, o in enumerate(outs)]
-            for level, pairs in enumerate(tree_merges(w)):
-                for a, b in pairs:
-                    stats[a] = self.submit(t.add_stats, stats[a], stats[b],
-                                           key=self.key(it, "sum", j, level, a), where=w[a])
-            new = self.submit(t.update, stats[0], theta[j], self.regs[j], self.omegas[j],
+            stats = self._reduce([self.submit(t.stats_of, o, key=self.key(it, "stats", j, b),
+                                              where=w[b]) for b, o in enumerate(outs)],
+                                 t.add_stats, (it, "sum", j))
+            new = self.submit(t.update, stats, theta[j], self.regs[j],
                               key=self.key(it, "update", j), where=self.root)
-            prev, theta[j] = (j, rho, new), new
+            if self.exclusive[j]:
+                prev, theta[j] = (j, rho, new), new
+                continue
+            # the exact minimisers interact: a line search along them
+            d = self.submit(t.direction, theta[j], new, key=self.key(it, "dir", j),
+                            where=self.root)
+            sums = self._reduce([self.submit(t.line_sums, blk, o, j, rho, d,
+                                             key=self.key(it, "line", j, b), where=w[b])
+                                 for b, (blk, o) in enumerate(zip(self.data.blocks, outs,
+                                                                  strict=True))],
+                                t.add, (it, "lsum", j))
+            step = self.submit(t.line_step, sums, theta[j], d, self.regs[j],
+                               key=self.key(it, "step", j), where=self.root)
+            prev = (j, rho, (d, step))
+            theta[j] = self.submit(t.moved_values, theta[j], (d, step),
+                                   key=self.key(it, "theta", j), where=self.root)
         rows = [self.submit(t.fm_finish, blk, o, prev, key=self.key(it, "finish", b),
                             where=w[b])
                 for b, (blk, o) in enumerate(zip(self.data.blocks, outs, strict=True))]

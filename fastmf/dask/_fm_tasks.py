@@ -4,12 +4,18 @@ per-feature statistics of one coordinate ("round") at a time.
 A round updates one coordinate of every feature of one group at once: ``w_j`` for all ``j``
 in group ``g`` (``rho = (g, -1)``), or ``V[j, f]`` (``rho = (g, f)``), or the intercept
 (``rho = "w0"``). With ``h_ij = dy(x_i)/dtheta_j`` and the residuals ``e`` every row block
-sums ``sum_i h_ij^2`` and ``sum_i h_ij e_i`` per feature; the sums of all blocks give the new
-values (:func:`update`); each block then applies the change to its ``e`` and ``q`` exactly as
-the single-node kernel does. A row block's state is ``(e, qs, thetas)``: its residuals, the
-columns of its per-factor sums (a tuple of arrays, so that a round copies only the column it
-changes) and its copy of every round's coordinate values (so that a round needs from the
-root only the new values of the round before).
+sums ``sum_i h_ij^2`` and ``sum_i h_ij e_i`` per feature; the sums of all blocks give each
+feature's exact coordinate step (:func:`update`). In a group with at most one entry per row
+the steps do not interact and are taken as they are (libFM's update, the single-node result).
+In a group with several entries per row they do: the steps are a search direction, and the
+blocks sum the five coefficients of the objective along it (:func:`line_sums`, a quartic in
+the step length: the pairwise terms within the group are quadratic in it), so that the root
+picks the step length that minimises it (:func:`line_step`), and the objective never
+increases. Each block then applies the change to its ``e`` and ``q`` exactly. A row block's
+state is ``(e, qs, thetas)``: its residuals, the columns of its per-factor sums (a tuple of
+arrays, so that a round copies only the column it changes) and its copy of every round's
+coordinate values (so that a round needs from the root only the new values, or the direction
+and a step length).
 """
 
 import numpy as np
@@ -69,27 +75,46 @@ def start(block, params, features, rounds, n_threads):
     return (e, qs, tuple(coordinate(params, features, rho) for rho in rounds)), None
 
 
-def _apply(block, state, j, rho, new):
-    """Round ``j`` (coordinate ``rho``) moved to ``new``: update ``e``, ``q`` and the copy."""
+def moved_values(old, move):
+    """The new values of a round: ``move`` itself, or ``(direction, t)``: ``old`` plus ``t``
+    times the direction (the same arithmetic on the root and in every block)."""
+    if not isinstance(move, tuple):
+        return move
+    direction, t = move
+    return (old.astype(np.float64) + t * direction).astype(old.dtype)
+
+
+def _apply(block, state, j, rho, move):
+    """Round ``j`` (coordinate ``rho``) moved: update ``e``, ``q`` and the copy."""
     e, qs, thetas = state
     old = thetas[j]
+    new = moved_values(old, move)
     thetas = thetas[:j] + (new,) + thetas[j + 1:]
-    e, qs = _moved(block, e, qs, rho, old, new)
+    if rho == "w0":
+        return e + (float(new[0]) - float(old[0])), qs, thetas
+    A, B, dq = _change(block, qs, rho, old, new.astype(np.float64) - old.astype(np.float64))
+    e = e + A if B is None else e + A + B
+    if dq is not None:
+        f = rho[1]
+        qs = qs[:f] + (qs[f] + dq,) + qs[f + 1:]
     return e, qs, thetas
 
 
-def _moved(block, e, qs, rho, old, new):
-    if rho == "w0":
-        return e + (float(new[0]) - float(old[0])), qs
+def _change(block, qs, rho, old, delta):
+    """Per row: the linear change of the prediction (``A``), its quadratic part (``B``: the
+    pairs of the group's features in one row; None for the linear weights) and the change of
+    ``q[:, f]`` (None for the linear weights) when the group's coordinate moves by ``delta``."""
     g, f = rho
     rows, cols, x = block["groups"][g]
     n = block["n"]
-    delta = new.astype(np.float64) - old.astype(np.float64)
     if f < 0:
-        return e + np.bincount(rows, x * delta[cols], n), qs
+        return np.bincount(rows, x * delta[cols], n), None, None
     h = x * (qs[f][rows] - old[cols].astype(np.float64) * x)
-    qf = qs[f] + np.bincount(rows, x * delta[cols], n)
-    return e + np.bincount(rows, h * delta[cols], n), qs[:f] + (qf,) + qs[f + 1:]
+    dq = np.bincount(rows, x * delta[cols], n)
+    A = np.bincount(rows, h * delta[cols], n)
+    if block["omega"][g] <= 1:  # one entry per row: no pairs within the group
+        return A, None, dq
+    return A, 0.5 * (dq * dq - np.bincount(rows, (x * delta[cols]) ** 2, n)), dq
 
 
 def _stats(block, state, j, rho):
@@ -126,15 +151,46 @@ def add_stats(a, b):
     return a[0] + b[0], a[1] + b[1]
 
 
-def update(stats, theta, reg, omega):
-    """New values of one coordinate of a group's features (libFM's ALS step, damped by
-    ``omega``, the most entries a row has in the group: exact coordinate minimisation when
-    ``omega`` is 1, a step that never increases the objective when larger)."""
+def update(stats, theta, reg):
+    """Each feature's exact coordinate minimiser (libFM's ALS update), the others fixed."""
     he, h2 = stats
     t = theta.astype(np.float64)
-    prec = omega * h2 + reg
-    new = np.where(prec > 0, (t * omega * h2 - he) / np.where(prec > 0, prec, 1.0), t)
+    prec = h2 + reg
+    new = np.where(prec > 0, (t * h2 - he) / np.where(prec > 0, prec, 1.0), t)
     return new.astype(theta.dtype)
+
+
+def direction(theta, target):
+    """The search direction from ``theta`` to the coordinate minimisers ``target``."""
+    return target.astype(np.float64) - theta.astype(np.float64)
+
+
+def line_sums(block, out, j, rho, d):
+    """The block's coefficients of ``sum_i e_i(t)^2`` along the direction ``d`` (a
+    polynomial in the step length t: e_i(t) = e_i + t A_i + t^2 B_i)."""
+    e, qs, thetas = out[0]
+    A, B, _ = _change(block, qs, rho, thetas[j], d)
+    if B is None:
+        B = np.zeros_like(A)
+    return np.array([2 * e @ A, A @ A + 2 * e @ B, 2 * A @ B, B @ B])
+
+
+def add(a, b):
+    return a + b
+
+
+def line_step(sums, theta, d, reg):
+    """The step length t >= 0 minimising the data term along ``d`` (``sums``: its t, t^2,
+    t^3, t^4 coefficients) plus ``reg ||theta + t d||^2``."""
+    t0 = theta.astype(np.float64)
+    c1, c2, c3, c4 = sums
+    c1 += 2 * reg * (t0 @ d)
+    c2 += reg * (d @ d)
+    roots = np.roots([4 * c4, 3 * c3, 2 * c2, c1]) if c4 > 0 else \
+        np.roots([3 * c3, 2 * c2, c1])
+    cands = [0.0] + [r.real for r in roots if abs(r.imag) < 1e-12 and r.real > 0]
+    value = lambda t: ((c4 * t + c3) * t + c2) * t * t + c1 * t  # noqa: E731
+    return float(min(cands, key=value))
 
 
 def penalty(regs, *thetas):

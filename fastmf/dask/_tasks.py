@@ -36,7 +36,7 @@ def part_unique(part, names, which):
     if len(col) and pd.isna(col).any():
         raise ValueError(f"the {names[which]!r} column contains a missing ID")
     try:
-        return np.unique(col)
+        return np.sort(pd.unique(col))  # a hash table, then a sort of the few unique IDs
     except TypeError:
         raise TypeError(f"the {names[which]!r} column holds IDs of types that cannot be "
                         "ordered; use one type (e.g. str) for all IDs") from None
@@ -100,7 +100,8 @@ def split_part(enc, user_bounds, item_bounds):
     pieces = []
     for index, bounds in ((u, user_bounds), (i, item_bounds)):
         block = np.searchsorted(bounds, index, side="right") - 1
-        order = np.argsort(block, kind="stable")
+        block = block.astype(np.int16 if len(bounds) < 2**15 else np.int64)
+        order = np.argsort(block, kind="stable")  # a radix sort of small integers
         cuts = np.searchsorted(block[order], np.arange(len(bounds)))
         for b in range(len(bounds) - 1):
             sel = order[cuts[b]:cuts[b + 1]]
@@ -125,20 +126,27 @@ def build_block(rows_of, start, stop, other_bounds, values, dtype, *pieces):
         keep = r != 0
         u, i, r = u[keep], i[keep], confidence(r[keep], values[1])
     rows, cols = (u, i) if rows_of == 0 else (i, u)
-    order = np.lexsort((cols, rows))
-    rows, cols, r = rows[order] - start, cols[order], r[order]
+    n, n_other = stop - start, int(other_bounds[-1])
+    key = (rows - start) * n_other + cols  # (row, column) order, as the single-node CSR
+    order = np.argsort(key)
+    key, r = key[order], r[order]
+    rows, cols = key // n_other, key % n_other
     dup = None
-    same = np.flatnonzero((rows[1:] == rows[:-1]) & (cols[1:] == cols[:-1]))
+    same = np.flatnonzero(key[1:] == key[:-1])
     if len(same):
-        p = same[0]
-        pair = (int(rows[p] + start), int(cols[p]))
+        pair = (int(rows[same[0]] + start), int(cols[same[0]]))
         dup = (pair if rows_of == 0 else pair[::-1], len(same))
-    n = stop - start
     counts = np.bincount(rows, minlength=n)
     index_type = np.int32 if len(r) < 2**31 else np.int64
     indptr = np.zeros(n + 1, dtype=index_type)
     np.cumsum(counts, out=indptr[1:])
-    ref, compact = np.unique(cols, return_inverse=True)
+    if n_other <= 8 * len(cols) + 4096:  # a table over the other side's rows
+        seen = np.zeros(n_other, dtype=bool)
+        seen[cols] = True
+        ref = np.flatnonzero(seen)
+        compact = (np.cumsum(seen) - 1)[cols]
+    else:
+        ref, compact = np.unique(cols, return_inverse=True)
     return {"indptr": indptr, "indices": compact.astype(index_type).ravel(),
             "data": r.astype(dtype), "ref": ref,
             "ref_ptr": np.searchsorted(ref, other_bounds), "start": start,
