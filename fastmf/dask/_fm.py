@@ -8,9 +8,10 @@ block applies to its residuals. For a group that is one-hot in every row (a cate
 variable: the user and item groups of an MF design) the features touch disjoint rows, so
 updating them at once is what the single-node solver does (it updates such a group in
 parallel), and a sweep equals the single-node sweep up to rounding. In a group with several
-entries per row the round is a Jacobi step, damped by the most entries a row has in the group
-so that it never increases the objective: the coordinate order is not libFM's sequential one,
-and convergence per sweep is slower (docs/distributed.md measures it).
+entries per row the features' coordinate steps interact: the round takes them as a direction
+and an exact line search along it (a second reduction), so the objective never increases; the
+coordinate order is not libFM's sequential one (docs/distributed.md measures the
+convergence).
 """
 
 import numpy as np
@@ -265,9 +266,10 @@ class DaskFMRegressor(DaskMixin, FMRegressor):
     the per-feature statistics of a round summed over the row blocks by a tree reduction.
     Groups that are one-hot in every row (``groups`` from
     :class:`fastmf.fm_features.FMEncoder` for user and item IDs, say) are updated exactly as
-    the single-node solver does, so such a fit equals a single-node one to rounding; a group
-    with several entries per row takes a damped Jacobi step, which never increases the
-    objective but converges more slowly per sweep than libFM's sequential order.
+    the single-node solver does, so such a fit equals a single-node one to rounding; in a
+    group with several entries per row the features' steps are a search direction with an
+    exact line search: the objective never increases, but the order is not libFM's
+    sequential one (docs/distributed.md compares the convergence).
 
     Parameters
     ----------
