@@ -238,7 +238,24 @@ def main():
     p.add_argument("--conditions", default="", help="text on the machine's load, for the notes")
     p.add_argument("--worker", nargs=2, metavar=("LIBRARY", "CASE"), help=argparse.SUPPRESS)
     p.add_argument("--no-write", action="store_true")
+    p.add_argument("--save", help="also write the raw results (JSON) here")
+    p.add_argument("--render", nargs="+", metavar="JSON",
+                   help="no runs: the section from results saved by --save (cases merged)")
     args = p.parse_args()
+    if args.render:
+        results, commands = {}, []
+        for path in args.render:
+            saved = json.loads(Path(path).read_text())
+            results.update(saved["results"])
+            commands.append(saved["command"])
+        text = markdown(results, saved["repeats"], "; ".join(commands), args.conditions)
+        print(text)
+        if not args.no_write:
+            sys.path.insert(0, str(HERE))
+            from compare_peers import write_section
+
+            write_section("dask", text)
+        return
     if args.worker:
         lib, case = args.worker
         load = os.getloadavg()[0]
@@ -267,6 +284,9 @@ def main():
                 results[case][lib].append(out)
     command = ("python benchmarks/dask_scale.py --case " + " ".join(args.case)
                + f" --repeats {args.repeats}")
+    if args.save:
+        Path(args.save).write_text(json.dumps({"results": results, "command": command,
+                                               "repeats": args.repeats}))
     text = markdown(results, args.repeats, command, args.conditions)
     print(text)
     if not args.no_write:

@@ -6,7 +6,7 @@ held by a future on its worker. An iteration is two half-steps (items, then user
 single-node solvers do), each one task per block running the single-node kernel on the
 block's CSR and the other side's rows it references (:func:`._solve.solve_rows`), or
 solving the normal equations the other side's blocks formed and sent
-(:func:`._solve.solve_normal`), whichever the cost model of :mod:`._plan` says ships fewer
+(:func:`._solve.solve_ne`), whichever the cost model of :mod:`._plan` says ships fewer
 bytes. Implicit ALS adds a tree-reduced Gram matrix per half-step. Factor states are
 futures of tasks; every ``checkpoint_interval`` iterations they are written to files and
 reloaded (:mod:`._checkpoint`), and a fit whose futures are lost (a restarted cluster) starts
@@ -18,7 +18,7 @@ import numpy as np
 from . import _checkpoint as ckpt
 from ._blocks import shuffle
 from ._client import block_workers
-from ._plan import choose, gram_bytes, ne_bytes, row_bytes, tree_merges
+from ._plan import choose, gram_bytes, ne_bytes, row_bytes
 from ._solve import ne_block, ne_piece, ne_rows, solve_ne, solve_rows
 from ._solver import DaskSolver
 from ._tasks import (
@@ -110,11 +110,8 @@ class HalfStep:
         wy = self.y.workers
         parts = [s.submit(gram_part, st, key=s.key(t, self.name, "gram", c), where=wy[c])
                  for c, st in enumerate(y_states)]
-        for level, pairs in enumerate(tree_merges(wy)):
-            for a, b in pairs:
-                parts[a] = s.submit(add, parts[a], parts[b],
-                                    key=s.key(t, self.name, "gram", level, a), where=wy[a])
-        return s.submit(finish_gram, parts[0], self.hp["reg"], key=s.key(t, self.name, "G"),
+        total = s.reduce(parts, wy, add, (t, self.name, "gram"))
+        return s.submit(finish_gram, total, self.hp["reg"], key=s.key(t, self.name, "G"),
                         where=wy[0])
 
 

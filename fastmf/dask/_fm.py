@@ -184,15 +184,6 @@ class DaskFMSolver(DaskSolver):
                                  where=self.data.workers[j])
                      for j, blk in enumerate(self.data.blocks)]
 
-    def _reduce(self, futures, merge, name):
-        """A pairwise tree of ``merge`` over the blocks' ``futures``, rooted on block 0."""
-        w = self.data.workers
-        for level, pairs in enumerate(tree_merges(w)):
-            for a, b in pairs:
-                futures[a] = self.submit(merge, futures[a], futures[b],
-                                         key=self.key(*name, level, a), where=w[a])
-        return futures[0]
-
     def _params(self, tag):
         return self.submit(t.assemble, self.data.features, self.data.d, self.r, self.dtype,
                            self.rounds, *self.theta, key=self.key("params", self.t, tag),
@@ -208,9 +199,9 @@ class DaskFMSolver(DaskSolver):
             outs = [self.submit(t.fm_round, blk, o, prev, j, rho,
                                 key=self.key(it, "round", j, b), where=w[b])
                     for b, (blk, o) in enumerate(zip(self.data.blocks, outs, strict=True))]
-            stats = self._reduce([self.submit(t.stats_of, o, key=self.key(it, "stats", j, b),
-                                              where=w[b]) for b, o in enumerate(outs)],
-                                 t.add_stats, (it, "sum", j))
+            stats = self.reduce([self.submit(t.stats_of, o, key=self.key(it, "stats", j, b),
+                                             where=w[b]) for b, o in enumerate(outs)],
+                                w, t.add_stats, (it, "sum", j))
             new = self.submit(t.update, stats, theta[j], self.regs[j],
                               key=self.key(it, "update", j), where=self.root)
             if self.exclusive[j]:
@@ -219,11 +210,11 @@ class DaskFMSolver(DaskSolver):
             # the exact minimisers interact: a line search along them
             d = self.submit(t.direction, theta[j], new, key=self.key(it, "dir", j),
                             where=self.root)
-            sums = self._reduce([self.submit(t.line_sums, blk, o, j, rho, d,
-                                             key=self.key(it, "line", j, b), where=w[b])
-                                 for b, (blk, o) in enumerate(zip(self.data.blocks, outs,
-                                                                  strict=True))],
-                                t.add, (it, "lsum", j))
+            sums = self.reduce([self.submit(t.line_sums, blk, o, j, rho, d,
+                                            key=self.key(it, "line", j, b), where=w[b])
+                                for b, (blk, o) in enumerate(zip(self.data.blocks, outs,
+                                                                 strict=True))],
+                               w, t.add, (it, "lsum", j))
             step = self.submit(t.line_step, sums, theta[j], d, self.regs[j],
                                key=self.key(it, "step", j), where=self.root)
             prev = (j, rho, (d, step))

@@ -6,6 +6,7 @@ import uuid
 import numpy as np
 
 from .._solvers.base import Solver
+from ._plan import tree_merges
 
 #: Times a fit starts again from its last checkpoint after losing its futures.
 MAX_RECOVERIES = 3
@@ -34,6 +35,16 @@ class DaskSolver(Solver):
         """``fn(*args)`` as a task on worker ``where`` (another one if it is gone)."""
         return self.client.submit(fn, *args, key=key, workers=[where],
                                   allow_other_workers=True)
+
+    def reduce(self, futures, workers, merge, name):
+        """A pairwise tree of ``merge`` over ``futures`` (on ``workers``), each merge on the
+        left operand's worker: the result lives on ``workers[0]``."""
+        futures = list(futures)
+        for level, pairs in enumerate(tree_merges(workers)):
+            for a, b in pairs:
+                futures[a] = self.submit(merge, futures[a], futures[b],
+                                         key=self.key(*name, level, a), where=workers[a])
+        return futures[0]
 
     def step(self):
         before = self._outgoing()
