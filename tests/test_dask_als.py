@@ -133,3 +133,12 @@ def test_implicit_input_checks(client):
     r = fastmf.Ratings([0, 1], [0, 1], [0.0, 0.0])
     with pytest.raises(ValueError, match="no positive entries"):
         DaskImplicitALS(2, n_iter=1, client=client).fit(r)
+
+
+def test_warm_start_two_plus_two_equals_four(client, ratings):
+    kw = dict(reg=0.05, dtype="float64", random_state=0, client=client)
+    once = DaskMatrixFactorization(4, n_iter=4, **kw).fit(ratings)
+    twice = DaskMatrixFactorization(4, n_iter=2, warm_start=True, **kw)
+    twice.fit(ratings).fit(ratings)
+    assert twice.n_iter_ == 4 and len(twice.history_["train_loss"]) == 4
+    assert _close(twice.user_factors_, once.user_factors_, 1e-10)

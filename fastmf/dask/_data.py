@@ -155,7 +155,7 @@ def _numpy_dtype(dtype):
     return True
 
 
-def _from_arrays(client, X, y, **space):
+def _from_arrays(client, X, y, local=False, **space):
     import dask.array as da
 
     if X.ndim != 2 or X.shape[1] != 2:
@@ -175,11 +175,16 @@ def _from_arrays(client, X, y, **space):
     y = y.rechunk((X.chunks[0],))
 
     def source(client):
+        import warnings
+
         import dask
 
         blocks = [dask.delayed(_pair)(xb, yb) for xb, yb in
                   zip(X.to_delayed().ravel(), y.to_delayed().ravel(), strict=True)]
-        return client.compute(blocks)
+        with warnings.catch_warnings():
+            if local:  # a local Ratings travels in the graph: that is the point
+                warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
+            return client.compute(blocks)
 
     return DaskData(client, source, ("X[:, 0]", "X[:, 1]", "y"), raw=False, **space)
 
@@ -195,5 +200,6 @@ def _from_ratings(client, ratings):
     chunk = max(1, -(-ratings.nnz // n))
     X = da.from_array(np.column_stack([ratings.users, ratings.items]), chunks=(chunk, 2))
     y = da.from_array(ratings.values, chunks=(chunk,))
-    return _from_arrays(client, X, y, n_users=ratings.n_users, n_items=ratings.n_items,
+    return _from_arrays(client, X, y, local=True, n_users=ratings.n_users,
+                        n_items=ratings.n_items,
                         user_ids=ratings.user_ids, item_ids=ratings.item_ids)
