@@ -140,14 +140,16 @@ class DaskMixin:
         else as by the single-node estimator."""
         from ._data import _is_dask_array, _is_dask_dataframe
 
-        if _is_dask_dataframe(X):
+        if _is_dask_dataframe(X) or _is_dask_array(X):
+            import dask
+
             check_is_fitted(self)
-            local, names = self.to_local(), self._check_columns()[:2]
+            local = dask.delayed(self.to_local(), pure=True)  # one key, not one per task
+            if _is_dask_array(X):
+                return X.map_blocks(_predict_pairs, local, drop_axis=1, dtype=np.float64,
+                                    meta=np.empty(0))
+            names = self._check_columns()[:2]
             return X.map_partitions(_predict_frame, local, names, meta=(None, "f8"))
-        if _is_dask_array(X):
-            check_is_fitted(self)
-            return X.map_blocks(_predict_pairs, self.to_local(), drop_axis=1,
-                                dtype=np.float64)
         return super().predict(X, items)
 
 

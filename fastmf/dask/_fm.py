@@ -389,6 +389,13 @@ verbose, warm_start
         import dask.array as da
 
         if isinstance(X, da.Array):
-            local = self.to_local()
-            return X.map_blocks(lambda b: local.predict(b), drop_axis=1, dtype=np.float64)
+            import dask
+
+            local = dask.delayed(self.to_local(), pure=True)  # one key, not one per task
+            return X.map_blocks(_predict_rows, local, drop_axis=1, dtype=np.float64,
+                                meta=np.empty(0))
         return FMRegressor.predict(self, X)
+
+
+def _predict_rows(block, model):
+    return model.predict(block)
