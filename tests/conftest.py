@@ -3,6 +3,11 @@ from pathlib import Path
 
 import pytest
 
+# tests/cuda_sim needs numba's CUDA simulator, which only an environment variable set before
+# numba is imported switches on: tests/test_cuda.py runs it in a subprocess.
+if os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":
+    collect_ignore = ["cuda_sim"]
+
 SHARED_DATA = Path(os.environ.get(
     "FASTMF_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
 
