@@ -205,7 +205,7 @@ class SolverFit:
         return state
 
     def _fit_solver(self, solver, data, state, params, rng, train, *, eval_data=None,
-                    n_iter=None, blas=None, early_stopping_rounds=None, tol=0.0):
+                    n_iter=None, blas=None, early_stopping_rounds=None, tol=0.0, start=None):
         """Build ``solver`` from the registry, run the shared loop, store the result.
 
         ``data`` is what the solver reads, ``train`` the training data the estimator's hooks
@@ -214,6 +214,8 @@ class SolverFit:
         has finished, so a fit that raises leaves them untouched. Except for a solver that
         ``rolls_back`` (undoes an iteration whose objective is not finite): on divergence the
         model of its last finite iteration is stored, then the FloatingPointError raised.
+        ``start``: the (history, iterations done) a fit resumed from a checkpoint continues
+        (default: the warm start's).
         """
         from ._solvers.registry import solver_class
 
@@ -222,7 +224,8 @@ class SolverFit:
         cls = solver_class(family, solver, backend)
         space = self._index_space(train)
         warm = self._warm
-        history = getattr(self, "history_", None) if warm else None
+        history, previous = start if start is not None else \
+            (getattr(self, "history_", None), self.n_iter_) if warm else (None, 0)
         with threads(getattr(self, "n_threads", None), blas=blas):
             fitter = cls(data, state, params, rng)
             evaluate, pad, maximize = self._evaluator(fitter, space, train, eval_data)
@@ -240,7 +243,6 @@ class SolverFit:
                     raise
                 result, diverged = error.result, error
             fitted = fitter.state()
-        previous = self.n_iter_ if warm else 0
         vars(self).update(space)
         vars(self).update(fitted)
         self.history_ = result.history

@@ -91,6 +91,16 @@ def predict(X_arrays, w0, w, V, n_threads):
     return out
 
 
+def residuals(X_arrays, w0, w, V, target, n_threads):
+    """(e, q) of the rows of a CSR matrix given as :func:`csr_arrays`: the residuals
+    ``y(x_i) - target_i`` and the per-factor sums ``q[i, f] = sum_j V[j, f] x_ij``
+    (float64), as the ALS and MCMC sweeps keep them."""
+    n = len(X_arrays[0]) - 1
+    e, q = np.empty(n), np.empty((n, V.shape[1]))
+    fm_residuals(*X_arrays, float(w0), w, V, target, e, q, n_threads)
+    return e, q
+
+
 def _per_group(value, n_groups):
     value = np.asarray(value, dtype=np.float64)
     return np.full(n_groups, float(value)) if value.ndim == 0 else np.ascontiguousarray(value)

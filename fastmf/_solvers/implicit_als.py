@@ -33,9 +33,13 @@ def gram(Y, reg):
     return G
 
 
-def half_sweep(rows, X, Y, reg, cg_steps):
-    """Update the rows of ``X`` with ``Y`` fixed; returns their share of the objective."""
-    G = gram(Y, reg)
+def half_sweep(rows, X, Y, reg, cg_steps, G=None):
+    """Update the rows of ``X`` with ``Y`` fixed; returns their share of the objective.
+
+    ``G`` is ``gram(Y_all, reg)`` of the whole other side when ``Y`` holds only the rows that
+    ``rows`` reference (the Dask back end's blocks); by default ``gram(Y, reg)``.
+    """
+    G = gram(Y, reg) if G is None else G
     if cg_steps is None:
         return implicit_cholesky_sweep(*rows, X, Y, G, reg > 0)
     return implicit_cg_sweep(*rows, X, Y, G, cg_steps)

@@ -22,19 +22,42 @@ def sides(ratings, dtype):
             (csc.indptr, csc.indices, csc.data.astype(dtype)))
 
 
+def half_sweep(rows, X, x_bias, Y, y_bias, hp, cg_steps):
+    """Update the rows of ``X`` (and ``x_bias``) in place with ``Y`` and ``y_bias`` fixed.
+
+    ``rows`` is the (indptr, indices, values) triple of ``X``'s rows over the rows of ``Y``,
+    ``hp`` the tuple (global mean, reg, reg_bias, ALS-WR scaling): exact rows when
+    ``cg_steps`` is None, else that many warm-started CG steps per row. The one path to the
+    ALS kernels, used by :class:`ALSSolver` and by the Dask back end's block tasks.
+    """
+    if cg_steps is None:
+        als_half_sweep(*rows, X, x_bias, Y, y_bias, *hp)
+    else:
+        als_cg_half_sweep(*rows, X, x_bias, Y, y_bias, *hp, cg_steps)
+
+
+def squared_error(rows, X, x_bias, Y, y_bias, mu):
+    """Sum of squared errors of the stored entries of ``rows`` (float64)."""
+    return residual(*rows, X, x_bias, Y, y_bias, mu, np.zeros(0, Y.dtype))
+
+
+def penalty(counts, X, x_bias, reg, reg_bias):
+    """The L2 terms of the rows of ``X`` (and ``x_bias``), each row's weighted by ``counts``
+    (its number of ratings under ALS-WR; the scalar 1.0 otherwise)."""
+    pen = reg * np.sum(counts * np.einsum("ij,ij->i", X, X, dtype=np.float64))
+    if len(x_bias):
+        pen += reg_bias * np.sum(counts * np.square(x_bias, dtype=np.float64))
+    return float(pen)
+
+
 def objective(state, by_user, by_item, reg, reg_bias, scale):
     """Squared error on the stored entries plus the L2 terms (ALS-WR scaled when ``scale``)."""
     W, H = state["user_factors_"], state["item_factors_"]
     ub, ib = bias_arrays(state, H.dtype)
-    sse = residual(*by_user, W, ub, H, ib, state["global_mean_"], np.zeros(0, ub.dtype))
     nu = np.diff(by_user[0]) if scale else 1.0
     ni = np.diff(by_item[0]) if scale else 1.0
-    pen = reg * (np.sum(nu * np.einsum("ij,ij->i", W, W, dtype=np.float64))
-                 + np.sum(ni * np.einsum("ij,ij->i", H, H, dtype=np.float64)))
-    if len(ub):
-        pen += reg_bias * (np.sum(nu * np.square(ub, dtype=np.float64))
-                           + np.sum(ni * np.square(ib, dtype=np.float64)))
-    return sse + pen
+    return (squared_error(by_user, W, ub, H, ib, state["global_mean_"])
+            + penalty(nu, W, ub, reg, reg_bias) + penalty(ni, H, ib, reg, reg_bias))
 
 
 class ALSSolver(Solver):
@@ -52,17 +75,15 @@ class ALSSolver(Solver):
         self.by_user, self.by_item = sides(ratings, dt)
         self.reg, self.reg_bias = params["reg"], params["reg_bias"]
         self.scale = params["reg_scaling"] == "count"
-        steps = params["cg_steps"]
-        self.sweep = als_half_sweep if steps is None else \
-            (lambda *args: als_cg_half_sweep(*args, steps))
+        self.cg_steps = params["cg_steps"]
 
     def step(self):
         s = self._state
         W, H, mu = s["user_factors_"], s["item_factors_"], s["global_mean_"]
         ub, ib = bias_arrays(s, H.dtype)
         hp = (mu, self.reg, self.reg_bias, self.scale)
-        self.sweep(*self.by_item, H, ib, W, ub, *hp)
-        self.sweep(*self.by_user, W, ub, H, ib, *hp)
+        half_sweep(self.by_item, H, ib, W, ub, hp, self.cg_steps)
+        half_sweep(self.by_user, W, ub, H, ib, hp, self.cg_steps)
         return objective(s, self.by_user, self.by_item, self.reg, self.reg_bias, self.scale)
 
 
@@ -74,6 +95,6 @@ def fold_in(X, item_factors, item_bias, global_mean, reg, reg_bias, scale):
     has_bias = item_bias is not None
     b = np.zeros(X.shape[0] if has_bias else 0, dtype=dt)
     ib = item_bias if has_bias else np.zeros(0, dt)
-    als_half_sweep(X.indptr, X.indices, X.data.astype(dt), W, b, item_factors, ib,
-                   global_mean, reg, reg_bias, scale)
+    half_sweep((X.indptr, X.indices, X.data.astype(dt)), W, b, item_factors, ib,
+               (global_mean, reg, reg_bias, scale), None)
     return {"user_factors_": W, **({"user_bias_": b} if has_bias else {})}

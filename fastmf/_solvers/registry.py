@@ -32,6 +32,9 @@ SOLVERS = {
     ("AutoRec", "sgd", "cpu"): "autorec:MinibatchSolver",
     ("ResidualMF", "sgd", "cpu"): "residual_mf:ResidualMFSolver",
     ("ResidualMF", "adam", "cpu"): "residual_mf:ResidualMFSolver",
+    ("MatrixFactorization", "als", "dask"): "fastmf.dask._als:DaskALSSolver",
+    ("ImplicitALS", "als", "dask"): "fastmf.dask._als:DaskImplicitALSSolver",
+    ("FM", "als", "dask"): "fastmf.dask._fm:DaskFMSolver",
 }
 
 
@@ -59,7 +62,7 @@ def solver_class(model, solver, backend="cpu"):
     >>> solver_class("ImplicitALS", "als", "quantum")
     Traceback (most recent call last):
     ...
-    ValueError: backend='quantum' is not available for ImplicitALS(solver='als'); available: 'cpu'
+    ValueError: backend='quantum' is not available for ImplicitALS(solver='als'); available: ...
     """
     path = SOLVERS.get((model, solver, backend))
     if path is None:
