@@ -211,8 +211,8 @@ def ranking_metrics(model, train, test, k=10, *, n_threads=None, block_size=None
                 m = stop - start
                 rows = users[start:stop]
                 score_block(start, stop, buf[:m])
-                ranking_block(buf[:m], rows, tr_indptr, tr_indices, te_indptr, te_indices,
-                              pos_buf, top_idx[:m], top_score[:m], per_user[start:stop])
+                ranking_block(buf[:m], rows, (tr_indptr, tr_indices), (te_indptr, te_indices),
+                              (pos_buf, top_idx[:m], top_score[:m]), per_user[start:stop])
 
     valid = per_user[:, 6] > 0
     if not valid.any():

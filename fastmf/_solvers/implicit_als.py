@@ -32,8 +32,8 @@ def half_sweep(rows, X, Y, reg, cg_steps):
     """Update the rows of ``X`` with ``Y`` fixed; returns their share of the objective."""
     G = gram(Y, reg)
     if cg_steps is None:
-        return implicit_cholesky_sweep(*rows, X, Y, G, reg > 0)
-    return implicit_cg_sweep(*rows, X, Y, G, cg_steps)
+        return implicit_cholesky_sweep(rows, X, Y, G, reg > 0)
+    return implicit_cg_sweep(rows, X, Y, G, cg_steps)
 
 
 class ImplicitALSSolver(Solver):

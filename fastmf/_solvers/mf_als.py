@@ -26,7 +26,7 @@ def objective(state, by_user, by_item, reg, reg_bias, scale):
     """Squared error on the stored entries plus the L2 terms (ALS-WR scaled when ``scale``)."""
     W, H = state["user_factors_"], state["item_factors_"]
     ub, ib = bias_arrays(state, H.dtype)
-    sse = residual(*by_user, W, ub, H, ib, state["global_mean_"], np.zeros(0, ub.dtype))
+    sse = residual(by_user, (W, ub), (H, ib), state["global_mean_"], np.zeros(0, ub.dtype))
     nu = np.diff(by_user[0]) if scale else 1.0
     ni = np.diff(by_item[0]) if scale else 1.0
     pen = reg * (np.sum(nu * np.einsum("ij,ij->i", W, W, dtype=np.float64))
@@ -50,7 +50,7 @@ class ALSSolver(Solver):
         super().__init__(ratings, state, params, rng)
         dt = state["item_factors_"].dtype
         self.by_user, self.by_item = sides(ratings, dt)
-        self.reg, self.reg_bias = params["reg"], params["reg_bias"]
+        self.reg, self.reg_bias = float(params["reg"]), float(params["reg_bias"])
         self.scale = params["reg_scaling"] == "count"
         steps = params["cg_steps"]
         self.sweep = als_half_sweep if steps is None else \
@@ -60,9 +60,9 @@ class ALSSolver(Solver):
         s = self._state
         W, H, mu = s["user_factors_"], s["item_factors_"], s["global_mean_"]
         ub, ib = bias_arrays(s, H.dtype)
-        hp = (mu, self.reg, self.reg_bias, self.scale)
-        self.sweep(*self.by_item, H, ib, W, ub, *hp)
-        self.sweep(*self.by_user, W, ub, H, ib, *hp)
+        hyper = (float(mu), self.reg, self.reg_bias, self.scale)
+        self.sweep(self.by_item, (H, ib), (W, ub), hyper)
+        self.sweep(self.by_user, (W, ub), (H, ib), hyper)
         return objective(s, self.by_user, self.by_item, self.reg, self.reg_bias, self.scale)
 
 
@@ -74,6 +74,6 @@ def fold_in(X, item_factors, item_bias, global_mean, reg, reg_bias, scale):
     has_bias = item_bias is not None
     b = np.zeros(X.shape[0] if has_bias else 0, dtype=dt)
     ib = item_bias if has_bias else np.zeros(0, dt)
-    als_half_sweep(X.indptr, X.indices, X.data.astype(dt), W, b, item_factors, ib,
-                   global_mean, reg, reg_bias, scale)
+    als_half_sweep((X.indptr, X.indices, X.data.astype(dt)), (W, b), (item_factors, ib),
+                   (float(global_mean), float(reg), float(reg_bias), bool(scale)))
     return {"user_factors_": W, **({"user_bias_": b} if has_bias else {})}
