@@ -104,20 +104,29 @@ def als_cg_half_sweep(csr, solve, fixed, hyper, cg_steps):
     the O(n_u k^2 + k^3) of the exact solve (Takacs, Pilaszy & Tikk 2011; cmfrec's default).
     Every step lowers the row objective, so ALS with this inner solver still never increases
     the total objective; ``cg_steps >= k + 1`` solves exactly (in exact arithmetic). Rows
-    without entries get zeros.
+    without entries get zeros. Rows are taken in 256 interleaved chunks, each with its own
+    scratch vectors.
     """
     X = solve[0]
-    for u in prange(X.shape[0]):
-        _cg_row(u, csr, solve, fixed, hyper, cg_steps)
+    m, k = X.shape
+    d = k + 1 if solve[1].shape[0] > 0 else k
+    n_chunks = max(1, min(m, 256))
+    for c in prange(n_chunks):
+        scratch = (np.empty(d, dtype=X.dtype), np.empty(d, dtype=X.dtype),
+                   np.empty(d, dtype=X.dtype), np.empty(d, dtype=X.dtype))
+        for u in range(c, m, n_chunks):
+            _cg_row(u, csr, solve, fixed, hyper, cg_steps, scratch)
 
 
 @numba.njit(**JIT)
-def _cg_row(u, csr, solve, fixed, hyper, cg_steps):
-    """Row ``u`` of :func:`als_cg_half_sweep`."""
+def _cg_row(u, csr, solve, fixed, hyper, cg_steps, scratch):
+    """Row ``u`` of :func:`als_cg_half_sweep`; ``scratch`` holds four vectors of the system's
+    size (the iterate, residual, search direction and its product)."""
     indptr, indices, data = csr
     X, x_bias = solve
     Y, y_bias = fixed
     offset, reg, reg_bias, scale_reg = hyper
+    x, r, s, q = scratch
     k = X.shape[1]
     fit_bias = x_bias.shape[0] > 0
     has_yb = y_bias.shape[0] > 0
@@ -130,9 +139,6 @@ def _cg_row(u, csr, solve, fixed, hyper, cg_steps):
     scale = n if scale_reg else 1
     lam = X.dtype.type(reg * scale)
     lam_b = X.dtype.type(reg_bias * scale)
-    x = np.empty(d, dtype=X.dtype)
-    r = np.empty(d, dtype=X.dtype)
-    q = np.empty(d, dtype=X.dtype)
     for a in range(k):
         x[a] = X[u, a]
         r[a] = -lam * x[a]
@@ -152,7 +158,7 @@ def _cg_row(u, csr, solve, fixed, hyper, cg_steps):
             r[a] += e * Y[i, a]
         if fit_bias:
             r[k] += e
-    s = r.copy()  # search direction
+    s[:] = r  # search direction
     rr = 0.0
     for a in range(d):
         rr += np.float64(r[a]) * r[a]
