@@ -51,7 +51,8 @@ def implicit_cholesky_sweep(csr, X, Y, gram, lapack=False):
     X : ndarray of shape (m, k), overwritten with the solution.
     Y : ndarray of shape (n, k), C-contiguous, same dtype.
     gram : ndarray of shape (k, k), ``Y^T Y + reg I``.
-    lapack : bool
+    lapack : bool, default=False
+        Factor with LAPACK (see above).
 
     Returns
     -------

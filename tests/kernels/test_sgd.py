@@ -191,3 +191,31 @@ def test_block_layout_shuffle_is_seeded_and_blocked_entries_gather_it():
     np.testing.assert_array_equal(i, ratings.items[order])
     np.testing.assert_array_equal(v, ratings.values[order].astype(np.float32))
     assert u.dtype == np.int32 and v.dtype == np.float32
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.5])
+def test_solver_epoch_with_mini_batches_is_the_batched_python_loop(momentum):
+    # the solver hands the driver 2-D per-row state (zero rows without momentum)
+    from fastmf._solvers.mf_sgd import SGDSolver
+
+    rng = np.random.default_rng(4)
+    users, items = rng.integers(0, 30, 400), rng.integers(0, 20, 400)
+    ratings = fastmf.Ratings(users, items, rng.integers(1, 6, 400).astype(float),
+                             duplicates="sum")
+    m, n = ratings.shape
+    W, H = rng.normal(size=(m, 3)) * 0.1, rng.normal(size=(n, 3)) * 0.1
+    state = {"user_factors_": W.copy(), "item_factors_": H.copy(), "user_bias_": np.zeros(m),
+             "item_bias_": np.zeros(n), "global_mean_": 3.0, "sgd_seed_": 11}
+    params = {"learning_rate": 0.05, "lr_schedule": "constant", "lr_decay": 0.0, "reg": 0.1,
+              "reg_bias": 0.02, "batch_size": 4, "momentum": momentum, "first_iter": 0}
+    solver = SGDSolver(ratings, state, params, np.random.default_rng(0))
+    solver.step()
+    got = solver.state()
+    (u, i, v), ptr = blocked_entries(ratings, solver.P, 11, np.float64)
+    V0 = np.zeros((m if momentum else 0, 4)), np.zeros((n if momentum else 0, 4))
+    ref = oracles.sgd_epoch_batched(block_schedule(11, 0, solver.P), ptr, u, i, v, W, H,
+                                    np.zeros(m), np.zeros(n), 3.0, 0.05, 0.1, 0.02, momentum, 4,
+                                    *V0)
+    for name, want in zip(("user_factors_", "item_factors_", "user_bias_", "item_bias_"), ref,
+                          strict=False):
+        np.testing.assert_allclose(got[name], want, rtol=1e-10, atol=1e-12)
