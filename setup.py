@@ -26,13 +26,15 @@ def openmp_flags():
     else:
         candidates = [(["-fopenmp"], ["-fopenmp"])]
     cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    env_flags = os.environ.get("CFLAGS", "").split(), os.environ.get("LDFLAGS", "").split()
     tmp = tempfile.mkdtemp()
     try:
         src = os.path.join(tmp, "t.c")
         with open(src, "w") as f:
             f.write("#include <omp.h>\nint main(void){return omp_get_max_threads() < 1;}\n")
         for cflags, lflags in candidates:
-            cmd = cc.split() + cflags + [src, "-o", os.path.join(tmp, "t")] + lflags
+            cmd = (cc.split() + env_flags[0] + cflags + [src, "-o", os.path.join(tmp, "t")]
+                   + env_flags[1] + lflags)
             if subprocess.run(cmd, capture_output=True).returncode == 0:
                 return cflags, lflags
     finally:

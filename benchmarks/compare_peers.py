@@ -1,10 +1,11 @@
 """Compare fastmf with the peer libraries that are installed, and write benchmarks/RESULTS.md.
 
-Each (task, case, library) runs in its own subprocess with the same thread count
-(``NUMBA_NUM_THREADS``/``OMP_NUM_THREADS`` = ``--threads``, BLAS pools at 1 thread), one
-untimed warm-up fit (JIT compilation, JVM start), then the median of ``--repeats`` timed fits;
-data conversion happens outside the timed region. Speed is reported as a ratio against each
-peer measured in the same run.
+The method is ``fastmf bench``'s (:func:`fastmf.bench.run_jobs`): each (task, case, library)
+runs in its own subprocess with the same thread count (``NUMBA_NUM_THREADS``/
+``OMP_NUM_THREADS`` = ``--threads``, BLAS pools at 1 thread), one untimed warm-up fit (JIT
+compilation, JVM start), then the median of ``--repeats`` timed fits; data conversion happens
+outside the timed region. Speed is reported as a ratio against each peer measured in the same
+run. This script adds the tasks (the sections of RESULTS.md) and their tables.
 
 A task is a module in ``benchmarks/peers/`` with:
 
@@ -14,7 +15,8 @@ A task is a module in ``benchmarks/peers/`` with:
 - ``RUNNERS``: ``{library: runner}``; ``runner(case, train, test, threads)`` prepares the data
   and returns ``(fit, evaluate)``: ``fit()`` fits from scratch and returns a model,
   ``evaluate(model)`` returns a dict of accuracy metrics. A runner raises ``ImportError`` when
-  its library is missing (reported as "not installed");
+  its library is missing (reported as "not installed"). The peers' runners live in
+  ``fastmf.bench.peers`` and fastmf's in ``fastmf.bench._fastmf``; tasks bind their settings;
 - optionally ``SPEED``: the name of the per-iteration column's divisor in the case
   (default ``"iters"``; ``None``: no such column, e.g. when runners report their own), and
   ``NOTES``: text printed under the table.
@@ -28,19 +30,19 @@ Usage::
 import argparse
 import datetime
 import importlib
-import json
 import os
 import platform
 import re
-import statistics
-import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
+
+from fastmf.bench import Job, load_data, run_jobs, save_split, split
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
 DATA_DIR = Path(os.environ.get("FASTMF_SHARED_DATA", HERE.parent.parent / "shared" / "data"))
+DATA = {"ml-100k": "ml-100k", "synthetic-1m": "synthetic:6040x3706x1000209"}
 
 
 def load_split(name, seed=0):
@@ -49,59 +51,35 @@ def load_split(name, seed=0):
     ``"ml-100k"`` reads ../shared/data/ml-100k (or ``FASTMF_SHARED_DATA``); ``"synthetic-1m"``
     is ``make_ratings`` at MovieLens-1M scale (6,040 users x 3,706 items, 1,000,209 ratings).
     """
-    import fastmf
-
-    if name == "ml-100k":
-        data = fastmf.datasets.load_movielens("100k", path=DATA_DIR / "ml-100k")
-    elif name == "synthetic-1m":
-        data = fastmf.datasets.make_ratings(6040, 3706, 1_000_209, random_state=seed)
-    else:
+    if name not in DATA:
         raise ValueError(f"unknown data set {name!r}")
-    return fastmf.model_selection.train_test_split(data, test_size=0.1, random_state=seed)
+    path = DATA_DIR / "ml-100k" if name == "ml-100k" else None
+    return split(load_data(DATA[name], path=path, seed=seed), seed=seed)
 
 
-def worker(task_name, library, case_index, threads, repeats):
-    """Run one (task, case, library) in this process and print one JSON line."""
+def run_task(task_name, threads, repeats):
+    """Every (case, library) of a task through :func:`fastmf.bench.run_jobs`."""
     task = importlib.import_module(f"peers.{task_name}")
-    case = task.CASES[case_index]
-    train, test = load_split(case["data"])
-    try:
-        fit, evaluate = task.RUNNERS[library](case, train, test, threads)
-    except ImportError as exc:
-        print(json.dumps({"error": f"not installed ({exc})"}))
-        return
-    model = fit()  # warm-up: compilation, caches, JVM
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        model = fit()
-        times.append(time.perf_counter() - t0)
-    out = {"seconds": statistics.median(times), "all_seconds": times}
-    out.update(evaluate(model))
-    print(json.dumps(out))
-
-
-def run_task(task_name, threads, repeats, python):
-    task = importlib.import_module(f"peers.{task_name}")
+    with tempfile.TemporaryDirectory(prefix="fastmf-peers-") as tmp:
+        files = {}
+        for case in task.CASES:
+            if case["data"] not in files:
+                files[case["data"]] = str(Path(tmp, f"{case['data']}.npz"))
+                save_split(files[case["data"]], *load_split(case["data"]))
+        jobs = [Job(str(ci), library, f"peers.{task_name}:RUNNERS", files[case["data"]],
+                    key=library, case=case, sys_path=(str(HERE),))
+                for ci, case in enumerate(task.CASES) for library in task.RUNNERS]
+        results = run_jobs(jobs, threads=threads, repeats=repeats, desc=task_name)
     rows = []
-    for ci, case in enumerate(task.CASES):
-        for library in task.RUNNERS:
-            env = dict(os.environ, NUMBA_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
-                       OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                       PYTHONWARNINGS="ignore")
-            cmd = [python, str(Path(__file__)), "--worker", task_name, library, str(ci),
-                   "--threads", str(threads), "--repeats", str(repeats)]
-            print(f"[{task_name}] {case.get('label', ci)} / {library} ...", file=sys.stderr,
-                  flush=True)
-            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=HERE)
-            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-            if proc.returncode != 0 or not lines:
-                tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-                result = {"error": f"failed: {tail[:200]}"}
-            else:
-                result = json.loads(lines[-1])
-            print(f"    {result}", file=sys.stderr, flush=True)
-            rows.append({"case": ci, "library": library, **result})
+    for r in results:
+        row = {"case": int(r["group"]), "library": r["label"]}
+        if r["status"] == "ok":
+            row.update(seconds=r["seconds"], all_seconds=r["all_seconds"], **r["metrics"])
+        else:
+            row["error"] = r["error"]
+        print(f"[{task_name}] {task.CASES[row['case']].get('label', row['case'])} / "
+              f"{row['library']}: {row}", file=sys.stderr, flush=True)
+        rows.append(row)
     return task, rows
 
 
@@ -158,20 +136,16 @@ def main():
     p.add_argument("--task", action="append", help="task module(s) in benchmarks/peers/")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--worker", nargs=3, metavar=("TASK", "LIBRARY", "CASE"), help=argparse.SUPPRESS)
     p.add_argument("--no-write", action="store_true", help="print, do not update RESULTS.md")
     args = p.parse_args()
     sys.path.insert(0, str(HERE))
-    if args.worker:
-        worker(args.worker[0], args.worker[1], int(args.worker[2]), args.threads, args.repeats)
-        return
     tasks = args.task or sorted(p.stem for p in (HERE / "peers").glob("*.py")
                                 if not p.stem.startswith("_"))
     command = "python benchmarks/compare_peers.py " + " ".join(
         [f"--task {t}" for t in tasks] + [f"--threads {args.threads}",
                                           f"--repeats {args.repeats}"])
     for name in tasks:
-        task, rows = run_task(name, args.threads, args.repeats, sys.executable)
+        task, rows = run_task(name, args.threads, args.repeats)
         text = markdown(task, rows, args.threads, args.repeats, command)
         print(text)
         if not args.no_write:

@@ -16,6 +16,10 @@ JIT = dict(nogil=True, cache=True, fastmath=FASTMATH)
 # not see through unpacking, and the parfor pass may then drop writes into it as dead stores.
 PARALLEL_JIT = dict(JIT, parallel=True)
 
+# Keyword arguments for every CUDA kernel (numba.cuda.jit): cached like the CPU kernels; no
+# fastmath, so divisions and square roots stay IEEE-exact and match the CPU kernels.
+CUDA_JIT = dict(cache=True)
+
 
 def resolve_n_threads(n_threads):
     """Return the number of threads to use: ``None`` or ``-1`` means every core numba may use."""

@@ -221,8 +221,10 @@ class SolverFit:
         with threads(getattr(self, "n_threads", None), blas=blas):
             fitter = cls(data, state, params, rng)
             evaluate, pad, maximize = self._evaluator(fitter, space, train, eval_data)
+            if n_iter is None:
+                n_iter = params["n_iter"] if "n_iter" in params else self.n_iter
             result = run_iterations(
-                fitter, self.n_iter if n_iter is None else n_iter, history=history,
+                fitter, n_iter, history=history,
                 evaluate=evaluate, eval_pad=pad, early_stopping_rounds=early_stopping_rounds,
                 maximize=maximize, tol=tol, verbose=bool(getattr(self, "verbose", False)),
                 desc=type(self).__name__)

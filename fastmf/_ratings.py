@@ -1,7 +1,11 @@
 """The ``Ratings`` container: sparse (user, item, value) triples with ID maps and CSR/CSC views."""
 
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any, Literal
+
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 from ._validation import (
     check_index_array,
@@ -12,6 +16,11 @@ from ._validation import (
     check_values,
     sort_entries,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+Duplicates = Literal["raise", "sum", "last"]
 
 
 class Ratings:
@@ -49,8 +58,10 @@ class Ratings:
            [4., 0., 0.]])
     """
 
-    def __init__(self, users, items, values=None, *, timestamps=None, n_users=None,
-                 n_items=None, user_ids=None, item_ids=None, duplicates="raise"):
+    def __init__(self, users: ArrayLike, items: ArrayLike, values: ArrayLike | None = None, *,
+                 timestamps: ArrayLike | None = None, n_users: int | None = None,
+                 n_items: int | None = None, user_ids: ArrayLike | None = None,
+                 item_ids: ArrayLike | None = None, duplicates: Duplicates = "raise") -> None:
         check_option(duplicates, "duplicates", ("raise", "sum", "last"))
         user_ids = None if user_ids is None else _as_id_array(user_ids, "user_ids")
         item_ids = None if item_ids is None else _as_id_array(item_ids, "item_ids")
@@ -93,7 +104,9 @@ class Ratings:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def from_ids(cls, users, items, values=None, *, timestamps=None, duplicates="raise"):
+    def from_ids(cls, users: ArrayLike, items: ArrayLike, values: ArrayLike | None = None, *,
+                 timestamps: ArrayLike | None = None, duplicates: Duplicates = "raise"
+                 ) -> "Ratings":
         """Build from raw user and item IDs of any hashable type.
 
         IDs are mapped to compact indices in sorted order of their unique values.
@@ -113,8 +126,9 @@ class Ratings:
                    duplicates=duplicates)
 
     @classmethod
-    def from_pandas(cls, df, user="user", item="item", rating=None, timestamp=None,
-                    duplicates="raise"):
+    def from_pandas(cls, df: "pd.DataFrame", user: Hashable = "user", item: Hashable = "item",
+                    rating: Hashable | None = None, timestamp: Hashable | None = None,
+                    duplicates: Duplicates = "raise") -> "Ratings":
         """Build from a pandas DataFrame with raw IDs in two columns.
 
         Parameters
@@ -146,7 +160,7 @@ class Ratings:
         )
 
     @classmethod
-    def from_sparse(cls, X, duplicates="raise"):
+    def from_sparse(cls, X: Any, duplicates: str = "raise") -> "Ratings":
         """Build from a scipy sparse users x items matrix; stored entries are the observations.
 
         Parameters
@@ -166,11 +180,10 @@ class Ratings:
         2
         """
         X = check_sparse_matrix(X, duplicates=duplicates)
-        users = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
-        new = cls._from_sorted(users, X.indices.astype(np.int64), X.data, None, *X.shape,
-                               None, None)
-        if new.nnz == 0:
+        if X.nnz == 0:
             raise ValueError("X has no stored entries: a Ratings needs at least one entry")
+        # the CSR is the storage: users and items are derived from it when first read
+        new = cls._from_sorted(None, None, X.data, None, *X.shape, None, None)
         new._csr = X
         return new
 
@@ -187,23 +200,46 @@ class Ratings:
 
     # ------------------------------------------------------------------ views
     @property
-    def shape(self):
+    def users(self):
+        """User index of each entry (int64), sorted."""
+        if self._users is None:
+            indptr = self._csr.indptr
+            self._users = np.repeat(np.arange(self.n_users, dtype=np.int64), np.diff(indptr))
+        return self._users
+
+    @users.setter
+    def users(self, value):
+        self._users = value
+
+    @property
+    def items(self):
+        """Item index of each entry (int64), sorted within each user."""
+        if self._items is None:
+            self._items = self._csr.indices.astype(np.int64)
+        return self._items
+
+    @items.setter
+    def items(self, value):
+        self._items = value
+
+    @property
+    def shape(self) -> tuple[int, int]:
         """(n_users, n_items)."""
         return (self.n_users, self.n_items)
 
     @property
-    def nnz(self):
+    def nnz(self) -> int:
         """Number of stored interactions."""
         return len(self.values)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.nnz
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Ratings(n_users={self.n_users}, n_items={self.n_items}, nnz={self.nnz})"
 
     @property
-    def csr(self):
+    def csr(self) -> sp.csr_matrix:
         """The users x items ``scipy.sparse.csr_matrix`` (shares ``items`` and ``values``)."""
         if self._csr is None:
             indptr = np.zeros(self.n_users + 1, dtype=np.int64)
@@ -213,14 +249,14 @@ class Ratings:
         return self._csr
 
     @property
-    def csc(self):
+    def csc(self) -> sp.csc_matrix:
         """The users x items ``scipy.sparse.csc_matrix`` (built once, then cached)."""
         if self._csc is None:
             self._csc = self.csr.tocsc()
             self._csc.sort_indices()
         return self._csc
 
-    def subset(self, mask_or_index):
+    def subset(self, mask_or_index: ArrayLike) -> "Ratings":
         """Return the entries selected by a boolean mask or index array, in the same ID space.
 
         Examples
@@ -241,15 +277,15 @@ class Ratings:
             raise ValueError("the selection is empty: a Ratings needs at least one entry")
         return new
 
-    def user_index(self, raw_ids):
+    def user_index(self, raw_ids: Any) -> np.ndarray:
         """Map raw user IDs to compact indices; unknown IDs raise ``KeyError``."""
         return _lookup(self.user_ids, self.n_users, raw_ids, "user")
 
-    def item_index(self, raw_ids):
+    def item_index(self, raw_ids: Any) -> np.ndarray:
         """Map raw item IDs to compact indices; unknown IDs raise ``KeyError``."""
         return _lookup(self.item_ids, self.n_items, raw_ids, "item")
 
-    def to_pandas(self):
+    def to_pandas(self) -> "pd.DataFrame":
         """Return a DataFrame with raw ``user`` and ``item`` IDs, ``rating`` and ``timestamp``."""
         import pandas as pd
 

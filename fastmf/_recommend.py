@@ -89,6 +89,65 @@ def inner_product_scorer(query, item_vectors):
     return score_block, dtype
 
 
+def top_k_inputs(query, item_vectors, k, exclude, exclude_rows, item_mask):
+    """The validated inputs of :func:`top_k` (also those of the CUDA back end's):
+    ``(query, item_vectors, kk, rows, excl_indptr, excl_indices, mask)``, the two factor
+    matrices C-contiguous in the score dtype, ``kk = min(k, n_items)``, and the exclusion
+    CSR, the exclusion row of each query and the item mask as the selection kernels take them
+    (see :func:`selection_inputs`).
+    """
+    query = _as_factor_matrix(query, "query")
+    item_vectors = _as_factor_matrix(item_vectors, "item_vectors")
+    if query.shape[1] != item_vectors.shape[1]:
+        raise ValueError(
+            f"query has {query.shape[1]} factors but item_vectors has {item_vectors.shape[1]}")
+    dtype = score_dtype(query, item_vectors)
+    selection = selection_inputs(query.shape[0], item_vectors.shape[0], k, exclude,
+                                 exclude_rows, item_mask)
+    return (np.ascontiguousarray(query, dtype=dtype),
+            np.ascontiguousarray(item_vectors, dtype=dtype), *selection)
+
+
+def selection_inputs(n_query, n_items, k, exclude, exclude_rows, item_mask):
+    """``(kk, rows, excl_indptr, excl_indices, mask)``: ``kk = min(k, n_items)``, the row of
+    ``exclude`` for each query, the exclusion CSR structure and the item mask (zero-length for
+    none), checked, as the selection kernels take them."""
+    k = check_int_param(k, "k", low=1)
+    kk = min(k, n_items)
+    if exclude is None:
+        if exclude_rows is not None:
+            raise ValueError("exclude_rows is given but exclude is not")
+        rows = np.zeros(n_query, dtype=np.int64)
+        excl_indptr = np.zeros(2, dtype=np.int32)  # int32 like most scipy matrices: one
+        excl_indices = np.zeros(0, dtype=np.int32)  # compiled kernel serves both cases
+    else:
+        excl_indptr, excl_indices = csr_structure(exclude, "exclude")
+        if exclude.shape[1] != n_items:
+            raise ValueError(
+                f"exclude has {exclude.shape[1]} columns but there are {n_items} items")
+        if exclude_rows is None:
+            if exclude.shape[0] != n_query:
+                raise ValueError(
+                    f"exclude has {exclude.shape[0]} rows but there are {n_query} queries; "
+                    "pass exclude_rows to map queries to rows")
+            rows = np.arange(n_query, dtype=np.int64)
+        else:
+            rows = check_index_array(exclude_rows, "exclude_rows", exclude.shape[0])
+            if len(rows) != n_query:
+                raise ValueError(
+                    f"exclude_rows has {len(rows)} entries but there are {n_query} queries")
+    if item_mask is None:
+        mask = np.zeros(0, dtype=np.bool_)
+    else:
+        mask = np.asarray(item_mask)
+        if mask.dtype != np.bool_ or mask.shape != (n_items,):
+            raise ValueError(
+                f"item_mask must be a boolean array of shape ({n_items},), "
+                f"got dtype {mask.dtype} and shape {mask.shape}")
+        mask = np.ascontiguousarray(mask)
+    return kk, rows, excl_indptr, excl_indices, mask
+
+
 def top_k(query, item_vectors, k, *, exclude=None, exclude_rows=None, item_mask=None,
           n_threads=None, block_size=None):
     """Top-k items per query by inner product, with exclusions, computed block by block.
@@ -138,11 +197,8 @@ def top_k(query, item_vectors, k, *, exclude=None, exclude_rows=None, item_mask=
     array([[ 2.,  1.],
            [-1., -2.]])
     """
-    query = _as_factor_matrix(query, "query")
-    item_vectors = _as_factor_matrix(item_vectors, "item_vectors")
-    if query.shape[1] != item_vectors.shape[1]:
-        raise ValueError(
-            f"query has {query.shape[1]} factors but item_vectors has {item_vectors.shape[1]}")
+    query, item_vectors, *_ = top_k_inputs(query, item_vectors, k, exclude, exclude_rows,
+                                           item_mask)
     return top_k_scored(inner_product_scorer(query, item_vectors), query.shape[0],
                         item_vectors.shape[0], k, exclude=exclude, exclude_rows=exclude_rows,
                         item_mask=item_mask, n_threads=n_threads, block_size=block_size)
@@ -154,43 +210,10 @@ def top_k_scored(scorer, n_query, n_items, k, *, exclude=None, exclude_rows=None
     scores of queries ``start:stop`` against all items into a (stop - start, n_items) block
     (see :func:`inner_product_scorer`); the rest is as in :func:`top_k`. Memory is
     O(block_size x n_items)."""
-    k = check_int_param(k, "k", low=1)
+    kk, rows, excl_indptr, excl_indices, mask = selection_inputs(n_query, n_items, k, exclude,
+                                                                 exclude_rows, item_mask)
     scope = thread_scope(n_threads)
     score_block, dtype = scorer
-    kk = min(k, n_items)
-
-    if exclude is None:
-        if exclude_rows is not None:
-            raise ValueError("exclude_rows is given but exclude is not")
-        rows = np.zeros(n_query, dtype=np.int64)
-        excl_indptr = np.zeros(2, dtype=np.int32)  # int32 like most scipy matrices: one
-        excl_indices = np.zeros(0, dtype=np.int32)  # compiled kernel serves both cases
-    else:
-        excl_indptr, excl_indices = csr_structure(exclude, "exclude")
-        if exclude.shape[1] != n_items:
-            raise ValueError(
-                f"exclude has {exclude.shape[1]} columns but there are {n_items} items")
-        if exclude_rows is None:
-            if exclude.shape[0] != n_query:
-                raise ValueError(
-                    f"exclude has {exclude.shape[0]} rows but there are {n_query} queries; "
-                    "pass exclude_rows to map queries to rows")
-            rows = np.arange(n_query, dtype=np.int64)
-        else:
-            rows = check_index_array(exclude_rows, "exclude_rows", exclude.shape[0])
-            if len(rows) != n_query:
-                raise ValueError(
-                    f"exclude_rows has {len(rows)} entries but there are {n_query} queries")
-
-    if item_mask is None:
-        mask = np.zeros(0, dtype=np.bool_)
-    else:
-        mask = np.asarray(item_mask)
-        if mask.dtype != np.bool_ or mask.shape != (n_items,):
-            raise ValueError(
-                f"item_mask must be a boolean array of shape ({n_items},), "
-                f"got dtype {mask.dtype} and shape {mask.shape}")
-        mask = np.ascontiguousarray(mask)
 
     out_idx = np.empty((n_query, kk), dtype=np.int64)
     out_score = np.empty((n_query, kk), dtype=dtype)

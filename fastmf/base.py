@@ -66,6 +66,13 @@ class Recommender(SolverFit, SaveMixin, RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ input
     def _validate_data(self, X, y=None):
         """Turn the arguments of ``fit`` into a :class:`Ratings`."""
+        from .model_selection import Interactions
+
+        if isinstance(X, Interactions):  # entries as samples (cross-validation)
+            if y is not None:
+                raise ValueError("y must be None when X is an Interactions (it holds the "
+                                 "values)")
+            return X.ratings
         if isinstance(X, Ratings):
             if y is not None:
                 raise ValueError("y must be None when X is a Ratings (it holds the values)")
@@ -255,7 +262,7 @@ class Recommender(SolverFit, SaveMixin, RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ recommendation
     def recommend(self, users, n=10, *, exclude=None, filter_items=None, items=None,
-                  raw_ids=False, user_items=None):
+                  raw_ids=False, user_items=None, as_frame=False):
         """Top-``n`` items for each user, best first.
 
         Parameters
@@ -282,6 +289,12 @@ class Recommender(SolverFit, SaveMixin, RegressorMixin, BaseEstimator):
             instead of read from the model, so ``users`` may be unknown to it (they are then
             only labels). These items are excluded from their recommendations (``exclude``
             must be None).
+        as_frame : bool, default=False
+            Return one pandas DataFrame instead (needs pandas), with columns ``user``,
+            ``item``, ``score`` and ``rank`` (1 = best), users in the order given and in raw
+            IDs where the model has ID maps (the labels given with ``user_items``), padding
+            dropped. Join item metadata on ``item``, e.g. the titles of
+            ``load_movielens(..., return_items=True)``.
 
         Returns
         -------
@@ -296,6 +309,8 @@ class Recommender(SolverFit, SaveMixin, RegressorMixin, BaseEstimator):
         >>> items, scores = model.recommend([0, 1, 2], n=5, exclude=data)
         >>> items.shape, bool((scores[:, :-1] >= scores[:, 1:]).all())
         ((3, 5), True)
+        >>> model.recommend([0, 1], n=2, exclude=data, as_frame=True).columns.tolist()
+        ['user', 'item', 'score', 'rank']
         """
         from ._recommend import top_k_scored
 
@@ -330,6 +345,14 @@ class Recommender(SolverFit, SaveMixin, RegressorMixin, BaseEstimator):
             idx, scores = top_k_scored(self._scorer(Q), len(offsets), self.n_items_, n,
                                        exclude=excl, item_mask=mask)
         scores = scores.astype(np.float64) + offsets[:, None]
+        if as_frame:
+            from ._frames import top_n_frame
+
+            user_ids = getattr(self, "user_ids_", None)
+            queries = labels if user_items is not None else (
+                users if user_ids is None else user_ids[users])
+            return top_n_frame("user", queries, "item", idx, scores,
+                               getattr(self, "item_ids_", None))
         if raw_ids:
             idx = index_to_raw(idx, self.item_ids_)
         return (idx[0], scores[0]) if single else (idx, scores)
@@ -599,11 +622,13 @@ class FactorModel(Recommender):
         check_is_fitted(self)
         return self.item_factors_
 
-    def similar_items(self, items, n=10, *, raw_ids=False):
+    def similar_items(self, items, n=10, *, raw_ids=False, as_frame=False):
         """The ``n`` items most similar to each given item by cosine of their factors.
 
         The item itself is never returned. Returns ``(items, similarities)`` shaped like
-        :meth:`recommend`'s output.
+        :meth:`recommend`'s output, or with ``as_frame=True`` one DataFrame with columns
+        ``item``, ``similar_item``, ``score`` (the cosine) and ``rank``, in raw IDs where the
+        model has ID maps.
 
         Examples
         --------
@@ -615,10 +640,14 @@ class FactorModel(Recommender):
         (False, True)
         """
         check_is_fitted(self)
-        return self._similar(items, n, self.item_factors_, self.item_ids_, "item", raw_ids)
+        return self._similar(items, n, self.item_factors_, self.item_ids_, "item", raw_ids,
+                             as_frame)
 
-    def similar_users(self, users, n=10, *, raw_ids=False):
+    def similar_users(self, users, n=10, *, raw_ids=False, as_frame=False):
         """The ``n`` users most similar to each given user by cosine of their factors.
+
+        Like :meth:`similar_items`; the frame's columns are ``user``, ``similar_user``,
+        ``score`` and ``rank``.
 
         Examples
         --------
@@ -629,9 +658,10 @@ class FactorModel(Recommender):
         (2, 3)
         """
         check_is_fitted(self)
-        return self._similar(users, n, self.user_factors_, self.user_ids_, "user", raw_ids)
+        return self._similar(users, n, self.user_factors_, self.user_ids_, "user", raw_ids,
+                             as_frame)
 
-    def _similar(self, which, n, factors, ids, what, raw_ids):
+    def _similar(self, which, n, factors, ids, what, raw_ids, as_frame):
         from ._recommend import top_k
 
         single = np.ndim(which) == 0
@@ -645,6 +675,11 @@ class FactorModel(Recommender):
                                   shape=(len(which), len(factors)))
         with threads(getattr(self, "n_threads", None)):
             idx, sims = top_k(unit[which], unit, n, exclude=self_excl)
+        if as_frame:
+            from ._frames import top_n_frame
+
+            return top_n_frame(what, which if ids is None else ids[which], f"similar_{what}",
+                               idx, sims, ids)
         if raw_ids:
             idx = index_to_raw(idx, ids)
         return (idx[0], sims[0]) if single else (idx, sims)

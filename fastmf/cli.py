@@ -1,4 +1,4 @@
-"""The ``fastmf`` command: ``demo``, ``fit``, ``evaluate`` and ``recommend``.
+"""The ``fastmf`` command: ``demo``, ``fit``, ``evaluate``, ``recommend`` and ``bench``.
 
 Examples
 --------
@@ -7,19 +7,23 @@ $ fastmf demo --data ml-100k --path ~/ml-100k
 $ fastmf fit ratings.csv -o model.npz --factors 32 --iters 10
 $ fastmf evaluate model.npz test.csv
 $ fastmf recommend model.npz alice bob -n 5 --exclude ratings.csv
+$ fastmf bench --data ml-100k --models als,sgd,ials,bpr --threads 2 -o results.json
 """
 
 import argparse
-import csv
 import sys
 import time
 
 import numpy as np
 
 from . import __version__, datasets, metrics
+from ._csv import read_ratings_csv
 from ._ids import index_to_raw, raw_to_index
 from ._ratings import Ratings
 from .base import load
+from .bench._cli import add_parser as add_bench_parser
+from .bench._cli import error as bench_error
+from .bench._cli import writable
 from .implicit import ImplicitALS
 from .mf import MatrixFactorization
 from .model_selection import train_test_split
@@ -49,8 +53,12 @@ def main(argv=None):
     >>> status, "test RMSE" in out.getvalue()
     (0, True)
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = _parser()
+    if argv[:1] == ["bench"]:  # arguments the bench parser leaves over fail in this one
+        parser.error = bench_error
     args = parser.parse_args(argv)
+    args.argv = argv[1:]
     if args.command is None:
         parser.print_help()
         return 2
@@ -78,6 +86,8 @@ def _parser():
     d.add_argument("--ratings", type=int, default=150_000, help="synthetic: number of ratings")
     _model_args(d, factors=32, iters=10)
     d.add_argument("--quiet", action="store_true", help="no progress bar")
+    d.add_argument("--plot", help="save the training curves and precision/recall at k to this "
+                                  "image (needs matplotlib)")
     d.set_defaults(run=_demo)
 
     f = sub.add_parser("fit", help="fit a model on a CSV file and save it")
@@ -99,8 +109,12 @@ def _parser():
     r.add_argument("users", nargs="+", help="raw user IDs as in the training CSV")
     r.add_argument("-n", type=int, default=10)
     r.add_argument("--exclude", help="CSV of interactions not to recommend again")
+    r.add_argument("--items", help="item titles: a CSV of item,title rows, or MovieLens's "
+                                   "u.item, movies.dat or movies.csv")
     r.add_argument("--sep", default=",")
     r.set_defaults(run=_recommend)
+
+    add_bench_parser(sub)
     return p
 
 
@@ -122,7 +136,8 @@ def _model(args, **kw):
 def read_csv(path, sep=","):
     """Read ``user,item,rating[,timestamp]`` rows (raw IDs kept as strings) into a Ratings.
 
-    A first line whose rating field is not a number is taken as a header.
+    A first line whose rating field is not a number is taken as a header; an error names the
+    first line that cannot be read (see :func:`fastmf._csv.read_ratings_csv`).
 
     Examples
     --------
@@ -133,45 +148,28 @@ def read_csv(path, sep=","):
     >>> read_csv(path).shape
     (2, 1)
     """
-    with open(path, newline="") as f:
-        rows = [row for row in csv.reader(f, delimiter=sep) if row]
-    if rows and not _is_number(rows[0][2] if len(rows[0]) > 2 else ""):
-        rows = rows[1:]
-    if not rows:
-        raise ValueError(f"{path} has no rating rows")
-    width = {len(r) for r in rows}
-    if len(width) != 1 or width.pop() not in (3, 4):
-        raise ValueError(f"{path}: every row must have 3 or 4 fields (user,item,rating"
-                         "[,timestamp]); check --sep")
-    cols = list(zip(*rows, strict=True))
-    try:
-        values = np.array(cols[2], dtype=float)
-        stamps = np.array(cols[3], dtype=float) if len(cols) == 4 else None
-    except ValueError as exc:
-        raise ValueError(f"{path}: a rating or timestamp is not a number ({exc})") from None
-    return Ratings.from_ids(np.array(cols[0]), np.array(cols[1]), values, timestamps=stamps)
-
-
-def _is_number(s):
-    try:
-        float(s)
-    except ValueError:
-        return False
-    return True
+    return read_ratings_csv(path, sep)
 
 
 def _load_data(args):
+    """The demo's ratings and, for MovieLens, its movies table (else None)."""
     if args.data == "synthetic":  # users pick items they like, as in real rating data
         return datasets.make_ratings(args.users, args.items, args.ratings, selection=2.0,
-                                     global_mean=3.0, random_state=args.seed)
+                                     global_mean=3.0, random_state=args.seed), None
     if args.data.startswith("ml-"):
-        return datasets.load_movielens(args.data[3:], path=args.path)
-    return read_csv(args.data)
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            return datasets.load_movielens(args.data[3:], path=args.path), None
+        return datasets.load_movielens(args.data[3:], path=args.path, return_items=True)
+    return read_csv(args.data), None
 
 
 def _demo(args):
     t0 = time.perf_counter()
-    data = _load_data(args)
+    if args.plot:
+        _check_plot(args.plot)
+    data, movies = _load_data(args)
     train, test = train_test_split(data, test_size=0.1, random_state=args.seed)
     print(f"data: {args.data}: {data.n_users:,} users x {data.n_items:,} items, "
           f"{data.nnz:,} ratings; 90/10 split")
@@ -206,15 +204,47 @@ def _demo(args):
 
     users = np.arange(min(3, data.n_users))
     items, _ = ranker.recommend(users, n=5, exclude=train)
-    print("\ntop-5 of the ranking model (raw item IDs; the rating model's predicted rating):")
+    print(f"\ntop-5 of the ranking model ({'titles' if movies is not None else 'raw item IDs'}; "
+          "the rating model's predicted rating):")
     for u, its in zip(users, items, strict=True):
         uid = u if data.user_ids is None else data.user_ids[u]
         names = its if data.item_ids is None else data.item_ids[its]
+        if movies is not None:
+            names = [movies["title"].get(n, n) for n in names]
         rated = model.predict(np.full(len(its), u), its)
         print(f"  user {uid}: " + ", ".join(f"{n} ({r:.2f})" for n, r in
                                             zip(names, rated, strict=True)))
+    if args.plot:
+        _save_demo_plot(args.plot, model, {"popularity": Popularity().fit(train),
+                                           "ImplicitALS": ranker, "MatrixFactorization": model},
+                        train, relevant)
+        print(f"\nwrote {args.plot}")
     print(f"\ntotal {time.perf_counter() - t0:.1f} s")
     return 0
+
+
+def _check_plot(path):
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ValueError("--plot needs matplotlib: pip install 'fastmf[plot]'") from None
+    writable(path, "--plot")  # fail before fitting when the image cannot be written
+
+
+def _save_demo_plot(path, model, rankers, train, relevant):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_history, plot_ranking
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    plot_history(model, ax=left)
+    plot_ranking(rankers, train, relevant, ks=(1, 2, 5, 10, 20, 50), ax=right)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def _fit(args):
@@ -245,12 +275,32 @@ def _recommend(args):
         keep = (pairs_u >= 0) & (pairs_i >= 0)
         exclude = Ratings(pairs_u[keep], pairs_i[keep], n_users=model.n_users_,
                           n_items=model.n_items_, duplicates="sum")
+    titles = _read_titles(args.items) if args.items else {}
     items, scores = model.recommend(users, n=args.n, exclude=exclude)
     for raw, its, sc in zip(args.users, items, scores, strict=True):
         names = its if model.item_ids_ is None else index_to_raw(its, model.item_ids_)
+        names = [None if n is None else titles.get(str(n), n) for n in names]
         print(f"{raw}: " + ", ".join(f"{n} ({s:.3f})" for n, s in zip(names, sc, strict=True)
                                      if n is not None))
     return 0
+
+
+def _read_titles(path):
+    """Raw item ID (as a string) -> title, from MovieLens's movies file or an item,title CSV."""
+    import csv
+    import os
+
+    name = os.path.basename(path)
+    spec = next((v for v in datasets._MOVIELENS.values() if v.items == name), None)
+    if spec is not None:
+        with open(path, "rb") as f:
+            table = datasets._parse_items(f.read(), spec, path)["title"]
+        return {str(k): v for k, v in table.items()}
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = [row for row in csv.reader(f) if len(row) >= 2]
+    if not rows:
+        raise ValueError(f"{path}: no item,title rows")
+    return {row[0]: row[1] for row in rows}
 
 
 def _raw_users(model, raw):

@@ -13,11 +13,15 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._ratings import Ratings
 from ._validation import check_float_param, check_int_param, check_random_state
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = ["make_ratings", "make_counts", "load_movielens", "get_data_home", "ChecksumError"]
 
@@ -31,10 +35,13 @@ _THREE_YEARS = 3 * 365 * 86_400
 
 
 # ---------------------------------------------------------------------------- synthetic data
-def make_ratings(n_users=1000, n_items=500, n_ratings=20000, rank=8, noise=0.3, *,
-                 signal=0.8, global_mean=3.5, bias_scale=0.4, popularity_exponent=0.8,
-                 activity_exponent=0.5, selection=0.0, discrete=True, random_state=0,
-                 return_truth=False):
+def make_ratings(n_users: int = 1000, n_items: int = 500, n_ratings: int = 20000,
+                 rank: int = 8, noise: float = 0.3, *, signal: float = 0.8,
+                 global_mean: float = 3.5, bias_scale: float = 0.4,
+                 popularity_exponent: float = 0.8, activity_exponent: float = 0.5,
+                 selection: float = 0.0, discrete: bool = True,
+                 random_state: int | np.random.Generator | None = 0,
+                 return_truth: bool = False) -> Ratings | tuple[Ratings, dict[str, Any]]:
     r"""Synthetic explicit ratings from a planted low-rank model with biases.
 
     .. math::
@@ -166,9 +173,11 @@ def make_ratings(n_users=1000, n_items=500, n_ratings=20000, rank=8, noise=0.3, 
     return ratings, truth
 
 
-def make_counts(n_users=1000, n_items=500, rank=8, counts_per_user=30.0, *, shape=0.5,
-                popularity_exponent=0.8, activity_exponent=0.5, random_state=0,
-                return_truth=False):
+def make_counts(n_users: int = 1000, n_items: int = 500, rank: int = 8,
+                counts_per_user: float = 30.0, *, shape: float = 0.5,
+                popularity_exponent: float = 0.8, activity_exponent: float = 0.5,
+                random_state: int | np.random.Generator | None = 0,
+                return_truth: bool = False) -> Ratings | tuple[Ratings, dict[str, Any]]:
     r"""Synthetic implicit feedback: Poisson counts from planted non-negative factors.
 
     .. math::
@@ -392,6 +401,7 @@ class _MovieLens:
     ratings: str           # ratings file inside that folder
     sep: str
     header: bool
+    items: str             # movie titles and genres, in the same folder
     ratings_sha256: str | None = None   # of the ratings file itself, where known
 
 
@@ -404,32 +414,32 @@ _MOVIELENS = {
     "100k": _MovieLens(
         _GROUPLENS + "ml-100k.zip",
         "50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229",
-        "ml-100k", "u.data", "\t", False,
+        "ml-100k", "u.data", "\t", False, "u.item",
         ratings_sha256="06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490"),
     "1m": _MovieLens(
         _GROUPLENS + "ml-1m.zip",
         "a6898adb50b9ca05aa231689da44c217cb524e7ebd39d264c56e2832f2c54e20",
-        "ml-1m", "ratings.dat", "::", False),
+        "ml-1m", "ratings.dat", "::", False, "movies.dat"),
     "10m": _MovieLens(
         _GROUPLENS + "ml-10m.zip",
         "813c411ccb6122564edfe752e7f80c4dcc5aa25fa94c93622f6877a7ba252862",
-        "ml-10M100K", "ratings.dat", "::", False),
+        "ml-10M100K", "ratings.dat", "::", False, "movies.dat"),
     "20m": _MovieLens(
         _GROUPLENS + "ml-20m.zip",
         "96f243c338a8665f6bcc89c53edf6ee39162a846940de6b7c8c48aeada765ff3",
-        "ml-20m", "ratings.csv", ",", True),
+        "ml-20m", "ratings.csv", ",", True, "movies.csv"),
     "25m": _MovieLens(
         _GROUPLENS + "ml-25m.zip",
         "8b21cfb7eb1706b4ec0aac894368d90acf26ebdfb6aced3ebd4ad5bd1eb9c6aa",
-        "ml-25m", "ratings.csv", ",", True),
+        "ml-25m", "ratings.csv", ",", True, "movies.csv"),
     "latest-small": _MovieLens(
         _GROUPLENS + "ml-latest-small.zip",
         "696d65a3dfceac7c45750ad32df2c259311949efec81f0f144fdfb91ebc9e436",
-        "ml-latest-small", "ratings.csv", ",", True),
+        "ml-latest-small", "ratings.csv", ",", True, "movies.csv"),
 }
 
 
-def get_data_home(data_home=None):
+def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     """Return the folder where downloaded data sets are cached, creating it if needed.
 
     Parameters
@@ -456,7 +466,9 @@ def get_data_home(data_home=None):
     return home
 
 
-def load_movielens(variant="100k", *, data_home=None, path=None, download=True):
+def load_movielens(variant: str = "100k", *, data_home: str | os.PathLike | None = None,
+                   path: str | os.PathLike | None = None, download: bool = True,
+                   return_items: bool = False) -> Ratings | tuple[Ratings, "pd.DataFrame"]:
     """Load a MovieLens ratings data set (GroupLens Research) as a :class:`~fastmf.Ratings`.
 
     The zip is downloaded once from ``https://files.grouplens.org/datasets/movielens/``,
@@ -492,11 +504,19 @@ def load_movielens(variant="100k", *, data_home=None, path=None, download=True):
         ratings file, or its parent) or the downloaded zip. Nothing is downloaded.
     download : bool, default=True
         Download the zip when it is not cached; with False a missing cache is an error.
+    return_items : bool, default=False
+        Also return the movies: their titles and genres (needs pandas).
 
     Returns
     -------
-    Ratings
+    ratings : Ratings
         Ratings on the 1-5 star scale (half stars from 10m on), with timestamps.
+    items : pandas.DataFrame, only with ``return_items=True``
+        One row per movie of the release (also movies nobody rated), indexed by the raw
+        MovieLens movie ID (``ratings.item_ids``), with columns ``title`` (``"Toy Story
+        (1995)"``) and ``genres`` (``"Animation|Children's|Comedy"``; ``""`` for none).
+        Read from ``u.item`` (100k: Latin-1, pipe-separated, genre flags), ``movies.dat``
+        (1m, 10m: ``::``-separated) or ``movies.csv`` (20m, 25m, latest-small).
 
     Raises
     ------
@@ -527,6 +547,17 @@ def load_movielens(variant="100k", *, data_home=None, path=None, download=True):
     >>> r.nnz, r.item_ids.tolist(), r.values.tolist()
     (2, [31, 1029], [2.5, 3.0])
 
+    With titles (``movies.csv`` beside ``ratings.csv``):
+
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = pathlib.Path(tmp, "ratings.csv").write_text(
+    ...         "userId,movieId,rating,timestamp\\n1,31,2.5,1260759144\\n")
+    ...     _ = pathlib.Path(tmp, "movies.csv").write_text(
+    ...         'movieId,title,genres\\n31,"Dangerous Minds (1995)",Drama\\n')
+    ...     r, items = load_movielens("latest-small", path=tmp, return_items=True)
+    >>> items.loc[r.item_ids[0], "title"]
+    'Dangerous Minds (1995)'
+
     Downloading (about 5 MB for 100k, cached afterwards):
 
     >>> ratings = load_movielens("100k")  # doctest: +SKIP
@@ -535,9 +566,11 @@ def load_movielens(variant="100k", *, data_home=None, path=None, download=True):
         valid = ", ".join(repr(v) for v in _MOVIELENS)
         raise ValueError(f"variant must be one of {valid}, got {variant!r}")
     _check_bool(download, "download")
+    _check_bool(return_items, "return_items")
     spec = _MOVIELENS[variant]
     if path is not None:
-        return _load_local(Path(path).expanduser(), spec, variant)
+        ratings, items = _load_local(Path(path).expanduser(), spec, variant, return_items)
+        return (ratings, items) if return_items else ratings
 
     root = get_data_home(data_home) / "movielens"
     ratings_file = root / spec.folder / spec.ratings
@@ -558,17 +591,23 @@ def load_movielens(variant="100k", *, data_home=None, path=None, download=True):
     if spec.ratings_sha256:
         _verify(ratings_file, spec.ratings_sha256)
     with open(ratings_file, "rb") as f:
-        return _parse_ratings(f, spec)
+        ratings = _parse_ratings(f, spec)
+    if not return_items:
+        return ratings
+    return ratings, _read_items(ratings_file.parent / spec.items, spec)
 
 
-def _load_local(path, spec, variant):
+def _load_local(path, spec, variant, return_items):
     if path.is_dir():
         for candidate in (path / spec.ratings, path / spec.folder / spec.ratings):
             if candidate.is_file():
                 if spec.ratings_sha256:
                     _verify(candidate, spec.ratings_sha256)
                 with open(candidate, "rb") as f:
-                    return _parse_ratings(f, spec)
+                    ratings = _parse_ratings(f, spec)
+                items = _read_items(candidate.parent / spec.items, spec) if return_items \
+                    else None
+                return ratings, items
         raise FileNotFoundError(
             f"path={str(path)!r} holds no MovieLens {variant} ratings file: looked for "
             f"{spec.ratings} and {spec.folder}/{spec.ratings} in it")
@@ -577,11 +616,16 @@ def _load_local(path, spec, variant):
             raise ValueError(f"path={str(path)!r} is neither a folder nor a zip file")
         _verify(path, spec.sha256)
         with zipfile.ZipFile(path) as zf:
-            member = f"{spec.folder}/{spec.ratings}"
-            if member not in zf.namelist():
-                raise FileNotFoundError(f"{path} has no {member}")
-            with zf.open(member) as f:
-                return _parse_ratings(f, spec)
+            members = [f"{spec.folder}/{spec.ratings}"] + \
+                ([f"{spec.folder}/{spec.items}"] if return_items else [])
+            for member in members:
+                if member not in zf.namelist():
+                    raise FileNotFoundError(f"{path} has no {member}")
+            with zf.open(members[0]) as f:
+                ratings = _parse_ratings(f, spec)
+            items = _parse_items(zf.read(members[1]), spec, f"{path}:{members[1]}") \
+                if return_items else None
+            return ratings, items
     raise FileNotFoundError(f"path={str(path)!r} does not exist")
 
 
@@ -663,3 +707,58 @@ def _parse_ratings(f, spec):
                 table[:, 3].astype(np.int64)]
     users, items, values, timestamps = cols
     return Ratings.from_ids(users, items, values, timestamps=timestamps)
+
+
+# the 19 genre flags of ml-100k's u.item, in column order (its u.genre)
+_GENRES_100K = ("unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
+                "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
+                "Romance", "Sci-Fi", "Thriller", "War", "Western")
+
+
+def _read_items(file, spec):
+    if not file.is_file():
+        raise FileNotFoundError(f"no movie titles: {file} does not exist (return_items=True "
+                                f"reads {spec.items} beside {spec.ratings})")
+    return _parse_items(file.read_bytes(), spec, file)
+
+
+def _parse_items(raw, spec, where):
+    """Movie ID, title and genres from the bytes of u.item, movies.dat or movies.csv."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError("return_items=True needs pandas: pip install pandas") from None
+    ids, titles, genres = [], [], []
+    if spec.items == "movies.csv":
+        import csv
+
+        reader = csv.reader(io.StringIO(raw.decode("utf-8")))
+        rows = ((reader.line_num, row) for row in reader if row)
+        next(rows, None)  # the header
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:  # ml-100k and ml-1m are Latin-1
+            text = raw.decode("latin-1")
+        sep = "|" if spec.items == "u.item" else "::"
+        rows = ((n, ln.split(sep)) for n, ln in enumerate(text.splitlines(), 1) if ln.strip())
+    for line, row in rows:
+        try:
+            if spec.items == "u.item":
+                flags = row[5:5 + len(_GENRES_100K)]
+                if len(flags) != len(_GENRES_100K):
+                    raise ValueError
+                names = "|".join(g for g, f in zip(_GENRES_100K, flags, strict=True)
+                                 if f == "1")
+            else:
+                names = row[2] if len(row) == 3 else None
+                if names is None:
+                    raise ValueError
+            ids.append(int(row[0]))
+            titles.append(row[1])
+            genres.append("" if names == "(no genres listed)" else names)
+        except (ValueError, IndexError):
+            raise ValueError(f"{where}, line {line}: not a movie row ({row!r:.80})") from None
+    items = pd.DataFrame({"title": titles, "genres": genres},
+                         index=pd.Index(ids, name="item"))
+    return items.sort_index()

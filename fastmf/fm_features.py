@@ -77,10 +77,10 @@ class FMEncoder:
     ----------
     n_users_, n_items_ : int
     n_features_ : int
-    groups_ : ndarray of int32, shape (n_features_,)
+    groups_ : ndarray of int32, shape (``n_features_``,)
         Group of each column; pass it as ``groups=`` to the FM estimators.
     group_names_ : list of str
-    implicit_ : scipy.sparse.csr_matrix of shape (n_users_, n_items_) or None
+    implicit_ : scipy.sparse.csr_matrix of shape (``n_users_``, ``n_items_``) or None
         The SVD++ block of each user.
 
     Examples
@@ -158,7 +158,7 @@ class FMEncoder:
 
         Returns
         -------
-        scipy.sparse.csr_matrix of shape (n, n_features_ [+ p])
+        scipy.sparse.csr_matrix of shape (n, ``n_features_`` [+ p])
         """
         if not hasattr(self, "groups_"):
             raise ValueError("This FMEncoder instance is not fitted yet: call 'fit' first.")

@@ -26,7 +26,7 @@ from ._validation import (
     check_values,
 )
 
-__all__ = ["rmse", "mae", "ranking_metrics"]
+__all__ = ["rmse", "mae", "ranking_metrics", "ranking_scorer"]
 
 RANKING_KEYS = ("precision", "recall", "ndcg", "map", "hit_rate", "auc")
 
@@ -84,16 +84,34 @@ def mae(y_true, y_pred):
     return float(np.mean(np.abs(y_true - y_pred)))
 
 
+class _Ranker:
+    """How a model ranks items: ``ranker(users)`` is the scorer of those users (see
+    :func:`fastmf._recommend.top_k_scored`), ranking items as the model's ``recommend``
+    does; ``factors()`` gives (U, V) with ``U @ V.T`` doing the same for inner-product models
+    (the CUDA back end ranks those)."""
+
+    def __init__(self, scorer_of, n_users, n_items, factors=None):
+        self.scorer_of, self.n_users, self.n_items, self._factors = (scorer_of, n_users,
+                                                                    n_items, factors)
+
+    def __call__(self, users):
+        return self.scorer_of(users)
+
+    def factors(self):
+        if self._factors is None:
+            raise TypeError("this model's scores are not inner products of factors")
+        return self._factors()
+
+
 def _ranking_model(model):
-    """``(score_users, n_users, n_items)`` of a fitted recommender or a (U, V) tuple:
-    ``score_users(users)`` is the scorer (see :func:`fastmf._recommend.top_k_scored`) of those
-    users, ranking items as the model's ``recommend`` does."""
-    from .base import Recommender
+    """The :class:`_Ranker` of a fitted recommender or of a (U, V) tuple."""
+    from .base import FactorModel, Recommender
 
     if isinstance(model, Recommender):
         check_is_fitted(model)
-        return (lambda users: model._scorer(model._user_queries(users)),
-                model.n_users_, model.n_items_)
+        factors = model._ranking_factors if isinstance(model, FactorModel) else None
+        return _Ranker(lambda users: model._scorer(model._user_queries(users)),
+                       model.n_users_, model.n_items_, factors)
     if not isinstance(model, tuple):
         raise TypeError(
             "model must be a fitted fastmf recommender or a (U, V) tuple of factor matrices, "
@@ -110,8 +128,9 @@ def _ranking_model(model):
             raise ValueError(f"{name} must be finite")
     if U.shape[1] != V.shape[1]:
         raise ValueError(f"U has {U.shape[1]} factors but V has {V.shape[1]}")
-    score_dtype(U, V)
-    return lambda users: inner_product_scorer(U[users], V), len(U), len(V)
+    dtype = score_dtype(U, V)
+    return _Ranker(lambda users: inner_product_scorer(U[users], V), len(U), len(V),
+                   lambda: (np.ascontiguousarray(U, dtype), np.ascontiguousarray(V, dtype)))
 
 
 def _interactions(X, name, shape):
@@ -186,34 +205,46 @@ def ranking_metrics(model, train, test, k=10, *, n_threads=None, block_size=None
     >>> m["precision"], m["recall"], m["hit_rate"], m["auc"]
     (0.25, 0.5, 0.5, 0.5)
     """
-    score_users, n_users, n_items = _ranking_model(model)
-    shape = (n_users, n_items)
-    train = _interactions(train, "train", shape)
-    test = _interactions(test, "test", shape)
-    k = check_int_param(k, "k", low=1)
+    score_users, kk, train, test, users = _ranking_inputs(model, train, test, k)
     scope = thread_scope(n_threads)
-    kk = min(k, shape[1])
-    tr_indptr, tr_indices = csr_structure(train, "train")
-    te_indptr, te_indices = csr_structure(test, "test")
-
-    users = np.flatnonzero(np.diff(te_indptr))
+    n_items = score_users.n_items
     per_user = np.empty((len(users), 7))
     if len(users):
         score_block, dtype = score_users(users)
-        bs = block_rows(len(users), shape[1], np.dtype(dtype).itemsize, block_size)
-        buf = np.empty((bs, shape[1]), dtype=dtype)
+        bs = block_rows(len(users), n_items, np.dtype(dtype).itemsize, block_size)
+        buf = np.empty((bs, n_items), dtype=dtype)
         top_idx = np.empty((bs, kk), dtype=np.int64)
         top_score = np.empty((bs, kk), dtype=dtype)
-        pos_buf = np.empty(len(te_indices), dtype=dtype)
+        pos_buf = np.empty(len(test[1]), dtype=dtype)
         with scope:
             for start in range(0, len(users), bs):
                 stop = min(start + bs, len(users))
                 m = stop - start
                 rows = users[start:stop]
                 score_block(start, stop, buf[:m])
-                ranking_block(buf[:m], rows, (tr_indptr, tr_indices), (te_indptr, te_indices),
-                              (pos_buf, top_idx[:m], top_score[:m]), per_user[start:stop])
+                ranking_block(buf[:m], rows, train, test, (pos_buf, top_idx[:m], top_score[:m]),
+                              per_user[start:stop])
+    return _summarise(per_user)
 
+
+def _ranking_inputs(model, train, test, k):
+    """The validated inputs of :func:`ranking_metrics` (also those of the CUDA back end's):
+    ``(ranker, kk, (train indptr, indices), (test indptr, indices), users)``, ``ranker`` the
+    model's :class:`_Ranker` and ``users`` the users with a test entry."""
+    ranker = _ranking_model(model)
+    shape = (ranker.n_users, ranker.n_items)
+    train = _interactions(train, "train", shape)
+    test = _interactions(test, "test", shape)
+    k = check_int_param(k, "k", low=1)
+    te_indptr, te_indices = csr_structure(test, "test")
+    users = np.flatnonzero(np.diff(te_indptr))
+    return (ranker, min(k, shape[1]), csr_structure(train, "train"), (te_indptr, te_indices),
+            users)
+
+
+def _summarise(per_user):
+    """The metrics dict of :func:`ranking_metrics` from the per-user rows of
+    ``ranking_block`` (precision, recall, ndcg, map, hit_rate, auc, n_rel)."""
     valid = per_user[:, 6] > 0
     if not valid.any():
         raise ValueError("no user has a test item outside train: nothing to evaluate")
@@ -223,3 +254,63 @@ def ranking_metrics(model, train, test, k=10, *, n_threads=None, block_size=None
     auc = auc[~np.isnan(auc)]
     result["auc"] = float(auc.mean()) if len(auc) else float("nan")
     return result
+
+
+def ranking_scorer(metric="ndcg", k=10):
+    """A scikit-learn scorer of the top-``k`` lists: ``scorer(estimator, X, y=None)``.
+
+    For scikit-learn's search tools on the transformer view: ``X`` is the
+    :class:`~fastmf.model_selection.Interactions` of a validation fold (held-out interactions
+    in the full ID space); the fitted ``estimator``'s lists exclude every other known
+    interaction of the whole set, and the score is :func:`ranking_metrics`'s ``metric`` over
+    the users with validation items. Higher is better, as scikit-learn expects. A fold that
+    leaves a validated user with no other interaction raises a ValueError; so does scoring the
+    training folds themselves, which is not defined for top-N lists: pass
+    ``return_train_score=False`` to ``HalvingRandomSearchCV``, whose default is True.
+
+    Parameters
+    ----------
+    metric : {"precision", "recall", "ndcg", "map", "hit_rate", "auc"}, default="ndcg"
+    k : int, default=10
+
+    Returns
+    -------
+    callable
+
+    Examples
+    --------
+    >>> import fastmf
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from fastmf.model_selection import Interactions, UserHoldout
+    >>> X = Interactions(fastmf.datasets.make_counts(80, 40, rank=3, random_state=0))
+    >>> search = GridSearchCV(fastmf.ImplicitALS(4, n_iter=3, random_state=0),
+    ...                       {"reg": [0.01, 1.0]}, cv=UserHoldout(3, random_state=0),
+    ...                       scoring=fastmf.metrics.ranking_scorer("ndcg", k=5)).fit(X)
+    >>> sorted(search.best_params_), bool(0 < search.best_score_ <= 1)
+    (['reg'], True)
+    """
+    from .model_selection import Interactions
+
+    if not isinstance(metric, str) or metric not in RANKING_KEYS:
+        raise ValueError(f"metric must be one of {', '.join(map(repr, RANKING_KEYS))}, got "
+                         f"{metric!r}")
+    k = check_int_param(k, "k", low=1)
+
+    def scorer(estimator, X, y=None):
+        if not isinstance(X, Interactions):
+            raise TypeError("ranking_scorer scores fastmf.model_selection.Interactions (the "
+                            f"validation entries), got {type(X).__name__}")
+        test = X.ratings.csr
+        train = X.rest()
+        has_train = np.diff(train.indptr) > 0
+        alone = np.flatnonzero((np.diff(test.indptr) > 0) & ~has_train)
+        if len(alone):
+            raise ValueError(
+                f"the validation fold leaves {len(alone)} users (e.g. user {alone[0]}) with "
+                "validation items but no training items; split with "
+                "fastmf.model_selection.UserHoldout, which keeps training items for every "
+                "user it validates")
+        return ranking_metrics(estimator, train, test, k=k)[metric]
+
+    scorer.__name__ = f"ranking_scorer_{metric}@{k}"
+    return scorer

@@ -9,11 +9,12 @@ vectorised (grouping by a sort, no Python loop over users) and deterministic for
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._ratings import Ratings
 from ._validation import check_int_param, check_option, check_random_state
 
-__all__ = ["train_test_split", "KFold", "leave_one_out"]
+__all__ = ["train_test_split", "KFold", "leave_one_out", "Interactions", "UserHoldout"]
 
 _SPLIT_METHODS = ("random", "user", "time")
 _LOO_METHODS = ("random", "time")
@@ -211,6 +212,159 @@ class KFold:
             test = np.zeros(nnz, dtype=bool)
             test[order[bounds[k]:bounds[k + 1]]] = True
             yield ratings.subset(~test), ratings.subset(test)
+
+
+class Interactions:
+    """The entries of a users x items matrix as scikit-learn samples, for cross-validation.
+
+    scikit-learn's search tools (``GridSearchCV``, ``RandomizedSearchCV``,
+    ``HalvingRandomSearchCV``) split the rows of ``X``; wrapping the interactions makes each
+    stored entry a row, so a splitter such as :class:`UserHoldout` can hold out some of every
+    user's items, and every fold stays in the full ID space. Indexing with an index array
+    gives the Interactions of those entries; fastmf's estimators fit on it as on the matrix
+    of those entries (the transformer view), and :func:`fastmf.metrics.ranking_scorer` scores
+    the entries it holds against the other known interactions of the whole set (excluded
+    from the lists).
+
+    Parameters
+    ----------
+    X : Ratings or scipy sparse matrix of shape (n_users, n_items)
+
+    Attributes
+    ----------
+    shape : tuple
+        ``(n_entries, 2)``: scikit-learn counts the entries as samples.
+
+    Examples
+    --------
+    >>> import fastmf
+    >>> from fastmf.model_selection import Interactions
+    >>> X = Interactions(fastmf.datasets.make_counts(30, 20, rank=2, random_state=0))
+    >>> part = X[[0, 5, 9]]
+    >>> len(part), part.ratings.shape == X.ratings.shape
+    (3, True)
+    """
+
+    def __init__(self, X, *, _index=None):
+        full = X if isinstance(X, Ratings) else Ratings.from_sparse(X)
+        self.full = full
+        self.index = np.arange(full.nnz) if _index is None else _index
+        self.shape = (len(self.index), 2)
+
+    def __len__(self):
+        return len(self.index)
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):  # scikit-learn indexes as X[rows, ...]
+            if any(k is not Ellipsis and k != slice(None) for k in key[1:]):
+                raise IndexError("Interactions select whole entries: X[rows] or X[rows, ...]")
+            key = key[0]
+        index = self.index[np.asarray(key)]
+        if index.ndim != 1:
+            raise IndexError("Interactions are indexed by a 1-D array of entry positions")
+        return Interactions(self.full, _index=index)
+
+    def __repr__(self):
+        n_users, n_items = self.full.shape
+        return f"Interactions({len(self)} of {self.full.nnz} entries, {n_users} x {n_items})"
+
+    @property
+    def ratings(self):
+        """The entries held, as a Ratings in the full ID space."""
+        return self.full.subset(np.sort(self.index))
+
+    def rest(self):
+        """The other entries of the whole set, as a users x items CSR matrix (possibly with
+        no entries)."""
+        mask = np.ones(self.full.nnz, dtype=bool)
+        mask[self.index] = False
+        r = self.full
+        return sp.csr_matrix((r.values[mask], (r.users[mask], r.items[mask])), shape=r.shape)
+
+
+class UserHoldout:
+    """Cross-validation that holds out some of every user's items (for ranking models).
+
+    Each split's validation set takes, from every user with at least two interactions, some of
+    them; the rest are the training set, so train and validation never share a (user, item)
+    pair and every user who is validated keeps training items. With ``test_size=None``
+    each user's entries are shuffled and cut into ``n_splits`` folds (validated once each);
+    with a ``test_size`` every split draws a fresh holdout of that fraction of each user's
+    entries (as ``train_test_split(method="user")``). Users with one entry always train.
+
+    Use it on :class:`Interactions` (the entries as samples) with
+    :func:`fastmf.metrics.ranking_scorer`.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+    test_size : float in (0, 1) or None, default=None
+    random_state : int, numpy Generator or None, default=None
+        An int gives the same splits on every call to :meth:`split`.
+
+    Examples
+    --------
+    >>> import numpy as np, fastmf
+    >>> from fastmf.model_selection import Interactions, UserHoldout
+    >>> X = Interactions(fastmf.datasets.make_counts(50, 30, rank=2, random_state=0))
+    >>> train, valid = next(UserHoldout(n_splits=4, random_state=0).split(X))
+    >>> len(train) + len(valid) == len(X), len(np.intersect1d(train, valid))
+    (True, 0)
+    """
+
+    def __init__(self, n_splits=5, *, test_size=None, random_state=None):
+        self.n_splits = check_int_param(n_splits, "n_splits", low=2 if test_size is None else 1)
+        if test_size is not None:
+            test_size = _check_test_size(test_size, 0, per_user=True)
+            if not isinstance(test_size, float):
+                raise TypeError("test_size must be a float in (0, 1) or None")
+        self.test_size = test_size
+        check_random_state(random_state)
+        self.random_state = random_state
+
+    def __repr__(self):
+        return (f"UserHoldout(n_splits={self.n_splits}, test_size={self.test_size!r}, "
+                f"random_state={self.random_state!r})")
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """The number of splits (scikit-learn's splitter protocol)."""
+        return self.n_splits
+
+    def split(self, X, y=None, groups=None):
+        """Yield ``(train, validation)`` arrays of entry positions in ``X``.
+
+        Parameters
+        ----------
+        X : Interactions
+        y, groups : ignored
+
+        Yields
+        ------
+        train, validation : ndarray of int64
+        """
+        if not isinstance(X, Interactions):
+            raise TypeError(f"UserHoldout splits fastmf.model_selection.Interactions, got "
+                            f"{type(X).__name__}; wrap the matrix: Interactions(X)")
+        users = X.full.users[X.index]
+        counts = np.bincount(users, minlength=X.full.n_users)
+        if counts.max() < 2:
+            raise ValueError("UserHoldout needs a user with at least 2 entries; every user has "
+                             "1")
+        rng = check_random_state(self.random_state)
+        starts = np.r_[0, np.cumsum(counts)[:-1]]
+        for f in range(self.n_splits):
+            if f == 0 or self.test_size is not None:  # group by user, shuffled within
+                order = np.lexsort((rng.random(len(users)), users))
+                position = np.arange(len(users)) - starts[users[order]]
+            if self.test_size is None:
+                fold = position * self.n_splits // counts[users[order]]
+                valid = (fold == f) & (counts[users[order]] >= 2)
+            else:
+                k = np.clip(np.floor(self.test_size * counts + 0.5).astype(np.int64), 1,
+                            counts - 1)
+                k[counts < 2] = 0
+                valid = position < k[users[order]]
+            yield np.sort(order[~valid]), np.sort(order[valid])
 
 
 # ---------------------------------------------------------------------------- helpers

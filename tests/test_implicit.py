@@ -5,6 +5,7 @@ import scipy.sparse as sp
 import fastmf
 from fastmf import ImplicitALS
 from tests import oracles
+from tests.conftest import needs_two_threads
 
 
 def counts(seed=0, m=40, n=25):
@@ -57,6 +58,7 @@ def test_float32_matches_float64():
                                b.user_factors_ @ b.item_factors_.T, atol=2e-3)
 
 
+@needs_two_threads
 def test_thread_count_does_not_change_the_result():
     X, _ = counts(4)
     a = ImplicitALS(4, n_iter=3, n_threads=1, random_state=0).fit(X)

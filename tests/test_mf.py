@@ -6,6 +6,7 @@ import fastmf
 from fastmf.datasets import make_ratings
 from fastmf.model_selection import train_test_split
 from tests import oracles
+from tests.conftest import needs_two_threads
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +79,7 @@ def test_float32_agrees_with_float64(planted):
     np.testing.assert_allclose(p32, p64, atol=2e-3)
 
 
+@needs_two_threads
 def test_same_result_for_any_thread_count(planted):
     _, train, _, _ = planted
     a = fastmf.MatrixFactorization(n_factors=5, n_iter=3, random_state=0, n_threads=1).fit(train)

@@ -3,6 +3,7 @@ import pytest
 
 import fastmf
 from tests import oracles
+from tests.conftest import needs_two_threads
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +49,7 @@ def test_ccd_recovers_planted_low_rank_like_als(planted):
     assert rmse["hals"] < 1.1 * rmse["als"]
 
 
+@needs_two_threads
 def test_ccd_same_result_for_any_thread_count(either_shape):
     fits = [fastmf.MatrixFactorization(n_factors=4, solver="hals", n_iter=3, n_threads=t,
                                        random_state=0).fit(either_shape) for t in (1, 2)]

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import fastmf
+from tests.conftest import needs_two_threads
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +61,7 @@ def test_thin_keeps_every_thin_th_sample_of_the_same_chain(split):
     assert thin.history_["eval_rmse"][-1] == pytest.approx(rmse(thin, test), rel=1e-6)
 
 
+@needs_two_threads
 def test_chain_is_the_same_for_any_thread_count(split):
     train, _ = split
     fits = [fastmf.MatrixFactorization(n_factors=3, solver="mcmc", n_iter=5, burn_in=2,

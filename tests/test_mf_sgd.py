@@ -3,6 +3,7 @@ import pytest
 
 import fastmf
 from fastmf._solvers.mf_als import fold_in
+from tests.conftest import needs_two_threads
 
 
 def planted_data():
@@ -54,6 +55,7 @@ def test_optimisers_fit_planted_data(planted, kw):
     assert rmse[-1] < 0.6 * rmse[0]
 
 
+@needs_two_threads
 def test_same_model_at_one_and_two_threads():
     # 70,000 ratings: 4 x 4 blocks, so the parallel path really runs
     train = fastmf.datasets.make_ratings(1000, 800, 70_000, random_state=2)
@@ -192,3 +194,17 @@ def test_movielens_100k_beats_surprise_published_rmse(ml100k_dir):
                                        learning_rate=0.01, reg=0.05, random_state=0)
     pred = model.fit(train).predict(test)
     assert fastmf.metrics.rmse(test.values, pred) < 0.934
+
+
+def test_defaults_resolve_by_solver():
+    p = fastmf.MatrixFactorization(solver="sgd")._check_params()
+    assert (p["lr_schedule"], p["learning_rate"], p["init_scale"], p["n_iter"]) == \
+        ("adagrad", 0.08, 0.03, 30)
+    # a given rate, momentum or mini-batches keep the plain constant step (fastmf 0.1's)
+    p = fastmf.MatrixFactorization(solver="sgd", learning_rate=0.02)._check_params()
+    assert (p["lr_schedule"], p["learning_rate"]) == ("constant", 0.02)
+    p = fastmf.MatrixFactorization(solver="sgd", momentum=0.9, batch_size=128)._check_params()
+    assert (p["lr_schedule"], p["learning_rate"]) == ("constant", 0.01)
+    als = fastmf.MatrixFactorization()._check_params()
+    assert (als["n_iter"], als["init_scale"]) == (15, 0.1)
+    assert fastmf.MatrixFactorization(solver="mcmc")._check_params()["n_iter"] == 200

@@ -247,13 +247,11 @@ def test_leave_one_out_bad_arguments(ratings):
         leave_one_out(None)
 
 
-def test_splits_scale_without_python_loops():
-    import time
-
+def test_splits_at_scale():
+    # their speed is measured in benchmarks/, not asserted here
     r = make_ratings(5000, 2000, 300_000, random_state=0)
-    start = time.perf_counter()
     for method in ("random", "user", "time"):
         train, test = train_test_split(r, 0.2, method=method, random_state=0)
         assert train.nnz + test.nnz == r.nnz
-    leave_one_out(r, method="time", random_state=0)
-    assert time.perf_counter() - start < 5.0   # ~0.3 s unloaded
+    train, test = leave_one_out(r, method="time", random_state=0)
+    assert test.nnz == len(np.unique(r.users)) and train.nnz + test.nnz == r.nnz

@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import fastmf
 from tests import oracles
+from tests.conftest import needs_two_threads
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +57,7 @@ def test_loss_decreases_and_eval_improves(planted):
     assert rmse[-1] < 0.5 * rmse[0]
 
 
+@needs_two_threads
 def test_same_model_at_one_and_two_threads():
     # 70,000 ratings: 4 x 4 blocks, so the parallel path really runs
     train = fastmf.datasets.make_ratings(1000, 800, 70_000, random_state=2)
@@ -160,3 +163,35 @@ def test_transformer_view_on_a_sparse_matrix(planted):
     model = svdpp(n_iter=2)
     W = model.fit_transform(train.csr)
     assert W.shape == (train.n_users, 6) and model.components_.shape == (train.n_items, 6)
+
+
+def test_fold_in_of_items_and_users_keeps_every_per_row_array_in_step():
+    """More users than items: item fold-in solves against the users' effective vectors (it
+    once indexed the implicit factors, one row per item, with user indices); user fold-in
+    grows base_user_factors_ with user_factors_."""
+    data = fastmf.datasets.make_ratings(120, 30, 1500, random_state=4)
+    model = svdpp(n_iter=5, n_factors=8).fit(data)
+    X = data.csr
+    cols = X.T.tocsr()[[3, 7]]  # two items' ratings, as new items 30 and 31
+    model.partial_fit_items([30, 31], cols)
+    assert model.item_factors_.shape == (32, 8) and model.implicit_factors_.shape == (32, 8)
+    assert model.item_bias_.shape == (32,) and model.n_items_ == 32
+    np.testing.assert_array_equal(model.implicit_factors_[30:], 0)
+    # the ridge solution (count-scaled, as the SGD objective) with the users held fixed
+    P, bu, mu, reg = model.user_factors_, model.user_bias_, model.global_mean_, model.reg
+    for r, row in enumerate(cols):
+        u, y = row.indices, row.data - mu - bu[row.indices]
+        Z = np.c_[P[u], np.ones(len(u))].astype(np.float64)
+        want = np.linalg.solve(Z.T @ Z + reg * len(u) * np.eye(9), Z.T @ y)
+        np.testing.assert_allclose(model.item_factors_[30 + r], want[:8], rtol=2e-3,
+                                   atol=2e-4)
+        assert model.item_bias_[30 + r] == pytest.approx(want[8], rel=2e-3, abs=2e-4)
+    row = sp.hstack([X[[5]], sp.csr_matrix((1, 2))]).tocsr()  # over the 32 items now
+    model.partial_fit_users([120], row)
+    assert model.base_user_factors_.shape == model.user_factors_.shape == (121, 8)
+    Z = np.zeros(8)
+    for j in X[5].indices:
+        Z += model.implicit_factors_[j]
+    Z /= np.sqrt(len(X[5].indices))
+    np.testing.assert_allclose(model.user_factors_[120] - model.base_user_factors_[120], Z,
+                               rtol=1e-4, atol=1e-6)

@@ -5,7 +5,10 @@ the same number of iterations. cmfrec's lambda is not scaled by row counts, Spar
 fastmf runs once with each convention so that every peer is met on its own objective.
 """
 
-import numpy as np
+from functools import partial
+
+from fastmf.bench._fastmf import estimator
+from fastmf.bench.peers import cmfrec, spark
 
 TITLE = "Explicit ALS (issue #2): MatrixFactorization(solver='als') vs cmfrec and Spark ALS"
 
@@ -31,80 +34,16 @@ global mean. Test RMSE is over the 10 % held out.
 """
 
 
-def _rmse(y, p):
-    return float(np.sqrt(np.mean((np.asarray(y) - np.asarray(p)) ** 2)))
-
-
-def _fastmf(scaling, reg, cg_steps=None):
-    def runner(case, train, test, threads):
-        import fastmf
-
-        def fit():
-            return fastmf.MatrixFactorization(n_factors=case["k"], n_iter=case["iters"],
-                                              reg=reg, reg_scaling=scaling, cg_steps=cg_steps,
-                                              n_threads=threads, random_state=0).fit(train)
-
-        return fit, lambda m: {"test_rmse": _rmse(test.values, m.predict(test))}
-    return runner
-
-
-def _cmfrec(use_cg):
-    def runner(case, train, test, threads):
-        import cmfrec
-        import pandas as pd
-
-        df = pd.DataFrame({"UserId": train.users, "ItemId": train.items,
-                           "Rating": train.values})
-
-        def fit():
-            return cmfrec.CMF(k=case["k"], lambda_=REG_UNSCALED, method="als", use_cg=use_cg,
-                              niter=case["iters"], nthreads=threads, random_state=0,
-                              verbose=False).fit(df)
-
-        def evaluate(m):
-            pred = m.predict(user=test.users, item=test.items)
-            pred = np.where(np.isnan(pred), train.values.mean(), pred)
-            return {"test_rmse": _rmse(test.values, pred)}
-        return fit, evaluate
-    return runner
-
-
-def _spark(case, train, test, threads):
-    from pyspark.ml.recommendation import ALS
-    from pyspark.sql import SparkSession
-
-    spark = (SparkSession.builder.master(f"local[{threads}]").appName("fastmf-bench")
-             .config("spark.ui.enabled", "false").config("spark.driver.memory", "6g")
-             .getOrCreate())
-    spark.sparkContext.setLogLevel("ERROR")
-    rows = list(zip(train.users.tolist(), train.items.tolist(), train.values.tolist(),
-                    strict=True))
-    df = spark.createDataFrame(rows, ["user", "item", "rating"]).cache()
-    df.count()
-    test_rows = list(zip(test.users.tolist(), test.items.tolist(), strict=True))
-    test_df = spark.createDataFrame(test_rows, ["user", "item"])
-
-    def fit():
-        return ALS(rank=case["k"], maxIter=case["iters"], regParam=REG_SCALED, userCol="user",
-                   itemCol="item", ratingCol="rating", coldStartStrategy="nan", seed=0,
-                   numUserBlocks=threads, numItemBlocks=threads).fit(df)
-
-    def evaluate(m):
-        pred = m.transform(test_df).toPandas()
-        lookup = {(u, i): p for u, i, p in zip(pred["user"], pred["item"], pred["prediction"],
-                                                strict=True)}
-        p = np.array([lookup.get((u, i), np.nan) for u, i in test_rows])
-        p = np.where(np.isnan(p), train.values.mean(), p)
-        return {"test_rmse": _rmse(test.values, p)}
-    return fit, evaluate
-
-
 RUNNERS = {
-    "fastmf (count)": _fastmf("count", REG_SCALED),
-    "fastmf (none)": _fastmf("none", REG_UNSCALED),
-    "fastmf CG (count)": _fastmf("count", REG_SCALED, 3),
-    "fastmf CG (none)": _fastmf("none", REG_UNSCALED, 3),
-    "cmfrec CG (default)": _cmfrec(True),
-    "cmfrec Cholesky": _cmfrec(False),
-    "Spark ALS": _spark,
+    "fastmf (count)": partial(estimator, name="MatrixFactorization", reg=REG_SCALED,
+                              reg_scaling="count"),
+    "fastmf (none)": partial(estimator, name="MatrixFactorization", reg=REG_UNSCALED,
+                             reg_scaling="none"),
+    "fastmf CG (count)": partial(estimator, name="MatrixFactorization", reg=REG_SCALED,
+                                 reg_scaling="count", cg_steps=3),
+    "fastmf CG (none)": partial(estimator, name="MatrixFactorization", reg=REG_UNSCALED,
+                                reg_scaling="none", cg_steps=3),
+    "cmfrec CG (default)": partial(cmfrec.explicit_als, lambda_=REG_UNSCALED, use_cg=True),
+    "cmfrec Cholesky": partial(cmfrec.explicit_als, lambda_=REG_UNSCALED, use_cg=False),
+    "Spark ALS": partial(spark.als, reg=REG_SCALED),
 }

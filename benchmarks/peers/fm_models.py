@@ -8,6 +8,9 @@ Gibbs sample / per epoch / per sweep.
 
 import numpy as np
 
+from fastmf.bench._fastmf import fm
+from fastmf.bench.peers import myfm as myfm_peer
+
 TITLE = "Factorization machines (issue #6): FMRegressor(solver='mcmc'/'als'/'sgd') vs myFM"
 
 CASES = [
@@ -59,55 +62,22 @@ def _design(case, train, test):
     return enc, enc.transform(train), enc.transform(test)
 
 
-def _fastmf(solver):
+def _fastmf(solver, **settings):
     def runner(case, train, test, threads):
-        import fastmf
-
         if solver != "mcmc" and case["implicit"]:
             # reported in the table's error column (the driver labels it "not installed")
             raise ImportError("skipped: ALS/SGD are timed on the one-hot designs only")
-        enc, Xtr, Xte = _design(case, train, test)
-        if solver == "mcmc":
-            kw = dict(burn_in=case["burn_in"])
-        elif solver == "als":
-            kw = dict(reg_w=5.0, reg_v=15.0)
-        else:
-            kw = dict(learning_rate=0.01, reg_w=0.01, reg_v=0.02)
-
-        def fit():
-            return fastmf.FMRegressor(n_factors=case["k"], solver=solver, groups=enc.groups_,
-                                      n_iter=case["iters"], n_threads=threads,
-                                      random_state=0, **kw).fit(
-                                          Xtr, train.values)
-
-        def evaluate(m):
-            return {"test_rmse": _rmse(test.values, m.predict(Xte)),
-                    "s_per_iter": float(np.median(m.history_["seconds"]))}
-        return fit, evaluate
+        fit, evaluate = fm(case, train, test, threads, solver=solver, **settings)
+        return fit, lambda m: {**evaluate(m),
+                               "s_per_iter": float(np.median(m.history_["seconds"]))}
     return runner
-
-
-def _myfm(case, train, test, threads):
-    import myfm
-
-    enc, Xtr, Xte = _design(case, train, test)
-    shapes = [int(np.sum(enc.groups_ == g)) for g in range(len(enc.group_names_))]
-
-    def fit():
-        return myfm.MyFMRegressor(rank=case["k"], random_seed=0).fit(
-            Xtr, train.values, n_iter=case["iters"],
-            n_kept_samples=case["iters"] - case["burn_in"], group_shapes=shapes)
-
-    def evaluate(m):
-        return {"test_rmse": _rmse(test.values, m.predict(Xte))}
-    return fit, evaluate
 
 
 RUNNERS = {
     "fastmf mcmc": _fastmf("mcmc"),
-    "myfm mcmc": _myfm,
-    "fastmf als": _fastmf("als"),
-    "fastmf sgd": _fastmf("sgd"),
+    "myfm mcmc": myfm_peer.bayesian_fm,
+    "fastmf als": _fastmf("als", reg_w=5.0, reg_v=15.0),
+    "fastmf sgd": _fastmf("sgd", learning_rate=0.01, reg_w=0.01, reg_v=0.02),
 }
 
 

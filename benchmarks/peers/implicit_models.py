@@ -12,6 +12,10 @@ models fitted once before timing.
 
 import numpy as np
 
+from fastmf.bench._eval import ranking, ranking_data
+from fastmf.bench._fastmf import estimator
+from fastmf.bench.peers import implicit
+
 TITLE = "Implicit feedback (issue #3): ImplicitALS and BPR vs implicit 0.7.3"
 
 ALPHA = 10.0   # implicit's confidence of a positive; fastmf alpha = ALPHA - 1
@@ -41,84 +45,34 @@ absolute times on the shared 2-core machine vary between runs.
 """
 
 
-def _binarise(ratings):
-    import scipy.sparse as sp
-
-    X = ratings.csr.copy()
-    X.data = (X.data >= 4).astype(np.float32)
-    X.eliminate_zeros()
-    return sp.csr_matrix(X, dtype=np.float32)
-
-
-def _metrics(model, train, test):
-    from fastmf.metrics import ranking_metrics
-
-    m = ranking_metrics(model, train, test, k=10)
-    return {"p@10": m["precision"], "ndcg@10": m["ndcg"]}
-
-
 def _fastmf(case, train, test, threads):
+    if case["algo"] == "bpr":
+        return estimator(case, train, test, threads, name="BPR", ranking_model=True,
+                         learning_rate=LR, reg=BPR_REG / 2, negatives="popularity")
+    if case["algo"] != "recommend":
+        return estimator(case, train, test, threads, name="ImplicitALS", ranking_model=True,
+                         cg_steps=3 if case["algo"] == "cg" else None, reg=REG,
+                         alpha=ALPHA - 1)
     import fastmf
 
-    train, test = _binarise(train), _binarise(test)
-    k, it, algo = case["k"], case["iters"], case["algo"]
+    train, test = ranking_data(case, train, test)
+    model = fastmf.ImplicitALS(case["k"], n_iter=15, reg=REG, alpha=ALPHA - 1,
+                               n_threads=threads, random_state=0).fit(train)
+    users = np.arange(train.shape[0])
 
-    def make(solver):
-        if solver == "bpr":
-            return fastmf.BPR(k, n_iter=it, learning_rate=LR, reg=BPR_REG,
-                              negatives="popularity", n_threads=threads, random_state=0)
-        return fastmf.ImplicitALS(k, solver=solver, n_iter=it, reg=REG, alpha=ALPHA - 1,
-                                  n_threads=threads, random_state=0)
-
-    if algo == "recommend":
-        model = fastmf.ImplicitALS(k, n_iter=15, reg=REG, alpha=ALPHA - 1,
-                                   n_threads=threads, random_state=0).fit(train)
-        users = np.arange(train.shape[0])
-
-        def recommend():
-            model.recommend(users, n=10, exclude=train)
-            return model
-        return recommend, lambda m: _metrics(m, train, test)
-    return lambda: make(algo).fit(train), lambda m: _metrics(m, train, test)
+    def recommend():
+        model.recommend(users, n=10, exclude=train)
+        return model
+    return recommend, lambda m: ranking(m, train, test)
 
 
 def _implicit(case, train, test, threads):
-    from implicit.cpu.als import AlternatingLeastSquares
-    from implicit.cpu.bpr import BayesianPersonalizedRanking
-
-    train, test = _binarise(train), _binarise(test)
-    k, it, algo = case["k"], case["iters"], case["algo"]
-
-    def make(solver):
-        if solver == "bpr":
-            return BayesianPersonalizedRanking(factors=k, learning_rate=LR,
-                                               regularization=BPR_REG, iterations=it,
-                                               verify_negative_samples=True,
-                                               num_threads=threads, random_state=0)
-        return AlternatingLeastSquares(factors=k, regularization=REG, alpha=ALPHA,
-                                       use_cg=solver == "cg", iterations=it,
-                                       calculate_training_loss=False, num_threads=threads,
-                                       random_state=0)
-
-    def fit(solver=algo):
-        model = make(solver)
-        model.fit(train, show_progress=False)
-        return model
-
-    def evaluate(m):
-        return _metrics((m.user_factors, m.item_factors), train, test)
-
-    if algo == "recommend":
-        model = make("cg")
-        model.iterations = 15
-        model.fit(train, show_progress=False)
-        users = np.arange(train.shape[0])
-
-        def recommend():
-            model.recommend(users, train, N=10, filter_already_liked_items=True)
-            return model
-        return recommend, evaluate
-    return fit, evaluate
+    if case["algo"] == "bpr":
+        return implicit.bpr(case, train, test, threads, learning_rate=LR, reg=BPR_REG)
+    if case["algo"] == "recommend":
+        return implicit.recommend_all(case, train, test, threads, reg=REG, alpha=ALPHA)
+    return implicit.als(case, train, test, threads, use_cg=case["algo"] == "cg", reg=REG,
+                        alpha=ALPHA)
 
 
 RUNNERS = {"fastmf": _fastmf, "implicit": _implicit}

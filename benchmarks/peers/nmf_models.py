@@ -149,7 +149,7 @@ def _fastmf(case, train, test, threads):
 
     def make(n):
         return fastmf.NMF(case["k"], loss=case["loss"], init="custom" if start else "nndsvda",
-                          max_iter=n, tol=0.0, n_threads=threads, random_state=0)
+                          n_iter=n, tol=0.0, n_threads=threads, random_state=0)
 
     probe = make(600 if case["peer"] == "poismf" else 3 * case["iters"]).fit(X, **start)
     losses = np.array(probe.history_["train_loss"])

@@ -6,7 +6,12 @@ fastmf and Surprise fit biased MF (Funk SVD); LIBMF (``libmf`` PyPI binding, FPS
 per-row AdaGrad) has no biases. fastmf runs plain SGD at a constant step and LIBMF's AdaGrad.
 """
 
+from functools import partial
+
 import numpy as np
+
+from fastmf.bench._fastmf import estimator
+from fastmf.bench.peers import libmf, surprise
 
 TITLE = ("SGD matrix factorization (issue #4): MatrixFactorization(solver='sgd') vs Surprise "
          "SVD and LIBMF")
@@ -59,74 +64,14 @@ def _rmse(y, p):
     return float(np.sqrt(np.mean((np.asarray(y) - np.asarray(p)) ** 2)))
 
 
-def _fastmf(**kw):
-    def runner(case, train, test, threads):
-        import fastmf
-
-        def fit():
-            return fastmf.MatrixFactorization(n_factors=case["k"], solver="sgd",
-                                              n_iter=case["iters"], reg=REG,
-                                              n_threads=threads, random_state=0,
-                                              **kw).fit(train)
-
-        return fit, lambda m: {"test_rmse": _rmse(test.values, m.predict(test))}
-    return runner
-
-
-def _surprise(**kw):
-    def runner(case, train, test, threads):
-        import pandas as pd
-        from surprise import SVD, Dataset, Reader
-
-        df = pd.DataFrame({"u": train.users, "i": train.items, "r": train.values})
-        reader = Reader(rating_scale=(float(train.values.min()), float(train.values.max())))
-        trainset = Dataset.load_from_df(df, reader).build_full_trainset()
-        pairs = list(zip(test.users.tolist(), test.items.tolist(), test.values.tolist(),
-                         strict=True))
-
-        def fit():
-            algo = SVD(n_factors=case["k"], n_epochs=case["iters"], random_state=0, **kw)
-            return algo.fit(trainset)
-
-        def evaluate(algo):
-            pred = np.array([p.est for p in algo.test(pairs)])
-            return {"test_rmse": _rmse(test.values, pred)}
-        return fit, evaluate
-    return runner
-
-
-def _libmf(case, train, test, threads):
-    import contextlib
-    import io
-
-    with contextlib.redirect_stdout(io.StringIO()):  # it prints the path of its .so
-        from libmf import mf
-    X = np.column_stack([train.users, train.items, train.values]).astype(np.float32)
-
-    def fit():
-        model = mf.MF(k=case["k"], nr_iters=case["iters"], eta=ADAGRAD_LR, lambda_p1=0.0,
-                      lambda_q1=0.0, lambda_p2=REG, lambda_q2=REG, nr_threads=threads,
-                      nr_bins=max(26, 2 * threads + 1), quiet=True)
-        model.fit(X)
-        return model
-
-    def evaluate(model):
-        P, Q = model.p_factors(), model.q_factors()
-        known = (test.users < len(P)) & (test.items < len(Q))
-        pred = np.full(len(test.values), float(train.values.mean()))
-        pred[known] = np.einsum("ij,ij->i", P[test.users[known]], Q[test.items[known]])
-        # LIBMF leaves the factors of rows without training ratings as NaN
-        pred = np.where(np.isfinite(pred), pred, float(train.values.mean()))
-        return {"test_rmse": _rmse(test.values, pred)}
-    return fit, evaluate
-
-
 RUNNERS = {
-    "fastmf sgd": _fastmf(learning_rate=LR),
-    "fastmf adagrad": _fastmf(learning_rate=ADAGRAD_LR, lr_schedule="adagrad"),
-    "Surprise SVD (defaults)": _surprise(),
-    "Surprise SVD (same lr/reg)": _surprise(lr_all=LR, reg_all=REG),
-    "LIBMF": _libmf,
+    "fastmf sgd": partial(estimator, name="MatrixFactorization", solver="sgd", reg=REG,
+                          learning_rate=LR),
+    "fastmf adagrad": partial(estimator, name="MatrixFactorization", solver="sgd", reg=REG,
+                              learning_rate=ADAGRAD_LR, lr_schedule="adagrad"),
+    "Surprise SVD (defaults)": surprise.svd,
+    "Surprise SVD (same lr/reg)": partial(surprise.svd, lr_all=LR, reg_all=REG),
+    "LIBMF": partial(libmf.mf, eta=ADAGRAD_LR, reg=REG),
 }
 
 

@@ -4,7 +4,10 @@ Run with ``--repeats 1``: Surprise's SVD++ takes about 47 s per fit here (k = 64
 so it is timed once (after the driver's untimed warm-up fit).
 """
 
-import numpy as np
+from functools import partial
+
+from fastmf.bench._fastmf import estimator
+from fastmf.bench.peers import surprise
 
 TITLE = "SVD++ (issue #4): SVDpp vs Surprise SVDpp"
 
@@ -23,42 +26,9 @@ library (`--repeats 1`), after one untimed warm-up fit. fastmf ran with
 """
 
 
-def _rmse(y, p):
-    return float(np.sqrt(np.mean((np.asarray(y) - np.asarray(p)) ** 2)))
-
-
-def _fastmf(**kw):
-    def runner(case, train, test, threads):
-        import fastmf
-
-        def fit():
-            return fastmf.SVDpp(n_factors=case["k"], n_iter=case["iters"], n_threads=threads,
-                                random_state=0, **kw).fit(train)
-
-        return fit, lambda m: {"test_rmse": _rmse(test.values, m.predict(test))}
-    return runner
-
-
-def _surprise(case, train, test, threads):
-    import pandas as pd
-    from surprise import Dataset, Reader, SVDpp
-
-    df = pd.DataFrame({"u": train.users, "i": train.items, "r": train.values})
-    reader = Reader(rating_scale=(float(train.values.min()), float(train.values.max())))
-    trainset = Dataset.load_from_df(df, reader).build_full_trainset()
-    pairs = list(zip(test.users.tolist(), test.items.tolist(), test.values.tolist(),
-                     strict=True))
-
-    def fit():
-        return SVDpp(n_factors=case["k"], n_epochs=case["iters"], random_state=0).fit(trainset)
-
-    def evaluate(algo):
-        return {"test_rmse": _rmse(test.values, [p.est for p in algo.test(pairs)])}
-    return fit, evaluate
-
-
 RUNNERS = {
-    "fastmf SVDpp (defaults)": _fastmf(),
-    "fastmf SVDpp (Surprise's lr/reg)": _fastmf(learning_rate=0.007, reg=0.02),
-    "Surprise SVDpp": _surprise,
+    "fastmf SVDpp (defaults)": partial(estimator, name="SVDpp"),
+    "fastmf SVDpp (Surprise's lr/reg)": partial(estimator, name="SVDpp", learning_rate=0.007,
+                                                reg=0.02),
+    "Surprise SVDpp": surprise.svdpp,
 }

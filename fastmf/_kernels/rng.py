@@ -10,7 +10,8 @@ count.
 SplitMix64 is Steele, Lea & Flood (2014); the bounded draw is Lemire's multiply-shift (2019)
 on the top 32 bits. The Cython FM kernels (``fastmf/_ext/fm.pyx``) cannot call Numba code and
 keep their own C copy of SplitMix64's finaliser (:func:`mix64`) for their counter-based
-Gibbs draws. ``tests/oracles.py`` holds Python-integer twins of every function here.
+Gibbs draws, and the CUDA kernels (``fastmf/_kernels/cuda/rng.py``) a device copy built on the
+constants here. ``tests/oracles.py`` holds Python-integer twins of every function here.
 """
 
 import numba
@@ -20,15 +21,16 @@ from .._config import JIT
 
 #: SplitMix64's increment, 2^64 / golden ratio (also a multiplicative hash constant).
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
+#: SplitMix64's two multipliers (the finaliser of Stafford's Mix13).
+MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+MIX2 = np.uint64(0x94D049BB133111EB)
 
 
 @numba.njit(**JIT)
 def mix64(z):
     """SplitMix64's finaliser: a bijective mix of the 64 bits of ``z`` (a ``uint64``)."""
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    z = (z ^ (z >> np.uint64(30))) * MIX1
+    z = (z ^ (z >> np.uint64(27))) * MIX2
     return z ^ (z >> np.uint64(31))
 
 

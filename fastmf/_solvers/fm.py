@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from scipy.special import log_ndtr, ndtri_exp
 
 from .._ext.fm import fm_cd_sweep, fm_predict, fm_residuals, fm_sgd_epoch
+from .._kernels.fm_blocks import exclusive_runs
 from .base import Solver
 
 # Hyper-priors of the MCMC sampler (libFM's and myFM's defaults): alpha ~ Gamma(1, 1),
@@ -52,8 +53,8 @@ class FMData:
             csc.sort_indices()
             self.csc = (csc.indptr.astype(np.int64),
                         np.ascontiguousarray(csc.indices, dtype=np.int32), csc.data)
-            self.order, self.block_ptr, self.block_parallel = exclusive_blocks(X, groups,
-                                                                               n_groups)
+            self.order, self.block_ptr, self.block_parallel = exclusive_blocks(
+                self.csc[0], self.csc[1], self.n, groups)
             self.indicator = sp.csr_matrix(
                 (np.ones(self.d), groups, np.arange(self.d + 1)), shape=(self.d, n_groups)).T
 
@@ -64,27 +65,22 @@ def csr_arrays(X):
             np.ascontiguousarray(X.indices, dtype=np.int32), X.data)
 
 
-def exclusive_blocks(X, groups, n_groups):
-    """Features ordered by group, block pointers, and whether each group is exclusive.
+def exclusive_blocks(csc_indptr, csc_indices, n_rows, groups):
+    """Features ordered by group, the pointers of their exclusive runs, and whether each run is
+    worth updating in parallel (two features or more).
 
-    A group is exclusive when no row has two stored entries among its features (a one-hot
-    categorical variable); the coordinate-descent kernel updates such a group in parallel.
+    A run (:func:`~fastmf._kernels.fm_blocks.exclusive_runs`) is a stretch of one group's
+    features of which no row has two stored entries (a one-hot categorical variable): the
+    coordinate-descent and Gibbs kernels update its features in parallel, with the same result
+    as in sequence. Splitting groups into runs finds that parallelism also when one prior
+    group holds several variables (e.g. the default single group of an MF design).
     """
-    n = X.shape[0]
-    counts = np.diff(X.indptr)
-    rows = np.repeat(np.arange(n, dtype=np.int64), counts)
-    key = rows * n_groups + groups[X.indices]
-    if n * n_groups <= 50_000_000:
-        per_cell = np.bincount(key, minlength=n * n_groups).reshape(n, n_groups)
-        exclusive = per_cell.max(axis=0) <= 1 if n else np.ones(n_groups, bool)
-    else:
-        key = np.sort(key)
-        dup = key[1:][key[1:] == key[:-1]]
-        exclusive = np.ones(n_groups, bool)
-        exclusive[np.unique(dup % n_groups)] = False
+    d = len(groups)
     order = np.argsort(groups, kind="stable").astype(np.int32)
-    block_ptr = np.concatenate([[0], np.cumsum(np.bincount(groups, minlength=n_groups))])
-    return order, block_ptr.astype(np.int64), exclusive.astype(np.uint8)
+    starts = np.empty(d + 1, np.int64)
+    n_runs = exclusive_runs(csc_indptr, csc_indices, order, groups, n_rows, starts)
+    block_ptr = np.append(starts[:n_runs], d).astype(np.int64)
+    return order, block_ptr, (np.diff(block_ptr) >= 2).astype(np.uint8)
 
 
 def predict(X_arrays, w0, w, V, n_threads):

@@ -6,19 +6,24 @@ from .._kernels.implicit_als import implicit_cg_sweep, implicit_cholesky_sweep
 from .base import Solver
 
 
-def confidence(values, params):
-    """The confidences ``c_ui`` of the stored counts ``values`` (float64)."""
-    alpha = float(params["alpha"])
+def confidence(values, params, dtype):
+    """The confidences ``c_ui`` of the stored counts ``values``, computed in ``dtype``."""
+    alpha = dtype.type(params["alpha"])
+    c = values.astype(dtype)  # a new array: the data are never written to
     if params["confidence"] == "log":
-        return 1.0 + alpha * np.log1p(values / float(params["epsilon"]))
-    return 1.0 + alpha * values
+        np.log1p(np.divide(c, dtype.type(params["epsilon"]), out=c), out=c)
+    c *= alpha
+    c += dtype.type(1)
+    return c
 
 
 def confidence_rows(X, params, dtype):
-    """(indptr, indices, c) of the positive entries of a CSR or CSC matrix."""
-    X = X.copy()
-    X.eliminate_zeros()
-    return X.indptr, X.indices, confidence(X.data, params).astype(dtype)
+    """(indptr, indices, c) of the positive entries of a CSR or CSC matrix (the matrix is
+    copied only when it stores zeros, which are dropped)."""
+    if not X.data.all():
+        X = X.copy()
+        X.eliminate_zeros()
+    return X.indptr, X.indices, confidence(X.data, params, np.dtype(dtype))
 
 
 def gram(Y, reg):

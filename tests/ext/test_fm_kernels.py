@@ -107,9 +107,9 @@ def _sweep(X, target, w0, w, V, groups, G, sample, seed, n_threads, alpha=1.3):
     r = V.shape[1]
     lam_w, mu_w = rng.uniform(0.1, 1, G), rng.normal(size=G)
     lam_v, mu_v = rng.uniform(0.1, 1, (G, r)), rng.normal(scale=0.1, size=(G, r))
-    order, block_ptr, block_par = exclusive_blocks(X, groups, G)
     csc = X.tocsc()
     csc.sort_indices()
+    order, block_ptr, block_par = exclusive_blocks(csc.indptr, csc.indices, n, groups)
     e, q = np.empty(n), np.empty((n, r))
     fm_residuals(csr_arrays(X), (np.array([w0]), w, V), target, (e, q), n_threads)
     w0_arr, w2, V2 = np.array([w0]), w.copy(), V.copy()
@@ -154,8 +154,12 @@ def test_cd_sweep_parallel_blocks_equal_serial():
                    sp.csr_matrix((np.ones(150), (np.arange(150), items)), shape=(150, 15))],
                   format="csr")
     groups = np.r_[np.zeros(20), np.ones(15)].astype(np.int32)
-    _, _, par = exclusive_blocks(X, groups, 2)
-    assert par.tolist() == [1, 1]
+    csc = X.tocsc()
+    _, ptr, par = exclusive_blocks(csc.indptr, csc.indices, 150, groups)
+    assert ptr.tolist() == [0, 20, 35] and par.tolist() == [1, 1]
+    # one prior group for both variables: the same two runs
+    _, ptr, par = exclusive_blocks(csc.indptr, csc.indices, 150, np.zeros(35, np.int32))
+    assert ptr.tolist() == [0, 20, 35] and par.tolist() == [1, 1]
     w, V = rng.normal(size=35), rng.normal(scale=0.3, size=(35, 4))
     target = rng.normal(size=150)
     one = _sweep(X, target, 0.1, w, V, groups, 2, True, 99, 1)[0]
@@ -164,10 +168,13 @@ def test_cd_sweep_parallel_blocks_equal_serial():
         np.testing.assert_array_equal(a, b)
 
 
-def test_exclusive_blocks_detects_multi_hot_groups():
-    X = sp.csr_matrix(np.array([[1, 0, 1, 1], [0, 1, 1, 0]], float))
-    order, ptr, par = exclusive_blocks(X, np.array([0, 0, 1, 1], np.int32), 2)
-    assert ptr.tolist() == [0, 2, 4] and par.tolist() == [1, 0]
+def test_exclusive_blocks_split_multi_hot_groups_into_runs():
+    X = sp.csc_matrix(np.array([[1, 0, 1, 1, 0], [0, 1, 1, 0, 1]], float))
+    order, ptr, par = exclusive_blocks(X.indptr, X.indices, 2,
+                                       np.array([0, 0, 1, 1, 1], np.int32))
+    # group 0 = one run; group 1: 2 clashes with 3 (row 0), 3 and 4 share no row
+    assert order.tolist() == [0, 1, 2, 3, 4]
+    assert ptr.tolist() == [0, 2, 3, 5] and par.tolist() == [1, 0, 1]
 
 
 def test_standard_normals_are_standard_and_seeded():

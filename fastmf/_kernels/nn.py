@@ -1,0 +1,416 @@
+"""The small neural core of the neural models (AutoRec, ResidualMF, NCF): activations, dense
+layers, MLPs over one flat parameter vector, losses, and the SGD-with-momentum and Adam steps.
+
+Layout
+------
+A dense layer maps ``x`` (n_in,) to ``a = f(z)``, ``z = x @ W + b``, ``W`` (n_in, n_out)
+row-major. An MLP with layer sizes ``sizes = (n_0, ..., n_L)`` and activation codes ``codes``
+(L,) keeps ``W_0, b_0, W_1, b_1, ...`` one after the other in one flat vector ``theta`` of
+:func:`n_params` elements, so one optimiser call, one gradient buffer and one L-BFGS vector
+cover it. A sample's activations live in one vector ``a`` of ``sum(sizes)`` elements: the input
+in ``a[:n_0]``, layer ``l``'s output right after layer ``l - 1``'s; its backward quantities
+``d`` use the same layout and hold ``dL/dz`` of each layer (``dL/dx`` in ``d[:n_0]``).
+
+Minibatches, deterministically
+------------------------------
+A minibatch step alternates parallel phases of two kinds, and no phase sums floating-point
+numbers in an order that depends on the thread count:
+
+1. samples in parallel (:func:`mlp_forward_batch`, :func:`mlp_backward_batch`): each sample's
+   forward or backward pass writes only its own rows of per-sample buffers (activations
+   ``A[s]``, deltas ``D[s]``, the gradient with respect to its input in ``D[s, :n_0]``);
+2. parameters in parallel: each weight row's gradient is the sum over the batch's samples in
+   sample order (:func:`mlp_grad`, :func:`dense_grad`), then each element or row is stepped
+   by its own task (:func:`opt_step_flat`, :func:`opt_step_rows`).
+
+The models add their cheap O(batch x k) parts serially in sample order (the embedding rows'
+gradients, listed by :func:`touch_row`). So a ``random_state`` (which fixes the initial
+parameters and the sample order) gives the same model bit for bit at any thread count. This
+reaches what per-thread gradient buffers reduced in a fixed chunk order reach, without one copy
+of the gradient per chunk and a reduction per batch, and the result does not even depend on a
+chunk count.
+
+Parallel functions take arrays and scalars only (the ``opt`` tuple holds scalars): with Numba
+0.68, tuples of arrays in a ``prange`` function either fail to compile (numba#2651) or, when
+unpacked with ``a, b = pair``, silently lose the writes made through them. Serial kernels may
+group arrays in tuples.
+
+Optimisers
+----------
+``opt = (code, learning_rate, beta1, beta2, eps)``: ``code`` is :data:`SGD` (``beta1`` is the
+momentum; PyTorch's convention ``v <- beta1 v + g``, ``x <- x - lr v``, no dampening, no
+Nesterov; ``beta2`` and ``eps`` unused) or :data:`ADAM` (PyTorch's Adam with the bias
+corrections of step ``t`` >= 1: ``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) g^2``,
+``x <- x - lr / (1 - b1^t) m / (sqrt(v / (1 - b2^t)) + eps)``). L2 weight decay is added to the
+gradient (``g + decay x``, as ``weight_decay`` in PyTorch's Adam and SGD; not AdamW's decoupled
+decay). State arrays: ``s1`` the velocity (SGD; zero-length for plain SGD) or the first moment
+(Adam), ``s2`` the second moment (Adam; unused by SGD).
+
+Weight matrices and biases get dense steps (:func:`opt_step`, :func:`opt_step_flat`): every
+element moves every step. Embedding tables get row-sparse, *lazy* steps
+(:func:`opt_step_rows`): only the rows a batch touches are stepped; an untouched row neither
+moves nor has its state decayed, and gets no weight decay that step (the models put the L2 of an
+embedding row into the per-sample gradient instead, once per occurrence). A dense framework
+optimiser differs: PyTorch's ``nn.Embedding(sparse=False)`` with ``torch.optim.Adam`` steps
+every row every batch, so an untouched row's moments decay (``m <- b1 m``, ``v <- b2 v``) and
+the row keeps moving by ``lr m_hat / (sqrt(v_hat) + eps)``, and ``weight_decay`` shrinks every
+row at every step; with ``torch.optim.SGD(momentum=...)`` an untouched row keeps moving by its
+decaying velocity. The lazy rule is that of ``torch.optim.SparseAdam`` (and TensorFlow's
+LazyAdam): step count ``t`` shared by the whole table, the bias correction uses it, and only the
+rows present in the batch are updated.
+"""
+
+import numba
+import numpy as np
+from numba import prange
+
+from .._config import JIT, PARALLEL_JIT
+
+IDENTITY, SIGMOID, TANH, RELU, ELU = 0, 1, 2, 3, 4
+ACTIVATIONS = {"identity": IDENTITY, "sigmoid": SIGMOID, "tanh": TANH, "relu": RELU,
+               "elu": ELU}
+SQUARED, LOG = 0, 1
+LOSSES = {"squared": SQUARED, "log": LOG}
+SGD, ADAM = 0, 1
+OPTIMIZERS = {"sgd": SGD, "adam": ADAM}
+
+_BLOCK = 2048  # elements per task of a dense step over a flat vector
+
+
+@numba.njit(**JIT)
+def n_params(sizes):
+    """Number of elements of the flat parameter vector of an MLP with layer ``sizes`` (an
+    integer array)."""
+    total = 0
+    for layer in range(sizes.shape[0] - 1):
+        total += sizes[layer] * sizes[layer + 1] + sizes[layer + 1]
+    return total
+
+
+@numba.njit(**JIT)
+def activate(z, code):
+    """Apply activation ``code`` to the vector ``z`` in place (``z`` becomes ``f(z)``).
+
+    sigmoid ``1 / (1 + e^-z)`` (saturates to exactly 0 or 1 through ``e^-z = inf`` or 0, never
+    NaN), tanh, relu ``max(z, 0)``, elu ``z`` for ``z > 0`` else ``e^z - 1`` (alpha 1),
+    identity. The loops are branch-free so that they vectorize: ``e^min(z, 0) - 1`` is about
+    eight times faster than a branch around ``expm1``.
+    """
+    n = z.shape[0]
+    one = z.dtype.type(1)
+    zero = z.dtype.type(0)
+    if code == SIGMOID:
+        for j in range(n):
+            z[j] = one / (one + np.exp(-z[j]))
+    elif code == TANH:
+        for j in range(n):
+            z[j] = np.tanh(z[j])
+    elif code == RELU:
+        for j in range(n):
+            z[j] = max(z[j], zero)
+    elif code == ELU:
+        for j in range(n):
+            x = z[j]
+            e = np.exp(min(x, zero)) - one
+            z[j] = x if x > zero else e
+
+
+@numba.njit(**JIT)
+def activation_backward(a, d, code):
+    """``d *= f'(z)`` in place, with the derivative written in terms of the output ``a = f(z)``
+    (sigmoid ``a (1 - a)``, tanh ``1 - a^2``, relu ``[a > 0]``, elu ``1`` for ``a > 0`` else
+    ``a + 1``): turns ``dL/da`` into ``dL/dz``."""
+    n = a.shape[0]
+    one = a.dtype.type(1)
+    zero = a.dtype.type(0)
+    if code == SIGMOID:
+        for j in range(n):
+            d[j] *= a[j] * (one - a[j])
+    elif code == TANH:
+        for j in range(n):
+            d[j] *= one - a[j] * a[j]
+    elif code == RELU:
+        for j in range(n):
+            d[j] = d[j] if a[j] > zero else zero
+    elif code == ELU:
+        for j in range(n):
+            d[j] = d[j] if a[j] > zero else d[j] * (a[j] + one)
+
+
+@numba.njit(**JIT)
+def dense_forward(x, W, b, code, out):
+    """``out = f(x @ W + b)`` for one sample: ``x`` (n_in,), ``W`` (n_in, n_out), ``b`` and
+    ``out`` (n_out,)."""
+    n_in, n_out = W.shape
+    for j in range(n_out):
+        out[j] = b[j]
+    for i in range(n_in):
+        xi = x[i]
+        w = W[i]  # 1-D views in inner loops: LLVM vectorizes them, not 2-D indexing
+        for j in range(n_out):
+            out[j] += xi * w[j]
+    activate(out, code)
+
+
+@numba.njit(**JIT)
+def dense_backward(W, a, code, d, dx):
+    """Backward through one dense layer for one sample.
+
+    ``a`` is the layer's output, ``d`` holds ``dL/da`` on entry and ``dL/dz`` on exit; writes
+    ``dx = W @ dL/dz`` (the gradient with respect to the layer's input) unless ``dx`` is
+    zero-length. The weight gradient of a batch is :func:`dense_grad`'s.
+    """
+    activation_backward(a, d, code)
+    if dx.shape[0] == 0:
+        return
+    n_in, n_out = W.shape
+    for i in range(n_in):
+        w = W[i]
+        s = d.dtype.type(0)
+        for j in range(n_out):
+            s += w[j] * d[j]
+        dx[i] = s
+
+
+@numba.njit(**JIT)
+def grad_row(X, col, Dz, col_out, n, scale, g):
+    """``g[j] = scale * sum_s X[s, col] Dz[s, col_out + j]`` over samples ``s < n`` in order;
+    with ``col < 0`` the bias row ``scale * sum_s Dz[s, col_out + j]``."""
+    n_out = g.shape[0]
+    for j in range(n_out):
+        g[j] = 0
+    for s in range(n):
+        x = X[s, col] if col >= 0 else X.dtype.type(1)
+        if x != 0:
+            d = Dz[s, col_out:col_out + n_out]
+            for j in range(n_out):
+                g[j] += x * d[j]
+    for j in range(n_out):
+        g[j] *= scale
+
+
+@numba.njit(**PARALLEL_JIT)
+def dense_grad(X, Dz, n, gW, gb, scale):
+    """Weight and bias gradients of one dense layer over a batch of ``n`` samples.
+
+    ``gW = scale * X[:n].T @ Dz[:n]`` and ``gb = scale * Dz[:n].sum(0)`` with ``X`` the inputs
+    (n, n_in) and ``Dz`` the ``dL/dz`` (n, n_out) of each sample. Parallel over the rows of
+    ``gW``; each element sums the samples in order, so the result is the same at any thread
+    count.
+    """
+    n_in = gW.shape[0]
+    T = gW.dtype.type
+    for r in prange(n_in + 1):
+        if r < n_in:
+            grad_row(X, r, Dz, 0, n, T(scale), gW[r])
+        else:
+            grad_row(X, -1, Dz, 0, n, T(scale), gb)
+
+
+@numba.njit(**JIT)
+def mlp_forward(theta, sizes, codes, a, first):
+    """Forward pass of an MLP for one sample, from layer ``first`` on.
+
+    ``a`` (sum(sizes),) holds the input of layer ``first`` at its offset (the MLP input in
+    ``a[:sizes[0]]`` for ``first = 0``); every later layer's output is written after it, the
+    MLP's output in ``a[-sizes[-1]:]``.
+    """
+    w = 0
+    o = 0
+    for layer in range(sizes.shape[0] - 1):
+        n_in = sizes[layer]
+        n_out = sizes[layer + 1]
+        if layer >= first:
+            nw = n_in * n_out
+            dense_forward(a[o:o + n_in], theta[w:w + nw].reshape((n_in, n_out)),
+                          theta[w + nw:w + nw + n_out], codes[layer], a[o + n_in:o + n_in + n_out])
+        w += n_in * n_out + n_out
+        o += n_in
+
+
+@numba.njit(**JIT)
+def mlp_backward(theta, sizes, codes, a, d, want_dx):
+    """Backward pass of an MLP for one sample after :func:`mlp_forward`.
+
+    On entry ``d[-sizes[-1]:]`` holds ``dL/d(output)``; on exit each layer's slot of ``d``
+    holds its ``dL/dz``, and ``d[:sizes[0]]`` the gradient with respect to the input when
+    ``want_dx``. The batch's weight gradients are then :func:`mlp_grad`'s.
+    """
+    n_layers = sizes.shape[0] - 1
+    w = n_params(sizes)
+    o = 0
+    for layer in range(n_layers):
+        o += sizes[layer]  # the output's offset
+    for layer in range(n_layers - 1, -1, -1):
+        n_in = sizes[layer]
+        n_out = sizes[layer + 1]
+        nw = n_in * n_out
+        w -= nw + n_out
+        o -= n_in
+        dx = d[o:o + n_in] if (layer > 0 or want_dx) else d[0:0]
+        dense_backward(theta[w:w + nw].reshape((n_in, n_out)), a[o + n_in:o + n_in + n_out],
+                       codes[layer], d[o + n_in:o + n_in + n_out], dx)
+
+
+@numba.njit(**PARALLEL_JIT)
+def mlp_forward_batch(theta, sizes, codes, A, n):
+    """:func:`mlp_forward` of samples ``A[:n]`` (inputs in ``A[s, :sizes[0]]``), in parallel."""
+    for s in prange(n):
+        mlp_forward(theta, sizes, codes, A[s], 0)
+
+
+@numba.njit(**PARALLEL_JIT)
+def mlp_backward_batch(theta, sizes, codes, A, D, n, want_dx):
+    """:func:`mlp_backward` of samples ``A[:n]``, ``D[:n]`` (``dL/d(output)`` in the last
+    ``sizes[-1]`` columns of ``D``), in parallel."""
+    for s in prange(n):
+        mlp_backward(theta, sizes, codes, A[s], D[s], want_dx)
+
+
+@numba.njit(**JIT)
+def _locate(sizes, task):
+    """Task ``task`` of :func:`mlp_grad` as ``(layer, row, weight offset, input offset)``:
+    each layer has one task per row of its ``W`` and one (row ``n_in``) for its bias."""
+    layer = 0
+    r = task
+    w = 0
+    o = 0
+    while r > sizes[layer]:
+        r -= sizes[layer] + 1
+        w += sizes[layer] * sizes[layer + 1] + sizes[layer + 1]
+        o += sizes[layer]
+        layer += 1
+    return layer, r, w, o
+
+
+@numba.njit(**PARALLEL_JIT)
+def mlp_grad(sizes, A, D, n, grad, scale):
+    """The MLP's parameter gradient over a batch: ``grad = scale * sum_s dL_s/dtheta``.
+
+    ``A`` and ``D`` (n, sum(sizes)) are the samples' activations and deltas from
+    :func:`mlp_forward` / :func:`mlp_backward`; ``grad`` has ``theta``'s layout and is
+    overwritten. One task per weight row and per bias vector, each summing the ``n`` samples
+    in order: the same result at any thread count.
+    """
+    n_layers = sizes.shape[0] - 1
+    n_tasks = 0
+    for layer in range(n_layers):
+        n_tasks += sizes[layer] + 1
+    T = grad.dtype.type
+    for task in prange(n_tasks):
+        layer, r, w, o = _locate(sizes, np.int64(task))
+        n_in = sizes[layer]
+        n_out = sizes[layer + 1]
+        start = w + r * n_out  # row r of W, or b right after W when r == n_in
+        grad_row(A, o + r if r < n_in else -1, D, o + n_in, n, T(scale),
+                  grad[start:start + n_out])
+
+
+@numba.njit(**JIT)
+def loss_grad(pred, y, code):
+    """``(loss, dloss/dpred)`` of one prediction, in float64.
+
+    :data:`SQUARED`: ``(pred - y)^2 / 2`` and ``pred - y``. :data:`LOG` (binary cross-entropy
+    on the logit ``pred``, ``y`` in [0, 1]): ``log(1 + e^pred) - y pred`` and
+    ``sigmoid(pred) - y``, computed as ``log1p(e^-|pred|) + max(pred, 0) - y pred`` so that no
+    exponential overflows.
+    """
+    p = np.float64(pred)
+    t = np.float64(y)
+    if code == LOG:
+        e = np.exp(-abs(p))
+        s = 1.0 / (1.0 + e) if p >= 0 else e / (1.0 + e)
+        return np.log1p(e) + max(p, 0.0) - t * p, s - t
+    r = p - t
+    return 0.5 * r * r, r
+
+
+@numba.njit(**JIT)
+def opt_step(x, g, s1, s2, opt, t, decay):
+    """One optimiser step on the vector ``x`` (in place) with gradient ``g + decay * x``.
+
+    ``opt = (code, learning_rate, beta1, beta2, eps)`` and the state ``s1``, ``s2`` as in the
+    module docstring; ``t`` (>= 1) is the step number, used by Adam's bias corrections. Adam
+    needs both states; for SGD a zero-length ``s1`` means no momentum.
+    """
+    code, lr, beta1, beta2, eps = opt
+    T = x.dtype.type
+    n = x.shape[0]
+    dec = T(decay)
+    if code == ADAM:
+        b1 = T(beta1)
+        b2 = T(beta2)
+        c1 = T(1 - beta1)
+        c2 = T(1 - beta2)
+        step = T(lr / (1 - beta1 ** t))
+        root = T(1 / np.sqrt(1 - beta2 ** t))
+        e = T(eps)
+        for j in range(n):
+            gj = g[j] + dec * x[j]
+            m = b1 * s1[j] + c1 * gj
+            v = b2 * s2[j] + c2 * gj * gj
+            s1[j] = m
+            s2[j] = v
+            x[j] -= step * m / (np.sqrt(v) * root + e)
+    elif s1.shape[0] > 0:
+        rate = T(lr)
+        mom = T(beta1)
+        for j in range(n):
+            v = mom * s1[j] + g[j] + dec * x[j]
+            s1[j] = v
+            x[j] -= rate * v
+    else:
+        rate = T(lr)
+        for j in range(n):
+            x[j] -= rate * (g[j] + dec * x[j])
+
+
+@numba.njit(**PARALLEL_JIT)
+def opt_step_flat(x, g, s1, s2, opt, t, decay):
+    """:func:`opt_step` on a whole 1-D vector (a flat weight vector), parallel over blocks."""
+    n = x.shape[0]
+    has_s1 = s1.shape[0] > 0
+    has_s2 = s2.shape[0] > 0
+    for blk in prange((n + _BLOCK - 1) // _BLOCK):
+        lo = blk * _BLOCK
+        hi = min(lo + _BLOCK, n)
+        opt_step(x[lo:hi], g[lo:hi], s1[lo:hi] if has_s1 else s1[0:0],
+                 s2[lo:hi] if has_s2 else s2[0:0], opt, t, decay)
+
+
+@numba.njit(**JIT)
+def state_row(S, r):
+    """Row ``r`` of an optimiser state table, or a zero-length vector for an absent state."""
+    return S[r] if S.shape[0] > 0 else S.reshape((S.size,))
+
+
+@numba.njit(**PARALLEL_JIT)
+def opt_step_rows(X, G, S1, S2, rows, n, opt, t):
+    """Lazy (row-sparse) step: :func:`opt_step` on rows ``rows[:n]`` of the table ``X`` with
+    gradient rows ``G[r]``, which are then zeroed; no other row moves or has its state touched.
+
+    ``X``, ``G``, ``S1``, ``S2`` are 2-D with one row per table row (pass ``b.reshape(-1, 1)``
+    for a bias vector; zero-row ``S1``/``S2`` for an absent state). No decay is added: the
+    models put each row's L2 into its gradient.
+    """
+    for q in prange(n):
+        r = rows[q]
+        g = G[r]
+        opt_step(X[r], g, state_row(S1, r), state_row(S2, r), opt, t, 0.0)
+        for j in range(g.shape[0]):
+            g[j] = 0
+
+
+@numba.njit(**JIT)
+def touch_row(r, mark, stamp, rows, n):
+    """Register table row ``r`` as touched by the current batch; returns the new count ``n``.
+
+    The first time a row is seen under ``stamp`` (``mark[r] != stamp``; ``mark`` starts at -1,
+    ``stamp`` is unique per batch) it is appended to ``rows``, so ``rows[:n]`` lists the
+    batch's rows once each, in order of first appearance, for :func:`opt_step_rows`.
+    """
+    if mark[r] != stamp:
+        mark[r] = stamp
+        rows[n] = r
+        n += 1
+    return n
