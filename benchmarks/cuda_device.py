@@ -280,10 +280,10 @@ def gpu_solver(model, X, W, H, launch, rng_seed=0):
 def cpu_step(model, X, W, H, rng_seed=0):
     """fastmf's CPU kernels doing what the GPU solver's ``step()`` does, on copies."""
     from fastmf._kernels.als import als_cg_half_sweep
-    from fastmf._kernels.bpr import bpr_epoch, pair_set
+    from fastmf._kernels.block_sgd import PLAIN, sgd_epoch
+    from fastmf._kernels.bpr import UPDATE_ALL, bpr_epoch, pair_set
     from fastmf._kernels.implicit_als import implicit_cg_sweep
     from fastmf._kernels.linalg import residual
-    from fastmf._kernels.sgd import sgd_epoch
     from fastmf._solvers import mf_sgd
 
     dt = W.dtype
@@ -303,16 +303,17 @@ def cpu_step(model, X, W, H, rng_seed=0):
             return G
 
         def step():
-            implicit_cg_sweep(*ci, H, W, gram(W), CG_STEPS)
-            return implicit_cg_sweep(*cu, W, H, gram(H), CG_STEPS) + 0.1 * float(np.vdot(H, H))
+            implicit_cg_sweep(ci, H, W, gram(W), CG_STEPS)
+            return implicit_cg_sweep(cu, W, H, gram(H), CG_STEPS) + 0.1 * float(np.vdot(H, H))
         return step, (W, H)
     if model == "als_cg":
         ub, ib, mu = np.zeros(m, dt), np.zeros(n, dt), float(X.data.mean())
 
         def step():
-            als_cg_half_sweep(*by_item, H, ib, W, ub, mu, 0.05, 0.05, False, CG_STEPS)
-            als_cg_half_sweep(*by_user, W, ub, H, ib, mu, 0.05, 0.05, False, CG_STEPS)
-            return residual(*by_user, W, ub, H, ib, mu, np.zeros(0, dt))
+            hyper = (mu, 0.05, 0.05, False)
+            als_cg_half_sweep(by_item, (H, ib), (W, ub), hyper, CG_STEPS)
+            als_cg_half_sweep(by_user, (W, ub), (H, ib), hyper, CG_STEPS)
+            return residual(by_user, (W, ub), (H, ib), mu, np.zeros(0, dt))
         return step, (W, H, ub, ib)
     if model == "sgd":
         users = np.repeat(np.arange(m, dtype=np.int32), np.diff(X.indptr))
@@ -326,8 +327,9 @@ def cpu_step(model, X, W, H, rng_seed=0):
         def step():
             schedule = mf_sgd.block_schedule(rng_seed, epoch[0], P)
             epoch[0] += 1
-            return sgd_epoch(schedule, block_ptr, *entries, W, H, ub, ib, mu, f(0.01), f(0.05),
-                             f(0.05), np.zeros(0, dt), np.zeros(0, dt))
+            state, implicit = (np.zeros((0, 1), dt),) * 2, mf_sgd.no_implicit(W)
+            return sgd_epoch(PLAIN, (schedule, block_ptr), entries, (W, H, ub, ib),
+                             (mu, f(0.01), f(0.05), f(0.05), f(0), 1), state, implicit)
         return step, (W, H, ub, ib)
     rows = np.repeat(np.arange(m, dtype=X.indices.dtype), np.diff(X.indptr))
     pairs = pair_set(X.indptr, X.indices, n)
@@ -336,8 +338,8 @@ def cpu_step(model, X, W, H, rng_seed=0):
 
     def step():
         seeds = rng.integers(0, 2**63, size=256, dtype=np.uint64)
-        total, counted, _ = bpr_epoch(X.indices, rows, W, H, b, X.nnz, seeds, 0.05, 0.01,
-                                      pairs, False, True)
+        total, counted, _ = bpr_epoch((X.indices, rows), (W, H, b), X.nnz, seeds, (0.05, 0.01),
+                                      (pairs, False, n), UPDATE_ALL)
         return total / max(1, counted)
     return step, (W, H, b)
 

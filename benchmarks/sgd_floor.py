@@ -25,8 +25,8 @@ import numba
 import numpy as np
 
 import fastmf
-from fastmf._kernels.sgd import sgd_epoch
-from fastmf._solvers.mf_sgd import block_schedule, blocked_entries, n_blocks
+from fastmf._kernels.block_sgd import PLAIN, sgd_epoch
+from fastmf._solvers.mf_sgd import block_schedule, blocked_entries, n_blocks, no_implicit
 
 C_LOOP = r"""
 #include <stdint.h>
@@ -92,17 +92,19 @@ def main(path):
     train, _ = fastmf.model_selection.train_test_split(data, test_size=0.1, random_state=0)
     nnz = train.nnz
     P = n_blocks(train.n_users, train.n_items, nnz)
-    users, items, values, block_ptr = blocked_entries(train, P, 1, np.float32)
+    entries, block_ptr = blocked_entries(train, P, 1, np.float32)
+    users, items, values = entries
     order = block_schedule(1, 0, P)
-    f32, empty = np.float32, np.zeros(0, np.float32)
+    f32, empty = np.float32, np.zeros((0, 1), np.float32)
     mu = f32(train.values.mean())
+    hyper = (mu, f32(0.01), f32(0.05), f32(0.05), f32(0), 1)
     print(f"MovieLens-100k train: {nnz} ratings, k = 64, P = {P}; ns per rating (median)")
     for threads in (1, 2):
         numba.set_num_threads(threads)
         W, H, bu, bi = factors(train)
         sec = median_seconds(functools.partial(
-            sgd_epoch, order, block_ptr, users, items, values, W, H, bu, bi, mu, f32(0.01),
-            f32(0.05), f32(0.05), empty, empty))
+            sgd_epoch, PLAIN, (order, block_ptr), entries, (W, H, bu, bi), hyper,
+            (empty, empty), no_implicit(W)))
         print(f"  fastmf sgd_epoch, {threads} thread(s): {sec / nnz * 1e9:6.1f}")
     epochs = 20
     model = fastmf.MatrixFactorization(64, solver="sgd", n_iter=epochs, learning_rate=0.01,

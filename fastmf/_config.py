@@ -11,6 +11,9 @@ FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 # Keyword arguments for every jitted kernel.
 JIT = dict(nogil=True, cache=True, fastmath=FASTMATH)
+# A PARALLEL_JIT kernel takes each array it writes out of its argument tuple by index
+# (``X = solve[0]``), never by unpacking (``X, b = solve``): Numba's alias analysis (0.68) does
+# not see through unpacking, and the parfor pass may then drop writes into it as dead stores.
 PARALLEL_JIT = dict(JIT, parallel=True)
 
 # Keyword arguments for every CUDA kernel (numba.cuda.jit): cached like the CPU kernels; no

@@ -227,6 +227,6 @@ def top_k_scored(scorer, n_query, n_items, k, *, exclude=None, exclude_rows=None
             stop = min(start + bs, n_query)
             block = buf[:stop - start]
             score_block(start, stop, block)
-            topk_block(block, rows[start:stop], excl_indptr, excl_indices, mask,
-                       out_idx[start:stop], out_score[start:stop])
+            topk_block(block, rows[start:stop], (excl_indptr, excl_indices), mask,
+                       (out_idx[start:stop], out_score[start:stop]))
     return out_idx, out_score

@@ -226,6 +226,6 @@ class ImplicitALS(FactorModel):
         if getattr(self, "_item_gram", None) is None:
             self._item_gram = gram(H, p["reg"])
         W = np.zeros((X.shape[0], H.shape[1]), dtype=H.dtype)
-        implicit_cholesky_sweep(*confidence_rows(X, p, H.dtype), W, H, self._item_gram,
+        implicit_cholesky_sweep(confidence_rows(X, p, H.dtype), W, H, self._item_gram,
                                 p["reg"] > 0)
         return {"user_factors_": W}

@@ -208,8 +208,6 @@ def ranking_metrics(model, train, test, k=10, *, n_threads=None, block_size=None
     """
     score_users, kk, train, test, users = _ranking_inputs(model, train, test, k)
     scope = thread_scope(n_threads)
-    tr_indptr, tr_indices = train
-    te_indptr, te_indices = test
     n_items = score_users.n_items
     per_user = np.empty((len(users), 7))
     if len(users):
@@ -218,15 +216,15 @@ def ranking_metrics(model, train, test, k=10, *, n_threads=None, block_size=None
         buf = np.empty((bs, n_items), dtype=dtype)
         top_idx = np.empty((bs, kk), dtype=np.int64)
         top_score = np.empty((bs, kk), dtype=dtype)
-        pos_buf = np.empty(len(te_indices), dtype=dtype)
+        pos_buf = np.empty(len(test[1]), dtype=dtype)
         with scope:
             for start in range(0, len(users), bs):
                 stop = min(start + bs, len(users))
                 m = stop - start
                 rows = users[start:stop]
                 score_block(start, stop, buf[:m])
-                ranking_block(buf[:m], rows, tr_indptr, tr_indices, te_indptr, te_indices,
-                              pos_buf, top_idx[:m], top_score[:m], per_user[start:stop])
+                ranking_block(buf[:m], rows, train, test, (pos_buf, top_idx[:m], top_score[:m]),
+                              per_user[start:stop])
     return _summarise(per_user)
 
 

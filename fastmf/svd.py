@@ -173,7 +173,7 @@ class CenteredOperator(spla.LinearOperator):
         if vector:
             B = B[:, None]
         out = np.empty((len(mat[0]) - 1, B.shape[1]), self.dtype)
-        csr_matmul(*mat, B, out)
+        csr_matmul(mat, B, out)
         if left is not None:      # - left 1^T B
             out -= np.outer(left, B.sum(axis=0))
         if right is not None:     # - 1 right^T B

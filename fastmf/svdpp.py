@@ -242,7 +242,7 @@ class SVDpp(FactorModel):
         p = self._check_params()
         dt = self.item_factors_.dtype
         Z = np.zeros((X.shape[0], self.item_factors_.shape[1]), dt)
-        implicit_sums(X.indptr, X.indices, self.implicit_factors_, Z)
+        implicit_sums((X.indptr, X.indices), self.implicit_factors_, Z)
         rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
         target = X.data - np.einsum("ij,ij->i", self.item_factors_[X.indices], Z[rows])
         T = sp.csr_matrix((target, X.indices, X.indptr), shape=X.shape)

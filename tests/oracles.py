@@ -456,18 +456,35 @@ def poisson_sgd_epoch(X_dense, mask, A, B, lr, l1, l2, observed_only, max_ratio=
     return A
 
 
-# ------------------------------------------------------------ BPR (bpr.py)
+# ------------------------------------------------------------ random numbers (rng.py)
 
 _M64 = (1 << 64) - 1
+
+
+def mix64(z):
+    """Python-integer twin of SplitMix64's finaliser."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return z ^ (z >> 31)
 
 
 def splitmix64(state):
     """Python-integer twin of the kernel's splitmix64: ``(new_state, bits)``."""
     state = (state + 0x9E3779B97F4A7C15) & _M64
-    z = state
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
-    return state, z ^ (z >> 31)
+    return state, mix64(state)
+
+
+def random_index(bits, n):
+    """Lemire's multiply-shift on the top 32 of 64 bits: an index in ``[0, n)``."""
+    return ((bits >> 32) * n) >> 32
+
+
+def keyed_stream(seed, epoch, block):
+    """Start state of the stream keyed by ``(seed, epoch, block)``."""
+    return mix64((mix64((mix64(seed) + epoch) & _M64) + block) & _M64)
+
+
+# ------------------------------------------------------------ BPR (bpr.py)
 
 
 def bpr_triple_loss(w, hi, hj, bi, bj, reg):
@@ -491,10 +508,10 @@ def bpr_epoch(R, W, H, b, n_samples, seeds, lr, reg, verify, popularity, loss_ev
         state = int(seed)
         for s in range(c * per, min(n_samples, (c + 1) * per)):
             state, bits = splitmix64(state)
-            p = ((bits >> 32) * nnz) >> 32
+            p = random_index(bits, nnz)
             u, i = users[p], items[p]
             state, bits = splitmix64(state)
-            j = items[((bits >> 32) * nnz) >> 32] if popularity else ((bits >> 32) * n_items) >> 32
+            j = items[random_index(bits, nnz)] if popularity else random_index(bits, n_items)
             if verify and R[u, j]:
                 skipped += 1
                 continue

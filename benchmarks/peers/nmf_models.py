@@ -85,7 +85,7 @@ def _loss(loss, X, W, H):
 
     W, H = np.ascontiguousarray(W, np.float64), np.ascontiguousarray(H, np.float64)
     if loss == "poisson":
-        return float(poisson_loss(X.indptr, X.indices, X.data, W, H, False)
+        return float(poisson_loss((X.indptr, X.indices, X.data), W, H, False)
                      + W.sum(0) @ H.sum(0))
     XH = X @ H
     return 0.5 * float(np.sum(X.data ** 2) - 2 * np.sum(XH * W) + np.sum((W.T @ W) * (H.T @ H)))

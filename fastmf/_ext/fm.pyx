@@ -5,10 +5,12 @@ The degree-2 model is
 
     y(x) = w0 + sum_j w_j x_j + 1/2 sum_f [(sum_j V[j, f] x_j)^2 - sum_j V[j, f]^2 x_j^2]
 
-computed in O(nnz(x) r). The design matrix arrives as CSR arrays ``indptr`` (int64),
-``indices`` (int32) and ``data``; the coordinate-descent sweep also takes the CSC arrays of the
-same matrix. Floating arrays are float32 or float64 (one fused type per call); sums are kept in
-double. Kernels trust their input: the estimator in ``fastmf/fm.py`` validates it.
+computed in O(nnz(x) r). The design matrix arrives as the CSR triple ``X = (indptr, indices,
+data)`` (int64, int32, floating); the coordinate-descent sweep takes the CSC triple of the same
+matrix. The model is the tuple ``(w0, w, V)``: ``w0`` a float64 array of one element, ``w``
+(d,) and ``V`` (d, r) float32 or float64 (one fused type per call); sums are kept in double.
+Each public kernel takes such tuples and unpacks them into the typed memoryviews of a private
+fused function. Kernels trust their input: the estimator in ``fastmf/fm.py`` validates it.
 
 ``cd_sweep`` is shared by the ALS solver (exact coordinate minimisation, libFM's ALS) and the
 MCMC solver (the same conditional Gaussian, scaled by the noise precision and sampled): the
@@ -76,10 +78,14 @@ cdef inline double _row_predict(const int64_t *indptr, const int32_t *indices,
     return lin + 0.5 * (pair - sq)
 
 
-def fm_predict(const int64_t[::1] indptr, const int32_t[::1] indices,
-               const floating[::1] data, double w0, const floating[::1] w,
-               const floating[:, ::1] V, double[::1] out, int n_threads):
-    """Write the FM prediction of every row of the CSR matrix into ``out`` (float64)."""
+def fm_predict(X, model, double[::1] out, int n_threads):
+    """Write the FM prediction of every row of the CSR triple ``X`` into ``out`` (float64)."""
+    _predict(X[0], X[1], X[2], model[0][0], model[1], model[2], out, n_threads)
+
+
+def _predict(const int64_t[::1] indptr, const int32_t[::1] indices, const floating[::1] data,
+             double w0, const floating[::1] w, const floating[:, ::1] V, double[::1] out,
+             int n_threads):
     cdef Py_ssize_t n = out.shape[0], r = V.shape[1], i
     cdef double *s
     if n == 0:
@@ -93,13 +99,13 @@ def fm_predict(const int64_t[::1] indptr, const int32_t[::1] indices,
 
 
 # ---------------------------------------------------------------------- SGD
-def fm_sgd_epoch(const int64_t[::1] indptr, const int32_t[::1] indices,
-                 const floating[::1] data, const double[::1] y, const int64_t[::1] order,
-                 double[::1] w0, floating[::1] w, floating[:, ::1] V,
-                 const int32_t[::1] groups, double reg_w0, const double[::1] reg_w,
-                 const double[::1] reg_v, double lr, bint fit_w0, bint logistic,
-                 int n_threads):
+def fm_sgd_epoch(X, y, order, model, groups, regs, hyper, int n_threads):
     """One SGD epoch over the rows in ``order``; returns the summed loss seen before each update.
+
+    ``X`` is the CSR triple, ``y`` (n,) the float64 targets, ``order`` (n,) int64 the rows to
+    visit, ``model = (w0, w, V)`` updated in place, ``groups`` (d,) int32 each feature's
+    regularisation group, ``regs = (reg_w0, reg_w, reg_v)`` (a float and two float64 arrays
+    over the groups), ``hyper = (lr, fit_w0, logistic)``.
 
     Per row: g = dloss/dy (squared loss 1/2 (y - t)^2, or log-loss log(1 + exp(-t y)) with
     t in {-1, +1}); then w0 -= lr (g + reg_w0 w0), and for each stored x_j
@@ -110,6 +116,15 @@ def fm_sgd_epoch(const int64_t[::1] indptr, const int32_t[::1] indices,
     touches, is kept per thread during the epoch and the threads' changes are added at its end
     (so that the threads do not fight over one cache line).
     """
+    return _sgd_epoch(X[0], X[1], X[2], y, order, model[0], model[1], model[2], groups, regs[0],
+                      regs[1], regs[2], hyper[0], hyper[1], hyper[2], n_threads)
+
+
+def _sgd_epoch(const int64_t[::1] indptr, const int32_t[::1] indices, const floating[::1] data,
+               const double[::1] y, const int64_t[::1] order, double[::1] w0, floating[::1] w,
+               floating[:, ::1] V, const int32_t[::1] groups, double reg_w0,
+               const double[::1] reg_w, const double[::1] reg_v, double lr, bint fit_w0,
+               bint logistic, int n_threads):
     cdef Py_ssize_t n = order.shape[0], r = V.shape[1], t, i, p, j, f
     cdef double *s
     cdef double *b
@@ -165,11 +180,16 @@ def fm_sgd_epoch(const int64_t[::1] indptr, const int32_t[::1] indices,
 
 
 # ---------------------------------------------------------------------- ALS / MCMC sweep
-def fm_residuals(const int64_t[::1] indptr, const int32_t[::1] indices,
-                 const floating[::1] data, double w0, const floating[::1] w,
-                 const floating[:, ::1] V, const double[::1] target, double[::1] e,
-                 double[:, ::1] q, int n_threads):
-    """Set e[i] = y(x_i) - target[i] and q[i, f] = sum_j V[j, f] x_ij for every row."""
+def fm_residuals(X, model, target, out, int n_threads):
+    """Set e[i] = y(x_i) - target[i] and q[i, f] = sum_j V[j, f] x_ij for every row of the CSR
+    triple ``X``; ``target`` (n,) float64, ``out = (e, q)``, float64 (n,) and (n, r)."""
+    _residuals(X[0], X[1], X[2], model[0][0], model[1], model[2], target, out[0], out[1],
+               n_threads)
+
+
+def _residuals(const int64_t[::1] indptr, const int32_t[::1] indices, const floating[::1] data,
+               double w0, const floating[::1] w, const floating[:, ::1] V,
+               const double[::1] target, double[::1] e, double[:, ::1] q, int n_threads):
     cdef Py_ssize_t n = e.shape[0], r = V.shape[1], i, f
     cdef double *s
     if n == 0:
@@ -259,15 +279,14 @@ cdef void _update_feature(const int64_t *cptr, const int32_t *rows, const floati
         he = hen
 
 
-def fm_cd_sweep(const int64_t[::1] col_ptr, const int32_t[::1] rows,
-                const floating[::1] col_data, double[::1] e, double[:, ::1] q,
-                double[::1] w0, floating[::1] w, floating[:, ::1] V,
-                const int32_t[::1] groups, const int32_t[::1] feature_order,
-                const int64_t[::1] block_ptr, const uint8_t[::1] block_parallel,
-                double alpha, double lam_w0, double mu_w0, const double[::1] lam_w,
-                const double[::1] mu_w, const double[:, ::1] lam_v, const double[:, ::1] mu_v,
-                bint fit_w0, bint sample, uint64_t seed, int n_threads):
+def fm_cd_sweep(cols, resid, model, groups, blocks, prior, flags, int n_threads):
     """One coordinate-descent (``sample=False``) or Gibbs (``sample=True``) sweep in place.
+
+    ``cols = (col_ptr, rows, col_data)`` is the CSC triple of the design matrix,
+    ``resid = (e, q)``, ``model = (w0, w, V)``, ``groups`` (d,) int32 each feature's prior
+    group, ``blocks = (feature_order, block_ptr, block_parallel)`` (int32, int64, uint8),
+    ``prior = (alpha, lam_w0, mu_w0, lam_w, mu_w, lam_v, mu_v)`` (three floats, then float64
+    arrays over the groups: (G,), (G,), (G, r), (G, r)) and ``flags = (fit_w0, sample, seed)``.
 
     ``e`` holds the residuals y(x_i) - target_i and ``q[i, f]`` the per-factor sums (from
     :func:`fm_residuals`); both are kept exact as each coordinate moves. A coordinate theta with
@@ -283,6 +302,18 @@ def fm_cd_sweep(const int64_t[::1] col_ptr, const int32_t[::1] rows,
     updated in parallel with the same result as in sequence. Parameter ``k`` of the sweep
     (w0: 0, w_j: 1 + j, V[j, f]: 1 + d + j r + f) draws its noise from ``(seed, k)``.
     """
+    _cd_sweep(cols[0], cols[1], cols[2], resid[0], resid[1], model[0], model[1], model[2],
+              groups, blocks[0], blocks[1], blocks[2], prior[0], prior[1], prior[2], prior[3],
+              prior[4], prior[5], prior[6], flags[0], flags[1], flags[2], n_threads)
+
+
+def _cd_sweep(const int64_t[::1] col_ptr, const int32_t[::1] rows, const floating[::1] col_data,
+              double[::1] e, double[:, ::1] q, double[::1] w0, floating[::1] w,
+              floating[:, ::1] V, const int32_t[::1] groups, const int32_t[::1] feature_order,
+              const int64_t[::1] block_ptr, const uint8_t[::1] block_parallel, double alpha,
+              double lam_w0, double mu_w0, const double[::1] lam_w, const double[::1] mu_w,
+              const double[:, ::1] lam_v, const double[:, ::1] mu_v, bint fit_w0, bint sample,
+              uint64_t seed, int n_threads):
     cdef Py_ssize_t n = e.shape[0], d = w.shape[0], r = V.shape[1]
     cdef Py_ssize_t nb = block_ptr.shape[0] - 1, b, t, j, i, lo, hi
     cdef double sum_e = 0.0, new, delta

@@ -5,7 +5,7 @@ import numpy as np
 from numba import prange
 
 from .._config import JIT, PARALLEL_JIT
-from .linalg import cholesky_solve
+from .linalg import GATHER_ROWS, add_gathered_rows, cholesky_solve
 
 
 @numba.njit(**JIT)
@@ -16,38 +16,52 @@ def _clear_row(X, x_bias, u):
         x_bias[u] = 0.0
 
 
-#: Ratings of a row gathered into one block ``Z`` before one BLAS product ``Z^T Z``.
-GATHER_ROWS = 128
-
-
 @numba.njit(**PARALLEL_JIT)
-def als_half_sweep(indptr, indices, data, X, x_bias, Y, y_bias, offset, reg, reg_bias,
-                   scale_reg):
+def als_half_sweep(csr, solve, fixed, hyper):
     """Solve every row of ``X`` (and ``x_bias``) exactly with ``Y`` and ``y_bias`` fixed.
 
+    Parameters
+    ----------
+    csr : (indptr, indices, data)
+        The ratings by row of ``X``, over the rows of ``Y``.
+    solve : (X, x_bias)
+        Factors (m, k) and biases of the rows, overwritten; a zero-length ``x_bias`` fits no
+        bias for this side.
+    fixed : (Y, y_bias)
+        The other side's factors (n, k), C-contiguous, and biases (zero-length: none).
+    hyper : (offset, reg, reg_bias, scale_reg)
+        The global offset and the L2 weights, times the row's count when ``scale_reg``.
+
+    Notes
+    -----
     Row ``u`` minimises, over its stored entries ``i``,
 
         sum_i (r_ui - offset - y_bias[i] - b_u - X[u] . Y[i])^2 + l ||X[u]||^2 + l_b b_u^2
 
     with ``l = reg`` and ``l_b = reg_bias``, both times the row's count when ``scale_reg``
     (ALS-WR). The bias is solved jointly with the factors by augmenting the system with a
-    constant column; pass zero-length ``x_bias`` to fit no bias for this side and zero-length
-    ``y_bias`` when the other side has none. Rows without entries get zeros.
+    constant column. Rows without entries get zeros.
 
-    The row's matrix ``Z^T Z + diag(l, .., l_b)`` is built from its item rows (and the constant
-    column) gathered into blocks ``Z`` of :data:`GATHER_ROWS` rows, each block one BLAS gemm
-    (``np.dot``) inside the parallel loop, so BLAS must run single-threaded here (the
-    estimator warns otherwise); then a Cholesky solve. Rows are taken in 256 interleaved
-    chunks, each with its own scratch arrays.
+    The row's matrix ``Z^T Z + diag(l, .., l_b)`` is built by
+    :func:`~fastmf._kernels.linalg.add_gathered_rows` (blocks of
+    :data:`~fastmf._kernels.linalg.GATHER_ROWS` rows, each one BLAS gemm inside the parallel
+    loop, so BLAS must run single-threaded here; the estimator sees to it); then a Cholesky
+    solve. Rows are taken in 256 interleaved chunks, each with its own scratch arrays.
     """
+    indptr, indices, data = csr
+    X = solve[0]
+    x_bias = solve[1]
+    Y, y_bias = fixed
+    offset, reg, reg_bias, scale_reg = hyper
     m, k = X.shape
     fit_bias = x_bias.shape[0] > 0
     has_yb = y_bias.shape[0] > 0
     d = k + 1 if fit_bias else k
     n_chunks = max(1, min(m, 256))
-    one = X.dtype.type(1)
     for c in prange(n_chunks):
         Z = np.empty((GATHER_ROWS, d), dtype=X.dtype)
+        ones = np.ones(GATHER_ROWS, dtype=X.dtype)
+        targets = np.empty(GATHER_ROWS, dtype=np.float64)
         A = np.empty((d, d), dtype=X.dtype)
         b = np.empty(d, dtype=X.dtype)
         for u in range(c, m, n_chunks):
@@ -61,19 +75,11 @@ def als_half_sweep(indptr, indices, data, X, x_bias, Y, y_bias, offset, reg, reg
             for p0 in range(start, end, GATHER_ROWS):
                 nb = min(GATHER_ROWS, end - p0)
                 for q in range(nb):
-                    i = indices[p0 + q]
                     t = data[p0 + q] - offset
                     if has_yb:
-                        t -= y_bias[i]
-                    for a in range(k):
-                        ya = Y[i, a]
-                        Z[q, a] = ya
-                        b[a] += t * ya
-                    if fit_bias:
-                        Z[q, k] = one
-                        b[k] += t
-                Zn = Z[:nb]
-                A += np.dot(Zn.T, Zn)
+                        t -= y_bias[indices[p0 + q]]
+                    targets[q] = t
+                add_gathered_rows(Y, indices, p0, nb, (ones, targets), fit_bias, Z, (A, b))
             scale = n if scale_reg else 1
             if fit_bias:
                 A[k, k] += reg_bias * scale
@@ -87,89 +93,107 @@ def als_half_sweep(indptr, indices, data, X, x_bias, Y, y_bias, offset, reg, reg
 
 
 @numba.njit(**PARALLEL_JIT)
-def als_cg_half_sweep(indptr, indices, data, X, x_bias, Y, y_bias, offset, reg, reg_bias,
-                      scale_reg, cg_steps):
+def als_cg_half_sweep(csr, solve, fixed, hyper, cg_steps):
     """Move every row of ``X`` (and ``x_bias``) by ``cg_steps`` conjugate-gradient steps on the
     row objective of :func:`als_half_sweep`, starting from its current value.
+
+    The arguments are :func:`als_half_sweep`'s, ``solve = (X, x_bias)`` read as the start.
 
     The row's system ``A x = b`` is never formed: ``A p`` is applied as
     ``sum_i y_i (y_i . p) + l p`` over the row's entries, so a step costs O(n_u k) instead of
     the O(n_u k^2 + k^3) of the exact solve (Takacs, Pilaszy & Tikk 2011; cmfrec's default).
     Every step lowers the row objective, so ALS with this inner solver still never increases
     the total objective; ``cg_steps >= k + 1`` solves exactly (in exact arithmetic). Rows
-    without entries get zeros.
+    without entries get zeros. Rows are taken in 256 interleaved chunks, each with its own
+    scratch vectors.
     """
+    X = solve[0]
     m, k = X.shape
+    d = k + 1 if solve[1].shape[0] > 0 else k
+    n_chunks = max(1, min(m, 256))
+    for c in prange(n_chunks):
+        scratch = (np.empty(d, dtype=X.dtype), np.empty(d, dtype=X.dtype),
+                   np.empty(d, dtype=X.dtype), np.empty(d, dtype=X.dtype))
+        for u in range(c, m, n_chunks):
+            _cg_row(u, csr, solve, fixed, hyper, cg_steps, scratch)
+
+
+@numba.njit(**JIT)
+def _cg_row(u, csr, solve, fixed, hyper, cg_steps, scratch):
+    """Row ``u`` of :func:`als_cg_half_sweep`; ``scratch`` holds four vectors of the system's
+    size (the iterate, residual, search direction and its product)."""
+    indptr, indices, data = csr
+    X, x_bias = solve
+    Y, y_bias = fixed
+    offset, reg, reg_bias, scale_reg = hyper
+    x, r, s, q = scratch
+    k = X.shape[1]
     fit_bias = x_bias.shape[0] > 0
     has_yb = y_bias.shape[0] > 0
     d = k + 1 if fit_bias else k
-    for u in prange(m):
-        start, end = indptr[u], indptr[u + 1]
-        n = end - start
-        if n == 0:
-            _clear_row(X, x_bias, u)
-            continue
-        scale = n if scale_reg else 1
-        lam = X.dtype.type(reg * scale)
-        lam_b = X.dtype.type(reg_bias * scale)
-        x = np.empty(d, dtype=X.dtype)
-        r = np.empty(d, dtype=X.dtype)
-        q = np.empty(d, dtype=X.dtype)
-        for a in range(k):
-            x[a] = X[u, a]
-            r[a] = -lam * x[a]
+    start, end = indptr[u], indptr[u + 1]
+    n = end - start
+    if n == 0:
+        _clear_row(X, x_bias, u)
+        return
+    scale = n if scale_reg else 1
+    lam = X.dtype.type(reg * scale)
+    lam_b = X.dtype.type(reg_bias * scale)
+    for a in range(k):
+        x[a] = X[u, a]
+        r[a] = -lam * x[a]
+    if fit_bias:
+        x[k] = x_bias[u]
+        r[k] = -lam_b * x[k]
+    for p in range(start, end):  # r = b - A x: the residuals of the row's ratings
+        i = indices[p]
+        e = data[p] - offset
+        if has_yb:
+            e -= y_bias[i]
         if fit_bias:
-            x[k] = x_bias[u]
-            r[k] = -lam_b * x[k]
-        for p in range(start, end):  # r = b - A x: the residuals of the row's ratings
+            e -= x[k]
+        for a in range(k):
+            e -= Y[i, a] * x[a]
+        for a in range(k):
+            r[a] += e * Y[i, a]
+        if fit_bias:
+            r[k] += e
+    s[:] = r  # search direction
+    rr = 0.0
+    for a in range(d):
+        rr += np.float64(r[a]) * r[a]
+    for _ in range(cg_steps):
+        if rr <= 0.0:
+            break
+        for a in range(k):  # q = A s
+            q[a] = lam * s[a]
+        if fit_bias:
+            q[k] = lam_b * s[k]
+        for p in range(start, end):
             i = indices[p]
-            e = data[p] - offset
-            if has_yb:
-                e -= y_bias[i]
-            if fit_bias:
-                e -= x[k]
+            t = s[k] if fit_bias else X.dtype.type(0.0)
             for a in range(k):
-                e -= Y[i, a] * x[a]
+                t += Y[i, a] * s[a]
             for a in range(k):
-                r[a] += e * Y[i, a]
+                q[a] += t * Y[i, a]
             if fit_bias:
-                r[k] += e
-        s = r.copy()  # search direction
-        rr = 0.0
+                q[k] += t
+        sq = 0.0
         for a in range(d):
-            rr += np.float64(r[a]) * r[a]
-        for _ in range(cg_steps):
-            if rr <= 0.0:
-                break
-            for a in range(k):  # q = A s
-                q[a] = lam * s[a]
-            if fit_bias:
-                q[k] = lam_b * s[k]
-            for p in range(start, end):
-                i = indices[p]
-                t = s[k] if fit_bias else X.dtype.type(0.0)
-                for a in range(k):
-                    t += Y[i, a] * s[a]
-                for a in range(k):
-                    q[a] += t * Y[i, a]
-                if fit_bias:
-                    q[k] += t
-            sq = 0.0
-            for a in range(d):
-                sq += np.float64(s[a]) * q[a]
-            if sq <= 0.0:
-                break
-            alpha = X.dtype.type(rr / sq)
-            rr_new = 0.0
-            for a in range(d):
-                x[a] += alpha * s[a]
-                r[a] -= alpha * q[a]
-                rr_new += np.float64(r[a]) * r[a]
-            beta = X.dtype.type(rr_new / rr)
-            for a in range(d):
-                s[a] = r[a] + beta * s[a]
-            rr = rr_new
-        for a in range(k):
-            X[u, a] = x[a]
-        if fit_bias:
-            x_bias[u] = x[k]
+            sq += np.float64(s[a]) * q[a]
+        if sq <= 0.0:
+            break
+        alpha = X.dtype.type(rr / sq)
+        rr_new = 0.0
+        for a in range(d):
+            x[a] += alpha * s[a]
+            r[a] -= alpha * q[a]
+            rr_new += np.float64(r[a]) * r[a]
+        beta = X.dtype.type(rr_new / rr)
+        for a in range(d):
+            s[a] = r[a] + beta * s[a]
+        rr = rr_new
+    for a in range(k):
+        X[u, a] = x[a]
+    if fit_bias:
+        x_bias[u] = x[k]

@@ -1,9 +1,9 @@
 """Bayesian personalised ranking: one SGD epoch over sampled (user, positive, negative) triples.
 
 Randomness is explicit: the epoch is cut into ``len(seeds)`` chunks of consecutive samples,
-chunk ``c`` drawing from its own splitmix64 stream started at ``seeds[c]``; chunks run in
-parallel, Hogwild style (updates of shared rows may race, as in every parallel BPR). With one
-thread the chunks run in order and the epoch is deterministic.
+chunk ``c`` drawing from its own SplitMix64 stream (:mod:`fastmf._kernels.rng`) started at
+``seeds[c]``; chunks run in parallel, Hogwild style (updates of shared rows may race, as in
+every parallel BPR). With one thread the chunks run in order and the epoch is deterministic.
 """
 
 import numba
@@ -11,28 +11,7 @@ import numpy as np
 from numba import prange
 
 from .._config import JIT, PARALLEL_JIT
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-
-
-@numba.njit(**JIT)
-def splitmix64(state):
-    """Advance a splitmix64 stream: returns ``(new_state, 64 random bits)``."""
-    state = state + _GOLDEN
-    z = state
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    return state, z ^ (z >> np.uint64(31))
-
-
-@numba.njit(**JIT)
-def random_index(bits, n):
-    """An index in ``[0, n)``, ``n < 2**32``, from 64 random bits: ``(top 32 bits * n) >> 32``
-    (Lemire's multiply-shift, no division)."""
-    return np.int64(((bits >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
-
+from .rng import GOLDEN, random_index, splitmix64
 
 #: What an SGD step on a triple moves: everything, only the user's row (user fold-in), or only
 #: the positive item's row and bias (item fold-in).
@@ -40,16 +19,18 @@ UPDATE_ALL, UPDATE_USER, UPDATE_POSITIVE = 0, 1, 2
 
 
 @numba.njit(**JIT)
-def bpr_triple(W, u, H, i, j, item_bias, learning_rate, reg, mode, with_loss):
+def bpr_triple(model, u, i, j, hyper, mode, with_loss):
     """One SGD step on ``L = -log sigmoid(x) + reg/2 (|w|^2 + |h_i|^2 + |h_j|^2 + b_i^2 + b_j^2)``
     with ``w = W[u]``, ``h = H[.]`` and ``x = w . (h_i - h_j) + b_i - b_j``; updates the rows in
     place and returns ``-log sigmoid(x)`` before the step (float64; 0 unless ``with_loss``).
-    ``mode`` (:data:`UPDATE_ALL`, :data:`UPDATE_USER`, :data:`UPDATE_POSITIVE`) says which
-    rows move.
 
+    ``model`` is ``(W, H, item_bias)``, ``hyper`` is ``(learning_rate, reg)``; ``mode``
+    (:data:`UPDATE_ALL`, :data:`UPDATE_USER`, :data:`UPDATE_POSITIVE`) says which rows move.
     Rows are addressed by index, not passed as views: a view per call would touch the shared
     arrays' reference counts, which threads then fight over.
     """
+    W, H, item_bias = model
+    learning_rate, reg = hyper
     k = W.shape[1]
     one = W.dtype.type(1)
     x = item_bias[i] - item_bias[j]
@@ -85,7 +66,7 @@ def bpr_triple(W, u, H, i, j, item_bias, learning_rate, reg, mode, with_loss):
 @numba.njit(**JIT)
 def _slot(key, mask):
     """Home slot of a key in a power-of-two table: a multiplicative hash's mixed bits."""
-    h = np.uint64(key) * _GOLDEN
+    h = np.uint64(key) * GOLDEN
     return np.int64(h ^ (h >> np.uint64(29))) & mask
 
 
@@ -136,13 +117,15 @@ BATCH = 64
 
 
 @numba.njit(**JIT)
-def _bpr_chunk(indices, row_of_entry, W, H, item_bias, lo, hi, state, learning_rate, reg,
-               positives, popularity_negatives, mode, n_negatives):
-    """Samples ``lo:hi`` of an epoch from the stream at ``state``.
+def _bpr_chunk(entries, model, lo, hi, state, hyper, negatives, mode):
+    """Samples ``lo:hi`` of an epoch from the stream at ``state`` (arguments as
+    :func:`bpr_epoch`'s).
 
     Returns ``(loss sum, losses summed, skipped)``: the loss is evaluated on the samples whose
     epoch index is a multiple of :data:`LOSS_EVERY` (a log and an exp less on the others).
     """
+    indices, row_of_entry = entries
+    positives, popularity_negatives, n_negatives = negatives
     nnz = indices.shape[0]
     verify = positives.shape[0] > 0
     us = np.empty(BATCH, dtype=np.int64)
@@ -173,23 +156,36 @@ def _bpr_chunk(indices, row_of_entry, W, H, item_bias, lo, hi, state, learning_r
                 n_skip += 1
                 continue
             with_loss = (b0 + q) % LOSS_EVERY == 0
-            total += bpr_triple(W, u, H, i, j, item_bias, learning_rate, reg, mode, with_loss)
+            total += bpr_triple(model, u, i, j, hyper, mode, with_loss)
             n_loss += with_loss
     return total, n_loss, n_skip
 
 
 @numba.njit(**PARALLEL_JIT)
-def bpr_epoch(indices, row_of_entry, W, H, item_bias, n_samples, seeds, learning_rate, reg,
-              positives, popularity_negatives, mode, n_negatives):
+def bpr_epoch(entries, model, n_samples, seeds, hyper, negatives, mode):
     """``n_samples`` SGD steps on random triples (see the module docstring for the streams).
 
-    Each sample draws a stored entry ``(u, i)`` uniformly (``indices`` and ``row_of_entry``
-    give its column and row), then a negative item ``j``: uniform over items, or the item of
-    another uniformly drawn entry when ``popularity_negatives`` (sampling proportional to
-    popularity); uniform draws are over items ``0 .. n_negatives - 1``. ``positives``: the
-    :func:`pair_set` of the matrix (keys ``u * n_negatives + j``), and a ``j`` the user has
-    skips the sample; pass an empty array to take every ``j`` unchecked. ``mode``: which rows
-    a step moves (see :func:`bpr_triple`).
+    Parameters
+    ----------
+    entries : (indices, row_of_entry)
+        Column and row of every stored (positive) entry.
+    model : (W, H, item_bias)
+        User factors (n_users, k), item factors (n_items, k) and item biases, updated in place.
+    n_samples : int
+        Triples to draw.
+    seeds : ndarray of uint64
+        Start state of each chunk's stream; one chunk per seed.
+    hyper : (learning_rate, reg)
+        Step size and L2 weight of :func:`bpr_triple`.
+    negatives : (positives, popularity_negatives, n_negatives)
+        Each sample draws a stored entry ``(u, i)`` uniformly, then a negative item ``j``:
+        uniform over items ``0 .. n_negatives - 1``, or the item of another uniformly drawn
+        entry when ``popularity_negatives`` (sampling proportional to popularity).
+        ``positives`` is the :func:`pair_set` of the matrix (keys ``u * n_negatives + j``), and
+        a ``j`` the user has skips the sample; a zero-length ``positives`` takes every ``j``
+        unchecked.
+    mode : int
+        Which rows a step moves (see :func:`bpr_triple`).
 
     Returns
     -------
@@ -203,10 +199,9 @@ def bpr_epoch(indices, row_of_entry, W, H, item_bias, n_samples, seeds, learning
     counted = 0
     skipped = 0
     for c in prange(n_chunks):
-        part, n_loss, n_skip = _bpr_chunk(indices, row_of_entry, W, H, item_bias, c * per,
-                                          min(n_samples, (c + 1) * per), seeds[c],
-                                          learning_rate, reg, positives, popularity_negatives,
-                                          mode, n_negatives)
+        part, n_loss, n_skip = _bpr_chunk(entries, model, c * per,
+                                          min(n_samples, (c + 1) * per), seeds[c], hyper,
+                                          negatives, mode)
         total += part
         counted += n_loss
         skipped += n_skip

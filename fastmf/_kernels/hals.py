@@ -37,19 +37,31 @@ def _coordinate(num, den, l1, nonneg):
 
 
 @numba.njit(**PARALLEL_JIT)
-def ccd_sweep(indptr, indices, res, Xt, Yt, update_x, update_y, l2, chunk_ptr, col_counts, l1,
-              scale_reg, nonneg):
+def ccd_sweep(csr, factors, per_factor, layout, hyper):
     """One CCD++ pass: for each factor ``f``, factor ``f`` of every row, then of every column.
 
-    ``indptr``/``indices`` are the CSR structure of the stored entries and ``res`` their
-    residual in that order; ``Xt`` (K, n_rows) and ``Yt`` (K, n_cols) hold the factors
-    transposed. Row ``u`` minimises
+    Parameters
+    ----------
+    csr : (indptr, indices, res)
+        The CSR structure of the stored entries and their residual in that order, exact on
+        return.
+    factors : (Xt, Yt)
+        The factors transposed, (K, n_rows) and (K, n_cols), updated in place.
+    per_factor : (update_x, update_y, l2)
+        Arrays (K,): which sides of factor ``f`` move (booleans; a bias is a factor whose
+        other side is all ones and stays fixed) and its L2 weight.
+    layout : (chunk_ptr, col_counts)
+        Contiguous row ranges (:func:`ccd_chunks`) and the stored entries per column.
+    hyper : (l1, scale_reg, nonneg)
+        The L1 weight and the two switches below.
+
+    Notes
+    -----
+    Row ``u`` minimises
     ``sum_i (res_ui + x_old y_i - x_u y_i)^2 + l2[f] s_u x_u^2 + 2 l1 |x_u|`` over its stored
     entries (``s_u`` = its count when ``scale_reg``, else 1), projected to ``x_u >= 0`` when
-    ``nonneg`` (then the L1 term is linear); columns likewise. ``update_x[f]`` /
-    ``update_y[f]`` say which sides of factor ``f`` move (a bias is a factor whose other side is
-    all ones and stays fixed). Rows and columns without entries get 0. ``res`` is exact on
-    return.
+    ``nonneg`` (then the L1 term is linear); columns likewise. Rows and columns without entries
+    get 0.
 
     Everything streams through the entries in CSR order, once per factor. The column update
     needs column sums, which each chunk of rows (``chunk_ptr``: contiguous row ranges)
@@ -58,6 +70,14 @@ def ccd_sweep(indptr, indices, res, Xt, Yt, update_x, update_y, l2, chunk_ptr, c
     number of threads. The columns' residual correction is applied lazily, on the next factor's
     first read of each entry (and by a final pass after the last factor).
     """
+    indptr = csr[0]
+    indices = csr[1]
+    res = csr[2]
+    Xt = factors[0]
+    Yt = factors[1]
+    update_x, update_y, l2 = per_factor
+    chunk_ptr, col_counts = layout
+    l1, scale_reg, nonneg = hyper
     K = Xt.shape[0]
     n_cols = Yt.shape[1]
     n_chunks = chunk_ptr.shape[0] - 1
@@ -70,9 +90,9 @@ def ccd_sweep(indptr, indices, res, Xt, Yt, update_x, update_y, l2, chunk_ptr, c
     for f in range(K):
         prev = Xt[pending] if pending >= 0 else Xt[f]
         for c in prange(n_chunks):
-            _ccd_rows(chunk_ptr[c], chunk_ptr[c + 1], indptr, indices, res, Xt[f], Yt[f], prev,
-                      delta_y, pending >= 0, update_x[f], acc[c] if update_y[f] else acc[:0, 0],
-                      l2[f], l1, scale_reg, nonneg)
+            _ccd_rows(chunk_ptr[c], chunk_ptr[c + 1], csr, (Xt[f], Yt[f], prev, delta_y),
+                      (pending >= 0, update_x[f]), acc[c] if update_y[f] else acc[:0, 0],
+                      (l2[f], l1, scale_reg, nonneg))
         pending = -1
         if update_y[f]:
             y = Yt[f]
@@ -100,14 +120,20 @@ def ccd_sweep(indptr, indices, res, Xt, Yt, update_x, update_y, l2, chunk_ptr, c
 
 
 @numba.njit(**JIT)
-def _ccd_rows(r0, r1, indptr, indices, res, x, y, prev, delta_y, pending, update_x, acc, l2, l1,
-              scale_reg, nonneg):
+def _ccd_rows(r0, r1, csr, vectors, flags, acc, hyper):
     """Rows ``r0:r1`` of :func:`ccd_sweep` for one factor.
 
-    First the previous factor's column correction ``delta_y[i] * prev[u]`` goes into each entry
-    (when ``pending``), then row ``u``'s update, then (when ``acc`` has rows) the column sums
-    ``acc[i] += (res_ui x_u, x_u^2)`` with the corrected residual.
+    ``vectors = (x, y, prev, delta_y)``: the factor's row and column values, the previous
+    factor's row values and its pending column change; ``flags = (pending, update_x)``;
+    ``hyper = (l2, l1, scale_reg, nonneg)`` with this factor's ``l2``. First the previous
+    factor's column correction ``delta_y[i] * prev[u]`` goes into each entry (when
+    ``pending``), then row ``u``'s update (when ``update_x``), then (when ``acc`` has rows) the
+    column sums ``acc[i] += (res_ui x_u, x_u^2)`` with the corrected residual.
     """
+    indptr, indices, res = csr
+    x, y, prev, delta_y = vectors
+    pending, update_x = flags
+    l2, l1, scale_reg, nonneg = hyper
     has_acc = acc.shape[0] > 0
     if has_acc:
         acc[:, :] = 0.0
@@ -181,11 +207,12 @@ def ccd_chunks(indptr, n_cols):
 
 
 @numba.njit(**PARALLEL_JIT)
-def hals_rows(indptr, indices, data, A, B, BtB, l1):
+def hals_rows(csr, A, B, BtB, l1):
     """One HALS sweep of every row of ``A`` fused with its sparse product; returns a cross term.
 
-    For row ``u``: ``xb = X[u] @ B`` (the row of ``X B``, accumulated in float64, never
-    stored), then for ``t = 1..k``
+    ``csr = (indptr, indices, data)`` holds the matrix ``X`` by rows of ``A``. For row ``u``:
+    ``xb = X[u] @ B`` (the row of ``X B``, accumulated in float64, never stored), then for
+    ``t = 1..k``
     ``A[u, t] = max(0, A[u, t] - (BtB[t] . A[u] - xb[t] + l1) / BtB[t, t])`` (skipped when
     ``BtB[t, t] == 0``). One parallel pass instead of a product then a sweep. Returns
     ``sum_u xb . A[u]`` with the updated rows, i.e. ``sum over stored entries of
@@ -195,6 +222,7 @@ def hals_rows(indptr, indices, data, A, B, BtB, l1):
     a rank-1 update per changed coordinate (no dot product per coordinate); the row is swept
     in float64 and stored back once.
     """
+    indptr, indices, data = csr
     m, k = A.shape
     n_chunks = min(m, 256)
     cross = 0.0
@@ -245,12 +273,14 @@ def hals_rows(indptr, indices, data, A, B, BtB, l1):
 
 
 @numba.njit(**PARALLEL_JIT)
-def csr_matmul(indptr, indices, data, B, out):
-    """``out = A @ B`` for a CSR matrix ``A`` and a dense ``B``, rows in parallel.
+def csr_matmul(csr, B, out):
+    """``out = A @ B`` for a CSR matrix ``A = (indptr, indices, data)`` and a dense ``B``, rows
+    in parallel.
 
     Each row is accumulated in float64 (objectives built from these products subtract large,
     nearly equal terms, so float32 accumulation would show in them).
     """
+    indptr, indices, data = csr
     m = indptr.shape[0] - 1
     k = B.shape[1]
     for u in prange(m):

@@ -22,7 +22,7 @@ import numpy as np
 from numba import prange
 
 from .._config import JIT, PARALLEL_JIT
-from .linalg import cholesky_solve
+from .linalg import GATHER_ROWS, add_gathered_rows, cholesky_solve, spd_solve
 
 
 @numba.njit(**JIT)
@@ -31,47 +31,28 @@ def n_row_chunks(m):
     return max(1, min(m, 256))
 
 
-@numba.njit(**JIT)
-def _spd_solve(A, b):
-    """Solve ``A x = b`` for a symmetric positive definite ``A`` (full, both triangles) into
-    ``b``: LAPACK's blocked Cholesky (``np.linalg.cholesky``, twice as fast as the loop
-    version at k = 128), then the two triangular solves."""
-    L = np.linalg.cholesky(A)
-    d = b.shape[0]
-    for i in range(d):  # L y = b
-        t = b[i]
-        for p in range(i):
-            t -= L[i, p] * b[p]
-        b[i] = t / L[i, i]
-    for i in range(d - 1, -1, -1):  # L^T x = y
-        t = b[i]
-        for p in range(i + 1, d):
-            t -= L[p, i] * b[p]
-        b[i] = t / L[i, i]
-
-
-#: Rows of the gathered block ``Z`` multiplied at once by the Cholesky sweep's gemm.
-GATHER_ROWS = 128
-
-
 @numba.njit(**PARALLEL_JIT)
-def implicit_cholesky_sweep(indptr, indices, conf, X, Y, gram, lapack=False):
+def implicit_cholesky_sweep(csr, X, Y, gram, lapack=False):
     """Solve every row of ``X`` exactly with ``Y`` fixed (see the module docstring).
 
     The row's matrix ``G + Y_u^T (C_u - I) Y_u`` is built as ``G + Z^T Z`` with
-    ``Z = sqrt(C_u - I) Y_u`` gathered in blocks of :data:`GATHER_ROWS` rows, each block one
-    BLAS gemm (``np.dot``) inside the parallel loop, so BLAS must run single-threaded here
-    (the estimator warns otherwise); then a Cholesky solve: LAPACK's with ``lapack=True``
-    (faster; only for a matrix known to be positive definite, i.e. ``reg > 0``), else
+    ``Z = sqrt(C_u - I) Y_u`` by :func:`~fastmf._kernels.linalg.add_gathered_rows` (blocks of
+    :data:`~fastmf._kernels.linalg.GATHER_ROWS` rows, each one BLAS gemm inside the parallel
+    loop, so BLAS must run single-threaded here; the estimator sees to it); then a Cholesky
+    solve: LAPACK's with ``lapack=True`` (:func:`~fastmf._kernels.linalg.spd_solve`, faster;
+    only for a matrix known to be positive definite, i.e. ``reg > 0``), else
     :func:`~fastmf._kernels.linalg.cholesky_solve`, which also copes with singular rows.
 
     Parameters
     ----------
-    indptr, indices, conf : CSR arrays of the rows of ``X`` over the rows of ``Y``; ``conf``
-        holds the confidences ``c_ui`` (>= 1) of the stored (positive) entries.
+    csr : (indptr, indices, conf)
+        CSR arrays of the rows of ``X`` over the rows of ``Y``; ``conf`` holds the
+        confidences ``c_ui`` (>= 1) of the stored (positive) entries.
     X : ndarray of shape (m, k), overwritten with the solution.
     Y : ndarray of shape (n, k), C-contiguous, same dtype.
     gram : ndarray of shape (k, k), ``Y^T Y + reg I``.
+    lapack : bool, default=False
+        Factor with LAPACK (see above).
 
     Returns
     -------
@@ -80,12 +61,15 @@ def implicit_cholesky_sweep(indptr, indices, conf, X, Y, gram, lapack=False):
         reg ||x||^2`` over all ``i`` (the row's share of the objective), computed for free as
         ``sum_i c_ui - b_u . x_u`` since ``A_u x_u = b_u``.
     """
+    indptr, indices, conf = csr
     m, k = X.shape
     n_chunks = n_row_chunks(m)
     zero, one = X.dtype.type(0), X.dtype.type(1)
     total = 0.0
     for t in prange(n_chunks):
         Z = np.empty((GATHER_ROWS, k), dtype=X.dtype)
+        zw = np.empty(GATHER_ROWS, dtype=X.dtype)
+        bw = np.empty(GATHER_ROWS, dtype=X.dtype)
         A = np.empty((k, k), dtype=X.dtype)
         b = np.empty(k, dtype=X.dtype)
         b0 = np.empty(k, dtype=X.dtype)
@@ -103,19 +87,14 @@ def implicit_cholesky_sweep(indptr, indices, conf, X, Y, gram, lapack=False):
             for p0 in range(start, end, GATHER_ROWS):
                 n = min(GATHER_ROWS, end - p0)
                 for q in range(n):
-                    y = Y[indices[p0 + q]]
                     cp = conf[p0 + q]
                     csum += cp
-                    w = np.sqrt(cp - one)
-                    for a in range(k):
-                        ya = y[a]
-                        b[a] += cp * ya
-                        Z[q, a] = w * ya
-                Zn = Z[:n]
-                A += np.dot(Zn.T, Zn)
+                    zw[q] = np.sqrt(cp - one)
+                    bw[q] = cp
+                add_gathered_rows(Y, indices, p0, n, (zw, bw), False, Z, (A, b))
             b0[:] = b
             if lapack:
-                _spd_solve(A, b)
+                spd_solve(A, b)
             else:
                 cholesky_solve(A, b)
             bx = 0.0
@@ -183,7 +162,7 @@ def _accumulate(start, end, indices, conf, Y, v, out, bias, sign):
 
 
 @numba.njit(**PARALLEL_JIT)
-def implicit_cg_sweep(indptr, indices, conf, X, Y, gram, cg_steps):
+def implicit_cg_sweep(csr, X, Y, gram, cg_steps):
     """Improve every row of ``X`` by ``cg_steps`` conjugate-gradient steps, warm-started.
 
     Same system as :func:`implicit_cholesky_sweep`, solved approximately from the current
@@ -200,6 +179,7 @@ def implicit_cg_sweep(indptr, indices, conf, X, Y, gram, cg_steps):
         free from the tracked residual ``r_u = b_u - A_u x_u`` as
         ``sum_i c_ui - b_u . x_u - r_u . x_u`` (``b_u . x_u`` is updated with each step).
     """
+    indptr, indices, conf = csr
     m, k = X.shape
     n_chunks = n_row_chunks(m)
     zero, one = X.dtype.type(0), X.dtype.type(1)

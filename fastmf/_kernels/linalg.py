@@ -1,10 +1,36 @@
-"""Small dense linear algebra and objective pieces shared by several kernels."""
+"""Small dense linear algebra shared by the row-solving kernels, and the MF residual.
+
+* :func:`cholesky_solve` (loops; copes with singular systems) and :func:`spd_solve` (LAPACK's
+  blocked Cholesky) factor a row's system; both finish with :func:`triangular_solve`.
+* :func:`add_gathered_rows` builds a row's normal equations ``A x = b`` from the other side's
+  factor rows gathered into a scratch block of :data:`GATHER_ROWS` rows, one BLAS gemm a block.
+"""
 
 import numba
 import numpy as np
 from numba import prange
 
 from .._config import JIT, PARALLEL_JIT
+
+#: Entries of a row gathered into one scratch block ``Z`` before one BLAS product ``Z^T Z``.
+GATHER_ROWS = 128
+
+
+@numba.njit(**JIT)
+def triangular_solve(L, b):
+    """Solve ``L L^T x = b`` in place (``b`` becomes ``x``), reading only the lower triangle of
+    ``L``: forward substitution ``L y = b``, then backward ``L^T x = y``."""
+    d = b.shape[0]
+    for i in range(d):
+        t = b[i]
+        for p in range(i):
+            t -= L[i, p] * b[p]
+        b[i] = t / L[i, i]
+    for i in range(d - 1, -1, -1):
+        t = b[i]
+        for p in range(i + 1, d):
+            t -= L[p, i] * b[p]
+        b[i] = t / L[i, i]
 
 
 @numba.njit(**JIT)
@@ -30,26 +56,60 @@ def cholesky_solve(A, b):
             for p in range(j):
                 t -= A[i, p] * A[j, p]
             A[i, j] = t / ljj
-    for i in range(d):  # forward: L y = b
-        t = b[i]
-        for p in range(i):
-            t -= A[i, p] * b[p]
-        b[i] = t / A[i, i]
-    for i in range(d - 1, -1, -1):  # backward: L^T x = y
-        t = b[i]
-        for p in range(i + 1, d):
-            t -= A[p, i] * b[p]
-        b[i] = t / A[i, i]
+    triangular_solve(A, b)
+
+
+@numba.njit(**JIT)
+def spd_solve(A, b):
+    """Solve ``A x = b`` for a symmetric positive definite ``A`` (full, both triangles) into
+    ``b``: LAPACK's blocked Cholesky (``np.linalg.cholesky``, twice as fast as
+    :func:`cholesky_solve` at k = 128, but it raises on a matrix that is not positive
+    definite), then :func:`triangular_solve`."""
+    triangular_solve(np.linalg.cholesky(A), b)
+
+
+@numba.njit(**JIT)
+def add_gathered_rows(Y, indices, p0, n, weights, with_one, Z, system):
+    """Add ``n`` entries of a row to its normal equations ``system = (A, b)``.
+
+    For ``q < n``, with ``y = Y[indices[p0 + q]]`` followed by a constant 1 when ``with_one``
+    (a bias solved jointly with the factors) and ``weights = (zw, bw)``:
+    ``Z[q] = zw[q] y`` and ``b += bw[q] y``; then ``A += Z[:n]^T Z[:n]``, one BLAS gemm
+    (``np.dot``), so BLAS must run single-threaded under a parallel caller. ``Z`` is the
+    caller's scratch of at least ``n`` rows (:data:`GATHER_ROWS`) and ``len(y)`` columns, in
+    the dtype of ``Y``; ``bw`` may be wider (float64) than ``b``.
+    """
+    zw, bw = weights
+    A, b = system
+    k = Y.shape[1]
+    for q in range(n):
+        i = indices[p0 + q]
+        w = zw[q]
+        t = bw[q]
+        for a in range(k):
+            ya = Y[i, a]
+            Z[q, a] = w * ya
+            b[a] += t * ya
+        if with_one:
+            Z[q, k] = w
+            b[k] += t
+    Zn = Z[:n]
+    A += np.dot(Zn.T, Zn)
 
 
 @numba.njit(**PARALLEL_JIT)
-def residual(indptr, indices, data, X, x_bias, Y, y_bias, offset, out):
+def residual(csr, rows, cols, offset, out):
     """Errors ``e = r_ui - offset - x_bias[u] - y_bias[i] - X[u] . Y[i]`` on the stored entries.
 
-    Writes ``out[p] = e`` in the entries' order when ``out`` is non-empty (pass a zero-length
-    ``out`` for the objective alone) and returns the sum of ``e^2``, accumulated in float64.
-    Zero-length bias arrays mean no bias on that side.
+    ``csr = (indptr, indices, data)`` holds the ratings ``r_ui``; ``rows = (X, x_bias)`` and
+    ``cols = (Y, y_bias)`` the factors and biases of its rows and columns (a zero-length bias
+    array means no bias on that side). Writes ``out[p] = e`` in the entries' order when
+    ``out`` is non-empty (pass a zero-length ``out`` for the objective alone) and returns the
+    sum of ``e^2``, accumulated in float64.
     """
+    indptr, indices, data = csr
+    X, x_bias = rows
+    Y, y_bias = cols
     m, k = X.shape
     has_xb, has_yb = x_bias.shape[0] > 0, y_bias.shape[0] > 0
     store = out.shape[0] > 0

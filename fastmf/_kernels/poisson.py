@@ -21,10 +21,12 @@ MAX_RATIO = 1000.0
 
 
 @numba.njit(**PARALLEL_JIT)
-def mu_terms(indptr, indices, data, X, Y, kl, observed_den, num, den):
+def mu_terms(csr, X, Y, flags, out):
     """Numerator and (observed-entries) denominator of the multiplicative update of ``X``.
 
-    For each row ``u`` and its stored entries ``i`` with ``xhat = X[u] . Y[i]``:
+    ``csr = (indptr, indices, data)`` holds the matrix by rows of ``X``, ``flags = (kl,
+    observed_den)``, ``out = (num, den)`` (shaped like ``X``). For each row ``u`` and its stored
+    entries ``i`` with ``xhat = X[u] . Y[i]``:
 
     * ``kl`` (generalised KL / Poisson): ``num[u] = sum_i (x_ui / xhat) Y[i]`` and, when
       ``observed_den``, ``den[u] = sum_i Y[i]``;
@@ -34,6 +36,10 @@ def mu_terms(indptr, indices, data, X, Y, kl, observed_den, num, den):
     With ``observed_den`` False ``den`` is not touched (the caller uses the column sum of ``Y``
     or ``X Y^T Y`` for the whole matrix).
     """
+    indptr, indices, data = csr
+    kl, observed_den = flags
+    num = out[0]
+    den = out[1]
     m, k = X.shape
     for u in prange(m):
         for f in range(k):
@@ -74,12 +80,14 @@ def mu_apply(X, num, den, l1, l2):
 
 
 @numba.njit(**PARALLEL_JIT)
-def poisson_loss(indptr, indices, data, X, Y, observed_only):
+def poisson_loss(csr, X, Y, observed_only):
     """``sum over stored entries of x log(x / xhat) - x`` (``+ xhat`` when ``observed_only``).
 
+    ``csr = (indptr, indices, data)`` holds the matrix by rows of ``X``.
     With the zeros counted, the caller adds ``sum_ij xhat_ij = X.sum(0) @ Y.sum(0)`` to get the
     generalised KL divergence ``D(X || X Y^T)``; ``x log(x / xhat)`` is 0 for ``x = 0``.
     """
+    indptr, indices, data = csr
     m, k = X.shape
     total = 0.0
     for u in prange(m):
@@ -100,8 +108,11 @@ def poisson_loss(indptr, indices, data, X, Y, observed_only):
 
 
 @numba.njit(**PARALLEL_JIT)
-def poisson_sgd_epoch(indptr, indices, data, X, Y, y_sum, lr, l1, l2, observed_only):
+def poisson_sgd_epoch(csr, X, Y, y_sum, hyper, observed_only):
     """One epoch of preconditioned projected SGD on the Poisson loss for the rows of ``X``.
+
+    ``csr = (indptr, indices, data)`` holds the matrix by rows of ``X``, ``y_sum`` the column
+    sum of ``Y``, ``hyper = (lr, l1, l2)``.
 
     Row ``u`` (``Y`` fixed) minimises ``sum_i (xhat_ui - x_ui log xhat_ui) + l1 |X_u|_1
     + l2/2 ||X_u||^2`` with the sum over every item (``observed_only`` False) or over its
@@ -117,6 +128,8 @@ def poisson_sgd_epoch(indptr, indices, data, X, Y, y_sum, lr, l1, l2, observed_o
     an incremental MU step. Rows without entries are set to 0 when the zeros count (their loss
     ``X_u . y_sum`` is minimised there). Returns the number of updated rows.
     """
+    indptr, indices, data = csr
+    lr, l1, l2 = hyper
     m, k = X.shape
     done = 0
     for u in prange(m):

@@ -5,8 +5,8 @@ The model is ``r = mu + b_u + c_i + h_i . (w_u + z_u)``, with
 One epoch is three parallel, deterministic passes:
 
 1. :func:`implicit_sums` — ``z_u`` for every user from the current ``y`` (parallel over users).
-2. :func:`svdpp_epoch` — SGD over the ratings, block-stratified exactly like
-   :func:`fastmf._kernels.sgd.sgd_epoch` (P disjoint blocks at once), with ``z_u`` held fixed:
+2. :func:`svdpp_block` run by the block-SGD driver :func:`fastmf._kernels.block_sgd.sgd_epoch`
+   — SGD over the ratings, block-stratified (P disjoint blocks at once), with ``z_u`` held fixed:
    ``w_u``, ``h_i`` and the biases move per rating, and ``g_u += e h_i`` accumulates the
    gradient every ``y_j`` of the user shares (the standard per-user trick: O(nnz k), not
    Surprise's O(sum_u |N(u)|^2 k)).
@@ -22,8 +22,12 @@ from .._config import JIT, PARALLEL_JIT
 
 
 @numba.njit(**PARALLEL_JIT)
-def implicit_sums(indptr, indices, Y, Z):
-    """``Z[u] = |N(u)|^-1/2 * sum_{j in N(u)} Y[j]`` for the rows of a CSR ``N``; 0 if empty."""
+def implicit_sums(pattern, Y, Z):
+    """``Z[u] = |N(u)|^-1/2 * sum_{j in N(u)} Y[j]`` for the rows of a CSR ``N``; 0 if empty.
+
+    ``pattern`` is ``(indptr, indices)``, the structure of ``N`` (its values are not read).
+    """
+    indptr, indices = pattern
     m, k = Z.shape
     for u in prange(m):
         z = Z[u]
@@ -41,7 +45,20 @@ def implicit_sums(indptr, indices, Y, Z):
 
 
 @numba.njit(**JIT)
-def _svdpp_block(start, end, users, items, values, W, Z, H, bu, bi, mu, lr, reg, reg_bias, G):
+def svdpp_block(start, end, entries, model, hyper, implicit):
+    """The SVD++ ratings pass over the entries ``start:end`` with ``Z`` fixed; returns the sum
+    of squared errors.
+
+    Arguments as :func:`fastmf._kernels.sgd.sgd_block`'s (``hyper`` uses mu, lr, reg and
+    reg_bias), plus ``implicit = (Z, G)``: the implicit sums ``z_u`` (n_users, k) and the
+    gradient accumulators. Per rating, ``e = r - mu - b_u - c_i - h_i . (w_u + z_u)`` and, from
+    the old values, ``w_u += lr (e h_i - reg w_u)``, ``h_i += lr (e (w_u + z_u) - reg h_i)``,
+    the biases as in plain SGD, and ``G[u] += e h_i`` (``G`` is zeroed by the caller).
+    """
+    users, items, values = entries
+    W, H, bu, bi = model
+    mu, lr, reg, reg_bias = hyper[0], hyper[1], hyper[2], hyper[3]
+    Z, G = implicit
     k = W.shape[1]
     has_bias = bu.shape[0] > 0
     loss = 0.0
@@ -72,31 +89,12 @@ def _svdpp_block(start, end, users, items, values, W, Z, H, bu, bi, mu, lr, reg,
 
 
 @numba.njit(**PARALLEL_JIT)
-def svdpp_epoch(block_order, block_ptr, users, items, values, W, Z, H, bu, bi, mu, lr, reg,
-                reg_bias, G):
-    """One block-stratified SGD pass with ``Z`` fixed; returns the sum of squared errors.
-
-    Per rating, ``e = r - mu - b_u - c_i - h_i . (w_u + z_u)`` and, from the old values,
-    ``w_u += lr (e h_i - reg w_u)``, ``h_i += lr (e (w_u + z_u) - reg h_i)``, the biases as
-    in plain SGD, and ``G[u] += e h_i`` (``G`` is zeroed by the caller).
-    """
-    n_sub, n_par = block_order.shape
-    total = 0.0
-    for s in range(n_sub):
-        for q in prange(n_par):
-            b = block_order[s, q]
-            total += _svdpp_block(block_ptr[b], block_ptr[b + 1], users, items, values, W, Z, H,
-                                  bu, bi, mu, lr, reg, reg_bias, G)
-    return total
-
-
-@numba.njit(**PARALLEL_JIT)
-def implicit_update(indptr_t, indices_t, G, Y, lr, reg):
+def implicit_update(pattern_t, G, Y, lr, reg):
     """One preconditioned gradient step per ``y_j`` on the epoch's summed implicit gradient.
 
-    With ``c = |U(j)|`` (``indptr_t``/``indices_t``: the CSC of ``N``, for item ``j`` the users
-    with ``j`` in ``N(u)``) and ``G`` already scaled by ``|N(u)|^-1/2``, the gradient of the
-    objective is ``-(sum_{u in U(j)} G[u]) + reg c y_j``; the step is that times
+    With ``c = |U(j)|`` (``pattern_t = (indptr_t, indices_t)``: the CSC structure of ``N``, for
+    item ``j`` the users with ``j`` in ``N(u)``) and ``G`` already scaled by ``|N(u)|^-1/2``,
+    the gradient of the objective is ``-(sum_{u in U(j)} G[u]) + reg c y_j``; the step is that times
     ``lr / sqrt(c)``, with the L2 part applied multiplicatively::
 
         y_j <- (1 - lr reg)^sqrt(c) y_j + lr / sqrt(c) sum_{u in U(j)} G[u]
@@ -104,6 +102,7 @@ def implicit_update(indptr_t, indices_t, G, Y, lr, reg):
     The ``1 / sqrt(c)`` keeps the summed step of a popular item stable: all of an epoch's
     implicit steps are applied at once, not one rating at a time as in Surprise.
     """
+    indptr_t, indices_t = pattern_t
     n, k = Y.shape
     keep = 1.0 - lr * reg
     for j in prange(n):

@@ -132,7 +132,7 @@ def _select_row(row, excl_indices, lo, hi, item_mask, heap_idx, heap_score):
 
 
 @jit(**PARALLEL_JIT)
-def topk_block(scores, rows, excl_indptr, excl_indices, item_mask, out_idx, out_score):
+def topk_block(scores, rows, exclude, item_mask, out):
     """Top-k items of every row of a score block, excluded items removed.
 
     Parameters
@@ -140,23 +140,26 @@ def topk_block(scores, rows, excl_indptr, excl_indices, item_mask, out_idx, out_
     scores : ndarray of shape (b, n_items), float32 or float64
         Scores of the block's queries for every item. Read only.
     rows : ndarray of int64, shape (b,)
-        Row of each query in the exclusion CSR (``excl_indptr``, ``excl_indices``).
-    excl_indptr, excl_indices : ndarray of int
+        Row of each query in the exclusion CSR.
+    exclude : (excl_indptr, excl_indices)
         CSR structure of the items to exclude; indices sorted within each row. Pass
         ``indptr = zeros(max(rows) + 2)`` and an empty ``indices`` for no exclusion.
     item_mask : ndarray of bool, shape (n_items,) or (0,)
         Allowed candidate items; an empty array allows every item.
-    out_idx : ndarray of int64, shape (b, k)
-        Receives the selected items, best first; ties broken by the lower item index. Rows with
-        fewer than k candidates are padded with -1.
-    out_score : ndarray of shape (b, k), same dtype as ``scores``
-        Receives the scores of ``out_idx``; padding is -inf.
+    out : (out_idx, out_score)
+        ``out_idx`` (b, k) int64 receives the selected items, best first; ties broken by the
+        lower item index; rows with fewer than k candidates are padded with -1.
+        ``out_score`` (b, k), same dtype as ``scores``, receives their scores; padding is
+        -inf.
 
     Returns
     -------
     int
         The number of padded (missing) slots over the whole block.
     """
+    excl_indptr, excl_indices = exclude
+    out_idx = out[0]
+    out_score = out[1]
     b = scores.shape[0]
     k = out_idx.shape[1]
     n_missing = 0
@@ -236,10 +239,16 @@ def _sift_down_scalar(a, pos, size):
 
 
 @jit(**JIT)
-def _rank_row(row, train_indices, tr_lo, tr_hi, test_indices, te_lo, te_hi, pos, no_mask,
-              heap_idx, heap_score, out):
-    """The metrics of one user (see ``ranking_block``) into ``out``; ``pos`` is scratch of size
-    >= n_test, ``no_mask`` an empty bool array."""
+def _rank_row(row, train, test, scratch, out):
+    """The metrics of one user (see ``ranking_block``) into ``out``.
+
+    ``train = (train_indices, tr_lo, tr_hi)`` and ``test = (test_indices, te_lo, te_hi)``: the
+    user's sorted train and test items; ``scratch = (pos, no_mask, heap_idx, heap_score)``:
+    ``pos`` of size >= n_test, ``no_mask`` an empty bool array, the top-k heap.
+    """
+    train_indices, tr_lo, tr_hi = train
+    test_indices, te_lo, te_hi = test
+    pos, no_mask, heap_idx, heap_score = scratch
     n_items = row.shape[0]
     k = heap_idx.shape[0]
     # Relevant items: test minus train (sorted merge); keep their scores for the AUC.
@@ -300,8 +309,7 @@ def _rank_row(row, train_indices, tr_lo, tr_hi, test_indices, te_lo, te_hi, pos,
 
 
 @jit(**PARALLEL_JIT)
-def ranking_block(scores, rows, train_indptr, train_indices, test_indptr, test_indices,
-                  pos_buf, top_idx, top_score, out):
+def ranking_block(scores, rows, train, test, scratch, out):
     """Per-user ranking metrics at k for a block of users.
 
     For each user the candidates are the items not in train. Relevant items are the user's test
@@ -321,21 +329,26 @@ def ranking_block(scores, rows, train_indptr, train_indices, test_indptr, test_i
         Scores of the block's users for every item.
     rows : ndarray of int64, shape (b,)
         User (row) number of each block row in the train and test CSR matrices.
-    train_indptr, train_indices, test_indptr, test_indices : ndarray of int
+    train, test : (indptr, indices)
         CSR structures of train and test, indices sorted within each row.
-    pos_buf : ndarray of shape (len(test_indices),), same dtype as ``scores``
-        Scratch for the relevant items' scores; user u uses ``pos_buf[test_indptr[u]:...]``.
-    top_idx : ndarray of int64, shape (b, k); top_score : ndarray of shape (b, k)
-        Scratch for the top-k selection.
+    scratch : (pos_buf, top_idx, top_score)
+        ``pos_buf`` (len(test indices),), same dtype as ``scores``: the relevant items' scores
+        (user u uses ``pos_buf[test_indptr[u]:...]``); ``top_idx`` (b, k) int64 and
+        ``top_score`` (b, k): the top-k selection.
     out : ndarray of float64, shape (b, 7)
         Receives precision, recall, ndcg, map, hit_rate, auc, n_rel per row. Rows with no
         relevant item get NaN metrics and ``n_rel = 0``.
     """
+    train_indptr, train_indices = train
+    test_indptr, test_indices = test
+    pos_buf = scratch[0]
+    top_idx = scratch[1]
+    top_score = scratch[2]
     no_mask = np.zeros(0, dtype=np.bool_)
     for r in prange(scores.shape[0]):
         u = rows[r]
         te_lo = test_indptr[u]
         te_hi = test_indptr[u + 1]
-        _rank_row(scores[r], train_indices, train_indptr[u], train_indptr[u + 1],
-                  test_indices, te_lo, te_hi, pos_buf[te_lo:te_hi], no_mask, top_idx[r],
-                  top_score[r], out[r])
+        _rank_row(scores[r], (train_indices, train_indptr[u], train_indptr[u + 1]),
+                  (test_indices, te_lo, te_hi),
+                  (pos_buf[te_lo:te_hi], no_mask, top_idx[r], top_score[r]), out[r])

@@ -28,10 +28,10 @@ def epoch(entries, W, H, b, rng, params, mode, n_negatives):
     """
     indices, rows, pairs = entries
     seeds = rng.integers(0, 2**63, size=N_STREAMS, dtype=np.uint64)
-    total, counted, skipped = bpr_epoch(indices, rows, W, H, b, len(indices), seeds,
-                                        float(params["learning_rate"]), 2.0 * params["reg"],
-                                        pairs, params["negatives"] == "popularity", mode,
-                                        n_negatives)
+    total, counted, skipped = bpr_epoch(
+        (indices, rows), (W, H, b), len(indices), seeds,
+        (float(params["learning_rate"]), 2.0 * params["reg"]),
+        (pairs, params["negatives"] == "popularity", n_negatives), mode)
     taken = len(indices) - int(skipped)
     return total / max(1, counted) * taken, int(skipped)
 

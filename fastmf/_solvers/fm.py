@@ -87,7 +87,7 @@ def predict(X_arrays, w0, w, V, n_threads):
     """FM predictions (float64) of the rows of a CSR matrix given as :func:`csr_arrays`."""
     indptr = X_arrays[0]
     out = np.empty(len(indptr) - 1, dtype=np.float64)
-    fm_predict(*X_arrays, float(w0), w, V, out, n_threads)
+    fm_predict(X_arrays, (np.full(1, float(w0)), w, V), out, n_threads)
     return out
 
 
@@ -161,8 +161,8 @@ class SGDSolver(FMSolver):
         d, p = self.data, self.params
         order = self.rng.permutation(d.n).astype(np.int64)
         lr = p["learning_rate"] / (1.0 + p["lr_decay"] * self.epoch)
-        total = fm_sgd_epoch(*d.csr, d.target, order, self.w0, self.w, self.V, d.groups,
-                             self.reg_w0, self.reg_w, self.reg_v, lr, True, p["classifier"],
+        total = fm_sgd_epoch(d.csr, d.target, order, (self.w0, self.w, self.V), d.groups,
+                             (self.reg_w0, self.reg_w, self.reg_v), (lr, True, p["classifier"]),
                              d.n_threads)
         self.epoch += 1
         # the kernel's loss: 1/2 e^2 (regression) or the log-loss; the objective: e^2 or it
@@ -202,8 +202,7 @@ class CDSolver(FMSolver):
 
     def _residuals(self, target):
         d = self.data
-        fm_residuals(*d.csr, float(self.w0[0]), self.w, self.V, target, self.e, self.q,
-                     d.n_threads)
+        fm_residuals(d.csr, (self.w0, self.w, self.V), target, (self.e, self.q), d.n_threads)
 
     def step(self):
         d = self.data
@@ -214,9 +213,10 @@ class CDSolver(FMSolver):
             self.target = pred + probit_mean_shift(pred, d.target)
             self.e = pred - self.target
         self.sweeps += 1
-        fm_cd_sweep(*d.csc, self.e, self.q, self.w0, self.w, self.V, d.groups, d.order,
-                    d.block_ptr, d.block_parallel, 1.0, self.reg_w0, 0.0, self.reg_w, self.mu_w,
-                    self.reg_v, self.mu_v, True, False, 0, d.n_threads)
+        fm_cd_sweep(d.csc, (self.e, self.q), (self.w0, self.w, self.V), d.groups,
+                    (d.order, d.block_ptr, d.block_parallel),
+                    (1.0, self.reg_w0, 0.0, self.reg_w, self.mu_w, self.reg_v, self.mu_v),
+                    (True, False, 0), d.n_threads)
         return self.objective()
 
     def penalty(self):
@@ -301,8 +301,8 @@ class MCMCSolver(FMSolver):
     def step(self):
         d = self.data
         if self.sweeps % REFRESH == 0:
-            fm_residuals(*d.csr, float(self.w0[0]), self.w, self.V, self.target, self.e,
-                         self.q, d.n_threads)
+            fm_residuals(d.csr, (self.w0, self.w, self.V), self.target, (self.e, self.q),
+                         d.n_threads)
         if self.probit:
             pred = self.e + self.target
             self.target = sample_probit_latent(pred, d.target, self.rng)
@@ -317,9 +317,10 @@ class MCMCSolver(FMSolver):
         self.mu_v = np.ascontiguousarray(self.mu_v)
         self.lam_v = np.ascontiguousarray(self.lam_v)
         seed = int(self.rng.integers(0, 2**63))
-        fm_cd_sweep(*d.csc, self.e, self.q, self.w0, self.w, self.V, d.groups, d.order,
-                    d.block_ptr, d.block_parallel, self.alpha, LAMBDA_W0, 0.0, self.lam_w,
-                    self.mu_w, self.lam_v, self.mu_v, True, True, seed, d.n_threads)
+        fm_cd_sweep(d.csc, (self.e, self.q), (self.w0, self.w, self.V), d.groups,
+                    (d.order, d.block_ptr, d.block_parallel),
+                    (self.alpha, LAMBDA_W0, 0.0, self.lam_w, self.mu_w, self.lam_v, self.mu_v),
+                    (True, True, seed), d.n_threads)
         self.sweeps += 1
         after = self.sweeps - self.burn_in
         if after > 0 and after % self.thin == 0 and self.n_kept < len(self.samples_w0):

@@ -41,8 +41,8 @@ def half_sweep(rows, X, Y, reg, cg_steps, G=None):
     """
     G = gram(Y, reg) if G is None else G
     if cg_steps is None:
-        return implicit_cholesky_sweep(*rows, X, Y, G, reg > 0)
-    return implicit_cg_sweep(*rows, X, Y, G, cg_steps)
+        return implicit_cholesky_sweep(rows, X, Y, G, reg > 0)
+    return implicit_cg_sweep(rows, X, Y, G, cg_steps)
 
 
 class ImplicitALSSolver(Solver):

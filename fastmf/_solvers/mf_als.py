@@ -30,15 +30,16 @@ def half_sweep(rows, X, x_bias, Y, y_bias, hp, cg_steps):
     ``cg_steps`` is None, else that many warm-started CG steps per row. The one path to the
     ALS kernels, used by :class:`ALSSolver` and by the Dask back end's block tasks.
     """
+    hyper = (float(hp[0]), float(hp[1]), float(hp[2]), bool(hp[3]))
     if cg_steps is None:
-        als_half_sweep(*rows, X, x_bias, Y, y_bias, *hp)
+        als_half_sweep(rows, (X, x_bias), (Y, y_bias), hyper)
     else:
-        als_cg_half_sweep(*rows, X, x_bias, Y, y_bias, *hp, cg_steps)
+        als_cg_half_sweep(rows, (X, x_bias), (Y, y_bias), hyper, cg_steps)
 
 
 def squared_error(rows, X, x_bias, Y, y_bias, mu):
     """Sum of squared errors of the stored entries of ``rows`` (float64)."""
-    return residual(*rows, X, x_bias, Y, y_bias, mu, np.zeros(0, Y.dtype))
+    return residual(rows, (X, x_bias), (Y, y_bias), mu, np.zeros(0, Y.dtype))
 
 
 def penalty(counts, X, x_bias, reg, reg_bias):
@@ -73,7 +74,7 @@ class ALSSolver(Solver):
         super().__init__(ratings, state, params, rng)
         dt = state["item_factors_"].dtype
         self.by_user, self.by_item = sides(ratings, dt)
-        self.reg, self.reg_bias = params["reg"], params["reg_bias"]
+        self.reg, self.reg_bias = float(params["reg"]), float(params["reg_bias"])
         self.scale = params["reg_scaling"] == "count"
         self.cg_steps = params["cg_steps"]
 

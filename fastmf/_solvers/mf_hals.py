@@ -53,13 +53,13 @@ class CCDSolver(Solver):
             move_h[k] = move_w[k + 1] = False
             l2[k:] = self.reg_bias
         if self.users_major:
-            residual(*self.rows, W, ub, H, ib, mu, self.res)
-            sides_ = (Wt, Ht, move_w, move_h)
+            residual(self.rows, (W, ub), (H, ib), mu, self.res)
+            factors, moves = (Wt, Ht), (move_w, move_h, l2)
         else:
-            residual(*self.rows, H, ib, W, ub, mu, self.res)
-            sides_ = (Ht, Wt, move_h, move_w)
-        ccd_sweep(self.rows[0], self.rows[1], self.res, *sides_, l2, self.chunk_ptr,
-                  self.col_counts, 0.0, self.scale, False)
+            residual(self.rows, (H, ib), (W, ub), mu, self.res)
+            factors, moves = (Ht, Wt), (move_h, move_w, l2)
+        ccd_sweep((self.rows[0], self.rows[1], self.res), factors, moves,
+                  (self.chunk_ptr, self.col_counts), (0.0, self.scale, False))
         W[...] = Wt[:k].T
         H[...] = Ht[:k].T
         if len(ub):

@@ -9,7 +9,8 @@ previous one stopped (5 + 5 epochs equal 10), and the thread count never changes
 
 import numpy as np
 
-from .._kernels.sgd import block_sort, gather_entries, sgd_epoch, sgd_epoch_batched
+from .._kernels.block_sgd import BATCHED, PLAIN, sgd_epoch
+from .._kernels.sgd import block_sort, gather_entries
 from .base import Solver
 from .mf_als import bias_arrays
 
@@ -52,7 +53,7 @@ def block_layout(users, items, n_users, n_items, P, seed):
 
 
 def blocked_entries(ratings, P, seed, dtype):
-    """The ratings laid out by :func:`block_layout`: (users, items, values, block_ptr).
+    """The ratings laid out by :func:`block_layout`: ``((users, items, values), block_ptr)``.
 
     ``users`` and ``items`` as int32, ``values`` in ``dtype``: the arrays the epoch kernels read.
     """
@@ -62,7 +63,7 @@ def blocked_entries(ratings, P, seed, dtype):
     items = np.empty(len(order), np.int32)
     values = np.empty(len(order), dtype)
     gather_entries(order, ratings.users, ratings.items, ratings.values, users, items, values)
-    return users, items, values, block_ptr
+    return (users, items, values), block_ptr
 
 
 def _balanced_ranges(counts, P):
@@ -95,6 +96,17 @@ def epoch_learning_rate(params, epoch):
     return lr
 
 
+def _rows(state):
+    """A per-row optimiser state as the epoch kernel reads it, 2-D: (n,) becomes (n, 1)."""
+    return state if state.ndim == 2 else state[:, None]
+
+
+def no_implicit(W):
+    """The ``implicit`` argument of the epoch kernel for a model without SVD++'s terms."""
+    empty = np.zeros((0, W.shape[1]), W.dtype)
+    return empty, empty
+
+
 def l2_penalty(reg, reg_bias, counts_u, counts_i, W, H, bu, bi):
     """reg * sum_u n_u ||w_u||^2 + ... : the L2 terms SGD minimises (one per rating)."""
     pen = reg * (counts_u @ np.einsum("ij,ij->i", W, W) + counts_i @ np.einsum("ij,ij->i", H, H))
@@ -125,8 +137,7 @@ class SGDSolver(Solver):
             s["sgd_seed_"] = int(rng.integers(2**31 - 1))
         m, n = ratings.shape
         self.P = n_blocks(m, n, ratings.nnz)
-        self.users, self.items, self.values, self.block_ptr = blocked_entries(
-            ratings, self.P, s["sgd_seed_"], dt)
+        self.entries, self.block_ptr = blocked_entries(ratings, self.P, s["sgd_seed_"], dt)
         self.counts_u = np.bincount(ratings.users, minlength=m).astype(np.float64)
         self.counts_i = np.bincount(ratings.items, minlength=n).astype(np.float64)
         self.params = params
@@ -154,13 +165,11 @@ class SGDSolver(Solver):
         order = block_schedule(s["sgd_seed_"], self.epoch, self.P)
         lr = epoch_learning_rate(p, self.epoch)
         f = H.dtype.type  # scalars in the factors' precision: float32 math
-        common = (order, self.block_ptr, self.users, self.items, self.values, W, H, ub, ib,
-                  f(s["global_mean_"]), f(lr), f(self.reg), f(self.reg_bias))
-        if self.batched:
-            sse = sgd_epoch_batched(*common, f(p["momentum"]), int(p["batch_size"]),
-                                    s["sgd_user_state_"], s["sgd_item_state_"])
-        else:
-            sse = sgd_epoch(*common, s["sgd_user_state_"], s["sgd_item_state_"])
+        hyper = (f(s["global_mean_"]), f(lr), f(self.reg), f(self.reg_bias), f(p["momentum"]),
+                 int(p["batch_size"]))
+        state = (_rows(s["sgd_user_state_"]), _rows(s["sgd_item_state_"]))
+        sse = sgd_epoch(BATCHED if self.batched else PLAIN, (order, self.block_ptr),
+                        self.entries, (W, H, ub, ib), hyper, state, no_implicit(W))
         self.epoch += 1
         return sse + l2_penalty(self.reg, self.reg_bias, self.counts_u, self.counts_i,
                                 W, H, ub, ib)

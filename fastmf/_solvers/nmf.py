@@ -37,16 +37,16 @@ class NMFProblem:
         """
         k = A.shape[1]
         if self.solver == "sgd":
-            poisson_sgd_epoch(*mat, A, B, B.sum(axis=0), self.lr, self.l1, self.l2,
+            poisson_sgd_epoch(mat, A, B, B.sum(axis=0), (self.lr, self.l1, self.l2),
                               self.missing == "ignore")
             return None
         if self.missing == "zero" and self.loss == "frobenius":
             BtB = B.T @ B
             if self.solver == "hals":  # product and sweep fused, one pass per side
                 BtB[np.diag_indices(k)] += self.l2
-                return float(hals_rows(*mat, A, B, BtB, self.l1))
+                return float(hals_rows(mat, A, B, BtB, self.l1))
             XB = np.empty_like(A)
-            csr_matmul(*mat, B, XB)
+            csr_matmul(mat, B, XB)
             mu_apply(A, XB, A @ BtB, self.l1, self.l2)
             return float(np.einsum("ij,ij->", XB, A, dtype=np.float64))
         num = np.empty_like(A)
@@ -54,10 +54,10 @@ class NMFProblem:
         if self.missing == "zero":  # Poisson: the zeros' part of the denominator is sum_i B_i
             den = np.empty_like(A)
             den[...] = B.sum(axis=0)
-            mu_terms(*mat, A, B, kl, False, num, den)
+            mu_terms(mat, A, B, (kl, False), (num, den))
         else:
             den = np.empty_like(A)
-            mu_terms(*mat, A, B, kl, True, num, den)
+            mu_terms(mat, A, B, (kl, True), (num, den))
         mu_apply(A, num, den, self.l1, self.l2)
         return None
 
@@ -69,12 +69,13 @@ class NMFProblem:
             self._half(self.by_row, W, H)
 
     def _ccd(self, W, H, update_cols=True):
-        residual(*self.by_row, W, np.zeros(0, W.dtype), H, np.zeros(0, W.dtype), 0.0, self.res)
+        empty = np.zeros(0, W.dtype)
+        residual(self.by_row, (W, empty), (H, empty), 0.0, self.res)
         Wt, Ht = np.ascontiguousarray(W.T), np.ascontiguousarray(H.T)
         k = W.shape[1]
-        ccd_sweep(self.by_row[0], self.by_row[1], self.res, Wt, Ht, np.ones(k, np.bool_),
-                  np.full(k, update_cols), np.full(k, self.l2), self.chunk_ptr, self.col_counts,
-                  self.l1, False, True)
+        ccd_sweep((self.by_row[0], self.by_row[1], self.res), (Wt, Ht),
+                  (np.ones(k, np.bool_), np.full(k, update_cols), np.full(k, self.l2)),
+                  (self.chunk_ptr, self.col_counts), (self.l1, False, True))
         W[...] = Wt.T
         H[...] = Ht.T
 
@@ -83,15 +84,15 @@ class NMFProblem:
         """L(X, W H^T) in O(nnz k) (plus O((m + n) k^2) for the zeros' Frobenius part)."""
         empty = np.zeros(0, W.dtype)
         if self.loss == "poisson":
-            val = poisson_loss(*self.by_row, W, H, self.missing == "ignore")
+            val = poisson_loss(self.by_row, W, H, self.missing == "ignore")
             if self.missing == "zero":
                 val += float(W.sum(axis=0, dtype=np.float64) @ H.sum(axis=0, dtype=np.float64))
             return float(val)
         if self.missing == "ignore":
-            return 0.5 * float(residual(*self.by_row, W, empty, H, empty, 0.0, empty))
+            return 0.5 * float(residual(self.by_row, (W, empty), (H, empty), 0.0, empty))
         if cross is None:
             XtW = np.empty_like(H)
-            csr_matmul(*self.by_col, W, XtW)
+            csr_matmul(self.by_col, W, XtW)
             cross = float(np.einsum("ij,ij->", XtW, H, dtype=np.float64))
         gram = float(np.sum(_gram64(W) * _gram64(H)))
         return 0.5 * max(self.sq_norm - 2.0 * cross + gram, 0.0)

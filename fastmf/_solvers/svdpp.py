@@ -3,7 +3,8 @@
 import numpy as np
 import scipy.sparse as sp
 
-from .._kernels.svdpp import implicit_sums, implicit_update, svdpp_epoch
+from .._kernels.block_sgd import SVDPP, sgd_epoch
+from .._kernels.svdpp import implicit_sums, implicit_update
 from .base import Solver
 from .mf_sgd import (
     DIVERGENCE_HINT,
@@ -34,8 +35,7 @@ class SVDppSolver(Solver):
         dt = s["item_factors_"].dtype
         m, n = ratings.shape
         self.P = n_blocks(m, n, ratings.nnz)
-        self.users, self.items, self.values, self.block_ptr = blocked_entries(
-            ratings, self.P, s["sgd_seed_"], dt)
+        self.entries, self.block_ptr = blocked_entries(ratings, self.P, s["sgd_seed_"], dt)
         self.counts_u = np.bincount(ratings.users, minlength=m).astype(np.float64)
         self.counts_i = np.bincount(ratings.items, minlength=n).astype(np.float64)
         pattern = sp.csr_matrix((np.ones(len(implicit.indices), dt), implicit.indices,
@@ -53,7 +53,7 @@ class SVDppSolver(Solver):
         W = s["base_user_factors_"]
         self.Z = np.zeros_like(W)
         self.G = np.zeros_like(W)
-        implicit_sums(*self.N, s["implicit_factors_"], self.Z)
+        implicit_sums(self.N, s["implicit_factors_"], self.Z)
         np.add(W, self.Z, out=s["user_factors_"])
         self.epoch = params["first_iter"]
 
@@ -65,12 +65,13 @@ class SVDppSolver(Solver):
         order = block_schedule(s["sgd_seed_"], self.epoch, self.P)
         self.G[...] = 0
         f = H.dtype.type  # scalars in the factors' precision: float32 math
-        sse = svdpp_epoch(order, self.block_ptr, self.users, self.items, self.values, W,
-                          self.Z, H, bu, bi, f(s["global_mean_"]), f(lr), f(self.reg),
-                          f(self.reg_bias), self.G)
+        hyper = (f(s["global_mean_"]), f(lr), f(self.reg), f(self.reg_bias), f(0), 1)
+        no_state = np.zeros((0, 1), H.dtype)
+        sse = sgd_epoch(SVDPP, (order, self.block_ptr), self.entries, (W, H, bu, bi), hyper,
+                        (no_state, no_state), (self.Z, self.G))
         self.G *= self.scale_u
-        implicit_update(*self.N_t, self.G, Y, f(lr), f(self.reg_y))
-        implicit_sums(*self.N, Y, self.Z)
+        implicit_update(self.N_t, self.G, Y, f(lr), f(self.reg_y))
+        implicit_sums(self.N, Y, self.Z)
         np.add(W, self.Z, out=s["user_factors_"])
         self.epoch += 1
         return sse + l2_penalty(self.reg, self.reg_bias, self.counts_u, self.counts_i,

@@ -26,8 +26,8 @@ def test_rows_match_cpu_kernel(fit_bias, scale_reg, threads, chunk, grid, k):
     xb = ub.copy() if fit_bias else np.zeros(0)
     yb = ib if fit_bias else np.zeros(0)
     ref, ref_b = W.copy(), xb.copy()
-    als_cg_half_sweep(X.indptr, X.indices, X.data, ref, ref_b, H, yb, 3.0, 0.3, 0.1,
-                      scale_reg, 3)
+    als_cg_half_sweep((X.indptr, X.indices, X.data), (ref, ref_b), (H, yb),
+                      (3.0, 0.3, 0.1, scale_reg), 3)
     out, out_b = W.copy(), xb.copy()
     als_cg_rows[grid, threads, 0, shared_elements(k, chunk, 4) * 8](
         X.indptr, X.indices, X.data, out, out_b, H, yb, 3.0, 0.3, 0.1, scale_reg, 3, chunk)
@@ -43,7 +43,8 @@ def test_float32_rows_match_float64_reference():
     W, H = factors(12, 9, 4, seed=2)
     ub, ib = biases(12, 9, seed=2)
     ref, ref_b = W.copy(), ub.copy()
-    als_cg_half_sweep(X.indptr, X.indices, X.data, ref, ref_b, H, ib, 3.0, 0.5, 0.5, False, 3)
+    als_cg_half_sweep((X.indptr, X.indices, X.data), (ref, ref_b), (H, ib), (3.0, 0.5, 0.5, False),
+                      3)
     f = np.float32
     out, out_b = W.astype(f), ub.astype(f)
     als_cg_rows[2, 4, 0, shared_elements(4, 4, 4) * 4](
@@ -58,7 +59,7 @@ def test_sse_matches_cpu_residual(with_bias):
     X = ratings(10, 8, 0.5, seed=4, empty_row=0)
     W, H = factors(10, 8, 3, seed=4)
     ub, ib = biases(10, 8, seed=4) if with_bias else (np.zeros(0), np.zeros(0))
-    ref = residual(X.indptr, X.indices, X.data, W, ub, H, ib, 2.5, np.zeros(0))
+    ref = residual((X.indptr, X.indices, X.data), (W, ub), (H, ib), 2.5, np.zeros(0))
     partial = np.full(3, np.nan)
     als_sse_rows[3, 4, 0, shared_elements(3, 2, 1) * 8](
         X.indptr, X.indices, X.data, W, ub, H, ib, 2.5, 2, partial)
@@ -78,10 +79,10 @@ def test_solver_matches_cpu_iterations_and_objective(scale_reg):
     Wc, Hc, ubc, ibc = W.copy(), H.copy(), ub.copy(), ib.copy()
     for _ in range(2):
         obj = solver.step()
-        als_cg_half_sweep(C.indptr, C.indices, C.data, Hc, ibc, Wc, ubc, 3.0, 0.2, 0.05,
-                          scale_reg, 2)
-        als_cg_half_sweep(X.indptr, X.indices, X.data, Wc, ubc, Hc, ibc, 3.0, 0.2, 0.05,
-                          scale_reg, 2)
+        als_cg_half_sweep((C.indptr, C.indices, C.data), (Hc, ibc), (Wc, ubc),
+                          (3.0, 0.2, 0.05, scale_reg), 2)
+        als_cg_half_sweep((X.indptr, X.indices, X.data), (Wc, ubc), (Hc, ibc),
+                          (3.0, 0.2, 0.05, scale_reg), 2)
     state = solver.state()
     for name, ref in (("user_factors", Wc), ("item_factors", Hc), ("user_bias", ubc),
                       ("item_bias", ibc)):

@@ -56,8 +56,8 @@ def test_hogwild_blocks_learn_the_planted_groups_like_the_cpu_kernel():
     rng = np.random.default_rng(3)
     for _ in range(12):
         seeds = rng.integers(0, 2**63, size=256, dtype=np.uint64)
-        total, counted, _ = bpr_epoch(X.indices, rows, Wc, Hc, bc, X.nnz, seeds, 0.2, 0.01,
-                                      pairs, False, UPDATE_ALL, 12)
+        total, counted, _ = bpr_epoch((X.indices, rows), (Wc, Hc, bc), X.nnz, seeds, (0.2, 0.01),
+                                      (pairs, False, 12), UPDATE_ALL)
     scores = state["user_factors"] @ state["item_factors"].T + state["item_bias"]
     cpu_scores = Wc @ Hc.T + bc
 

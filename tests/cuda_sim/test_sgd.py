@@ -1,11 +1,18 @@
 import numpy as np
 import pytest
 
+from fastmf._kernels.block_sgd import PLAIN, sgd_epoch
 from fastmf._kernels.cuda.sgd import sgd_epoch as cuda_sgd_epoch
-from fastmf._kernels.sgd import sgd_epoch
 from fastmf._solvers import mf_sgd
 from fastmf.cuda.solvers import SGDSolver
 from tests.cuda_sim.problems import factors, planted, ratings, rel_err
+
+
+def cpu_epoch(schedule, block_ptr, entries, model, mu, lr, reg, reg_bias):
+    """One plain-SGD epoch of the CPU driver (float64, no optimiser state)."""
+    empty, no_implicit = np.zeros((0, 1)), np.zeros((0, model[0].shape[1]))
+    return sgd_epoch(PLAIN, (schedule, block_ptr), entries, model,
+                     (mu, lr, reg, reg_bias, 0.0, 1), (empty, empty), (no_implicit, no_implicit))
 
 
 def cpu_epochs(X, W, H, ub, ib, mu, lr, reg, reg_bias, seed, epochs, decay=0.0):
@@ -18,9 +25,9 @@ def cpu_epochs(X, W, H, ub, ib, mu, lr, reg, reg_bias, seed, epochs, decay=0.0):
     order, block_ptr = mf_sgd.block_layout(users, items, m, n, P, seed)
     W, H, ub, ib = W.copy(), H.copy(), ub.copy(), ib.copy()
     for e in range(epochs):
-        sse = sgd_epoch(mf_sgd.block_schedule(seed, e, P), block_ptr, users[order],
-                        items[order], X.data[order], W, H, ub, ib, mu, lr / (1 + decay * e),
-                        reg, reg_bias, np.zeros(0), np.zeros(0))
+        sse = cpu_epoch(mf_sgd.block_schedule(seed, e, P), block_ptr,
+                        (users[order], items[order], X.data[order]), (W, H, ub, ib), mu,
+                        lr / (1 + decay * e), reg, reg_bias)
     counts_u = np.diff(X.indptr).astype(float)
     counts_i = np.bincount(items, minlength=n).astype(float)
     return W, H, ub, ib, sse + mf_sgd.l2_penalty(reg, reg_bias, counts_u, counts_i, W, H, ub, ib)
@@ -68,8 +75,7 @@ def test_kernel_walks_the_block_sequence_like_the_cpu_kernel(grid):
     W, H = factors(m, n, 3, seed=8)
     bu, bi = np.zeros(m), np.zeros(n)
     ref = [a.copy() for a in (W, H, bu, bi)]
-    sse = sgd_epoch(schedule, block_ptr, u, i, r, *ref, 3.0, 0.05, 0.02, 0.01, np.zeros(0),
-                    np.zeros(0))
+    sse = cpu_epoch(schedule, block_ptr, (u, i, r), tuple(ref), 3.0, 0.05, 0.02, 0.01)
     seq = schedule.ravel()
     seq_ptr = np.concatenate([[0], np.cumsum(np.diff(block_ptr)[seq])])
     got = [a.copy() for a in (W, H, bu, bi)]

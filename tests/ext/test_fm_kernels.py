@@ -30,7 +30,7 @@ def problem(n, d, r, density, seed, dtype=np.float64, empty_row=True):
 def test_predict_matches_quadratic_formula(dtype, r, n_threads):
     X, w0, w, V = problem(17, 9, r, 0.4, seed=r, dtype=dtype)
     out = np.empty(17)
-    fm_predict(*csr_arrays(X), w0, w, V, out, n_threads)
+    fm_predict(csr_arrays(X), (np.array([w0]), w, V), out, n_threads)
     ref = oracles.fm_predict(X.toarray(), w0, w, V)
     tol = 1e-4 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(out, ref, rtol=tol, atol=tol)
@@ -40,7 +40,7 @@ def test_predict_matches_quadratic_formula(dtype, r, n_threads):
 def test_predict_single_row_single_feature():
     X = sp.csr_matrix(np.array([[2.0]]))
     out = np.empty(1)
-    fm_predict(*csr_arrays(X), 1.0, np.array([0.5]), np.array([[3.0]]), out, 1)
+    fm_predict(csr_arrays(X), (np.array([1.0]), np.array([0.5]), np.array([[3.0]])), out, 1)
     assert out[0] == pytest.approx(2.0)  # no pair with a single feature
 
 
@@ -48,7 +48,7 @@ def test_residuals_hold_prediction_error_and_factor_sums():
     X, w0, w, V = problem(12, 7, 3, 0.5, seed=3)
     target = np.arange(12.0)
     e, q = np.empty(12), np.empty((12, 3))
-    fm_residuals(*csr_arrays(X), w0, w, V, target, e, q, 2)
+    fm_residuals(csr_arrays(X), (np.array([w0]), w, V), target, (e, q), 2)
     np.testing.assert_allclose(e, oracles.fm_predict(X.toarray(), w0, w, V) - target)
     np.testing.assert_allclose(q, X.toarray() @ V)
 
@@ -65,8 +65,8 @@ def test_sgd_epoch_one_thread_matches_serial_oracle(logistic, dtype):
     w0_arr = np.array([w0])
     ref = oracles.fm_sgd_epoch(X.toarray(), y, order, w0, w, V, groups, 0.1, reg_w, reg_v,
                                0.05, logistic)
-    total = fm_sgd_epoch(*csr_arrays(X), y, order, w0_arr, w, V, groups, 0.1, reg_w, reg_v,
-                         0.05, True, logistic, 1)
+    total = fm_sgd_epoch(csr_arrays(X), y, order, (w0_arr, w, V), groups, (0.1, reg_w, reg_v),
+                         (0.05, True, logistic), 1)
     tol = 1e-4 if dtype == np.float32 else 1e-10
     assert w0_arr[0] == pytest.approx(ref[0], rel=tol, abs=tol)
     np.testing.assert_allclose(w, ref[1], rtol=tol, atol=tol)
@@ -83,8 +83,8 @@ def test_sgd_gradient_matches_finite_differences():
         return 0.5 * (oracles.fm_predict(x, w0_, w_, V_)[0] - y[0]) ** 2
 
     w2, V2, w0_arr = w.copy(), V.copy(), np.array([w0])
-    fm_sgd_epoch(*csr_arrays(X), y, np.zeros(1, np.int64), w0_arr, w2, V2,
-                 np.zeros(6, np.int32), 0.0, np.zeros(1), np.zeros(1), lr, True, False, 1)
+    fm_sgd_epoch(csr_arrays(X), y, np.zeros(1, np.int64), (w0_arr, w2, V2),
+                 np.zeros(6, np.int32), (0.0, np.zeros(1), np.zeros(1)), (lr, True, False), 1)
     eps = 1e-6
     num_v = np.zeros_like(V)
     for j in range(6):
@@ -111,11 +111,11 @@ def _sweep(X, target, w0, w, V, groups, G, sample, seed, n_threads, alpha=1.3):
     csc.sort_indices()
     order, block_ptr, block_par = exclusive_blocks(csc.indptr, csc.indices, n, groups)
     e, q = np.empty(n), np.empty((n, r))
-    fm_residuals(*csr_arrays(X), w0, w, V, target, e, q, n_threads)
+    fm_residuals(csr_arrays(X), (np.array([w0]), w, V), target, (e, q), n_threads)
     w0_arr, w2, V2 = np.array([w0]), w.copy(), V.copy()
-    fm_cd_sweep(csc.indptr.astype(np.int64), csc.indices.astype(np.int32), csc.data, e, q,
-                w0_arr, w2, V2, groups, order, block_ptr, block_par, alpha, 0.5, 0.2, lam_w,
-                mu_w, lam_v, mu_v, True, sample, seed, n_threads)
+    fm_cd_sweep((csc.indptr.astype(np.int64), csc.indices.astype(np.int32), csc.data), (e, q),
+                (w0_arr, w2, V2), groups, (order, block_ptr, block_par),
+                (alpha, 0.5, 0.2, lam_w, mu_w, lam_v, mu_v), (True, sample, seed), n_threads)
     return (w0_arr[0], w2, V2, e, q), (order, alpha, 0.5, 0.2, lam_w, mu_w, lam_v, mu_v)
 
 

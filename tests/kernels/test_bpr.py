@@ -11,19 +11,8 @@ from fastmf._kernels.bpr import (
     bpr_triple,
     pair_in_set,
     pair_set,
-    random_index,
-    splitmix64,
 )
 from tests import oracles
-
-
-def test_splitmix64_matches_python_twin():
-    state, ref = np.uint64(12345), 12345
-    for _ in range(5):
-        state, bits = splitmix64(np.uint64(state))
-        ref, ref_bits = oracles.splitmix64(ref)
-        assert int(state) == ref and int(bits) == ref_bits
-        assert random_index(np.uint64(bits), 7) == ((ref_bits >> 32) * 7) >> 32
 
 
 def test_triple_step_is_minus_lr_times_numerical_gradient():
@@ -39,18 +28,18 @@ def test_triple_step_is_minus_lr_times_numerical_gradient():
     grad = np.array([(loss(theta + e) - loss(theta - e)) / 2e-6
                      for e in np.eye(len(theta)) * 1e-6])
     W2, H2, b2 = w[None].copy(), H.copy(), b.copy()
-    got = bpr_triple(W2, 0, H2, 0, 2, b2, lr, reg, UPDATE_ALL, True)
+    got = bpr_triple((W2, H2, b2), 0, 0, 2, (lr, reg), UPDATE_ALL, True)
     step = np.r_[W2[0], H2[0], H2[2], b2[0], b2[2]] - theta
     np.testing.assert_allclose(step, -lr * grad, rtol=1e-5, atol=1e-10)
     np.testing.assert_allclose(got, loss(theta) - reg / 2 * (theta @ theta), rtol=1e-12)
     np.testing.assert_array_equal(H2[1], H[1])
     W3, H3, b3 = w[None].copy(), H.copy(), b.copy()
-    bpr_triple(W3, 0, H3, 0, 2, b3, lr, reg, UPDATE_USER, False)  # items frozen
+    bpr_triple((W3, H3, b3), 0, 0, 2, (lr, reg), UPDATE_USER, False)  # items frozen
     np.testing.assert_array_equal(H3, H)
     np.testing.assert_array_equal(b3, b)
     np.testing.assert_allclose(W3, W2)
     W4, H4, b4 = w[None].copy(), H.copy(), b.copy()
-    bpr_triple(W4, 0, H4, 0, 2, b4, lr, reg, UPDATE_POSITIVE, False)  # the positive alone
+    bpr_triple((W4, H4, b4), 0, 0, 2, (lr, reg), UPDATE_POSITIVE, False)  # the positive alone
     np.testing.assert_array_equal(W4, w[None])
     np.testing.assert_array_equal(np.delete(H4, 0, axis=0), np.delete(H, 0, axis=0))
     np.testing.assert_array_equal(b4[1:], b[1:])
@@ -76,8 +65,8 @@ def test_epoch_with_one_thread_matches_sequential_oracle(verify, popularity):
     numba.set_num_threads(1)
     try:
         pairs = pair_set(X.indptr, X.indices, 6) if verify else np.zeros(0, np.int64)
-        total, counted, skipped = bpr_epoch(X.indices, rows, W2, H2, b2, 50, seeds, 0.1, 0.05,
-                                            pairs, popularity, UPDATE_ALL, 6)
+        total, counted, skipped = bpr_epoch((X.indices, rows), (W2, H2, b2), 50, seeds,
+                                            (0.1, 0.05), (pairs, popularity, 6), UPDATE_ALL)
     finally:
         numba.set_num_threads(previous)
     np.testing.assert_allclose(W2, ref[0], rtol=1e-10, atol=1e-12)

@@ -22,13 +22,13 @@ def test_residual_matches_dense(dtype, k):
     W, H = rng.normal(size=(9, k)).astype(dtype), rng.normal(size=(7, k)).astype(dtype)
     ub, ib = rng.normal(size=9).astype(dtype), rng.normal(size=7).astype(dtype)
     out = np.empty(X.nnz, dtype)
-    sse = residual(X.indptr, X.indices, X.data.astype(dtype), W, ub, H, ib, 2.0, out)
+    sse = residual((X.indptr, X.indices, X.data.astype(dtype)), (W, ub), (H, ib), 2.0, out)
     dense = R - 2.0 - ub[:, None] - ib[None, :] - W.astype(float) @ H.T
     tol = 1e-4 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(out, dense[mask], rtol=tol, atol=tol)
     np.testing.assert_allclose(sse, np.sum(dense[mask] ** 2), rtol=tol)
     empty = np.zeros(0, dtype)  # the objective alone, nothing stored
-    sse_only = residual(X.indptr, X.indices, X.data.astype(dtype), W, empty, H, empty, 0.0,
+    sse_only = residual((X.indptr, X.indices, X.data.astype(dtype)), (W, empty), (H, empty), 0.0,
                         empty)
     want = oracles.mf_objective(R, mask, W.astype(float), H.astype(float), None, None, 0.0,
                                 0.0, 0.0, False)
@@ -62,8 +62,8 @@ def test_ccd_sweep_matches_oracle(nonneg, l1, l2, scale, n_chunks):
                                                   l2s[f], scale, nonneg)
             want_res = res_t.T
     got_x, got_y = Xt.copy(), Yt.copy()
-    ccd_sweep(X.indptr, X.indices, res, got_x, got_y, move_x, move_y, l2s, chunk_ptr, counts,
-              l1, scale, nonneg)
+    ccd_sweep((X.indptr, X.indices, res), (got_x, got_y), (move_x, move_y, l2s),
+              (chunk_ptr, counts), (l1, scale, nonneg))
     np.testing.assert_allclose(got_x, want_x, atol=1e-12)
     np.testing.assert_allclose(got_y, want_y, atol=1e-12)
     np.testing.assert_allclose(res, want_res[mask], atol=1e-12)
@@ -89,7 +89,7 @@ def test_hals_rows_never_increases_frobenius_and_zero_rows():
     X, W, H = sp.csr_matrix(D), rng.random((12, 3)), rng.random((9, 3))
     before = np.sum((D - W @ H.T) ** 2)
     for _ in range(30):
-        hals_rows(X.indptr, X.indices, X.data, W, H, H.T @ H, 0.0)
+        hals_rows((X.indptr, X.indices, X.data), W, H, H.T @ H, 0.0)
     assert np.sum((D - W @ H.T) ** 2) <= before
     assert W.min() >= 0 and W[3].max() < 1e-8
 
@@ -99,7 +99,7 @@ def test_csr_matmul_matches_scipy(dtype):
     R, mask, X, rng = problem(11, 5, 0.4, 2)
     B = rng.normal(size=(5, 3)).astype(dtype)
     out = np.full((11, 3), 9.0, dtype)
-    csr_matmul(X.indptr, X.indices, X.data.astype(dtype), B, out)
+    csr_matmul((X.indptr, X.indices, X.data.astype(dtype)), B, out)
     np.testing.assert_allclose(out, X @ B, rtol=1e-5)
 
 
@@ -112,6 +112,6 @@ def test_hals_rows_equals_product_then_sweep(k):
     BtB = B.T @ B + 0.2 * np.eye(k)
     want = oracles.hals_sweep(A, BtB, X @ B - 0.1)
     got = A.copy()
-    cross = hals_rows(X.indptr, X.indices, X.data, got, B, BtB, 0.1)
+    cross = hals_rows((X.indptr, X.indices, X.data), got, B, BtB, 0.1)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     assert np.isclose(cross, np.sum(R * (want @ B.T)), rtol=1e-12)

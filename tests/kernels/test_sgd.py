@@ -3,9 +3,22 @@ import numpy as np
 import pytest
 
 import fastmf
-from fastmf._kernels.sgd import sgd_epoch, sgd_epoch_batched
+from fastmf._kernels.block_sgd import BATCHED, PLAIN, sgd_epoch
 from fastmf._solvers.mf_sgd import block_layout, block_schedule, blocked_entries, n_blocks
 from tests import oracles
+
+
+def run_epoch(kind, order, ptr, entries, model, mu, lr, reg, reg_bias, momentum=0.0,
+              batch_size=1, state=None, implicit=None):
+    """The epoch driver with its tuples built from plain arguments (scalars in the factors'
+    dtype, zero-row arrays for the unused state and implicit terms)."""
+    W = model[0]
+    f = W.dtype.type
+    empty = np.zeros((0, 1), W.dtype)
+    no_implicit = np.zeros((0, W.shape[1]), W.dtype)
+    hyper = (f(mu), f(lr), f(reg), f(reg_bias), f(momentum), int(batch_size))
+    return sgd_epoch(kind, (order, ptr), entries, model, hyper, state or (empty, empty),
+                     implicit or (no_implicit, no_implicit))
 
 
 def blocked_problem(m, n, nnz, k, P, seed, dtype=np.float64, bias=True):
@@ -23,10 +36,6 @@ def blocked_problem(m, n, nnz, k, P, seed, dtype=np.float64, bias=True):
     return block_schedule(seed, 0, P), block_ptr, arrays, W, H, bu, bi
 
 
-def scalars(dtype, *xs):
-    return tuple(np.dtype(dtype).type(x) for x in xs)
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("adagrad", [False, True])
@@ -34,19 +43,20 @@ def scalars(dtype, *xs):
 def test_sgd_epoch_matches_python_loop(dtype, bias, adagrad, k):
     order, ptr, (u, i, v), W, H, bu, bi = blocked_problem(12, 9, 50, k, 3, seed=k, dtype=dtype,
                                                           bias=bias)
-    acc_u = np.ones(12 if adagrad else 0, dtype)
-    acc_i = np.ones(9 if adagrad else 0, dtype)
-    mu, lr, reg, reg_b = scalars(dtype, 3.0, 0.05, 0.1, 0.02)
-    ref = oracles.sgd_epoch(order, ptr, u, i, v, W, H, bu, bi, float(mu), float(lr),
-                            float(reg), float(reg_b), acc_u if adagrad else None,
-                            acc_i if adagrad else None)
-    sse = sgd_epoch(order, ptr, u, i, v, W, H, bu, bi, mu, lr, reg, reg_b, acc_u, acc_i)
+    acc_u = np.ones((12 if adagrad else 0, 1), dtype)
+    acc_i = np.ones((9 if adagrad else 0, 1), dtype)
+    f = np.dtype(dtype).type
+    ref = oracles.sgd_epoch(order, ptr, u, i, v, W, H, bu, bi, 3.0, float(f(0.05)),
+                            float(f(0.1)), float(f(0.02)), acc_u[:, 0] if adagrad else None,
+                            acc_i[:, 0] if adagrad else None)
+    sse = run_epoch(PLAIN, order, ptr, (u, i, v), (W, H, bu, bi), 3.0, 0.05, 0.1, 0.02,
+                    state=(acc_u, acc_i))
     tol = 1e-4 if dtype == np.float32 else 1e-10
     for got, want in zip((W, H, bu, bi), ref[:4], strict=False):
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
     if adagrad:
-        np.testing.assert_allclose(acc_u, ref[4], rtol=tol)
-        np.testing.assert_allclose(acc_i, ref[5], rtol=tol)
+        np.testing.assert_allclose(acc_u[:, 0], ref[4], rtol=tol)
+        np.testing.assert_allclose(acc_i[:, 0], ref[5], rtol=tol)
     np.testing.assert_allclose(sse, ref[6], rtol=tol)
 
 
@@ -59,8 +69,8 @@ def test_sgd_epoch_batched_matches_python_loop(batch_size, momentum, bias):
     VH = np.full((11, 4) if momentum else (0, 4), -0.01)
     ref = oracles.sgd_epoch_batched(order, ptr, u, i, v, W, H, bu, bi, 3.0, 0.1, 0.1, 0.05,
                                     momentum, batch_size, VW, VH)
-    sse = sgd_epoch_batched(order, ptr, u, i, v, W, H, bu, bi, 3.0, 0.1, 0.1, 0.05, momentum,
-                            batch_size, VW, VH)
+    sse = run_epoch(BATCHED, order, ptr, (u, i, v), (W, H, bu, bi), 3.0, 0.1, 0.1, 0.05,
+                    momentum, batch_size, state=(VW, VH))
     cols = slice(None) if bias else slice(0, 3)  # without biases the last column is unused
     for got, want in zip((W, H, bu, bi, VW[:, cols], VH[:, cols]),
                          (*ref[:4], ref[4][:, cols], ref[5][:, cols]), strict=False):
@@ -71,10 +81,8 @@ def test_sgd_epoch_batched_matches_python_loop(batch_size, momentum, bias):
 def test_batch_of_one_without_momentum_is_plain_sgd():
     order, ptr, (u, i, v), W, H, bu, bi = blocked_problem(8, 7, 30, 2, 2, seed=1)
     W2, H2, bu2, bi2 = W.copy(), H.copy(), bu.copy(), bi.copy()
-    empty = np.zeros(0)
-    sgd_epoch(order, ptr, u, i, v, W, H, bu, bi, 3.0, 0.1, 0.1, 0.1, empty, empty)
-    sgd_epoch_batched(order, ptr, u, i, v, W2, H2, bu2, bi2, 3.0, 0.1, 0.1, 0.1, 0.0, 1,
-                      np.zeros((0, 3)), np.zeros((0, 3)))
+    run_epoch(PLAIN, order, ptr, (u, i, v), (W, H, bu, bi), 3.0, 0.1, 0.1, 0.1)
+    run_epoch(BATCHED, order, ptr, (u, i, v), (W2, H2, bu2, bi2), 3.0, 0.1, 0.1, 0.1)
     for a, b in ((W, W2), (H, H2), (bu, bu2), (bi, bi2)):
         np.testing.assert_allclose(a, b, rtol=1e-12)
 
@@ -96,10 +104,9 @@ def test_sgd_step_is_the_negative_gradient():
     grad = np.array([(loss(x0 + eps * d) - loss(x0 - eps * d)) / (2 * eps)
                      for d in np.eye(len(x0))])
     W, H, bu, bi = w[None].copy(), h[None].copy(), np.array([b]), np.array([c])
-    empty = np.zeros(0)
-    sgd_epoch(np.zeros((1, 1), np.int64), np.array([0, 1]), np.zeros(1, np.int32),
-              np.zeros(1, np.int32), np.array([r]), W, H, bu, bi, mu, lr, reg, reg_b, empty,
-              empty)
+    run_epoch(PLAIN, np.zeros((1, 1), np.int64), np.array([0, 1]),
+              (np.zeros(1, np.int32), np.zeros(1, np.int32), np.array([r])), (W, H, bu, bi), mu,
+              lr, reg, reg_b)
     step = np.concatenate([W[0], H[0], bu, bi]) - x0
     np.testing.assert_allclose(step, -lr * grad, rtol=1e-6, atol=1e-10)
 
@@ -113,9 +120,7 @@ def test_same_result_at_one_and_two_threads():
         previous = numba.get_num_threads()
         numba.set_num_threads(n)
         try:
-            args = scalars(np.float32, 3.0, 0.05, 0.05, 0.05)
-            sgd_epoch(order, ptr, u, i, v, *arrays, *args, np.zeros(0, np.float32),
-                      np.zeros(0, np.float32))
+            run_epoch(PLAIN, order, ptr, (u, i, v), tuple(arrays), 3.0, 0.05, 0.05, 0.05)
         finally:
             numba.set_num_threads(previous)
         results.append(arrays)
@@ -180,9 +185,37 @@ def test_block_layout_shuffle_is_seeded_and_blocked_entries_gather_it():
     for s in range(4):  # same entries per block, in another order
         assert sorted(a[ptr[s]:ptr[s + 1]]) == sorted(c[ptr[s]:ptr[s + 1]])
     ratings = fastmf.Ratings(users, items, rng.random(3000), duplicates="sum")
-    u, i, v, ptr2 = blocked_entries(ratings, 2, 1, np.float32)
+    (u, i, v), ptr2 = blocked_entries(ratings, 2, 1, np.float32)
     order, _ = block_layout(ratings.users, ratings.items, 50, 40, 2, seed=1)
     np.testing.assert_array_equal(u, ratings.users[order])
     np.testing.assert_array_equal(i, ratings.items[order])
     np.testing.assert_array_equal(v, ratings.values[order].astype(np.float32))
     assert u.dtype == np.int32 and v.dtype == np.float32
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.5])
+def test_solver_epoch_with_mini_batches_is_the_batched_python_loop(momentum):
+    # the solver hands the driver 2-D per-row state (zero rows without momentum)
+    from fastmf._solvers.mf_sgd import SGDSolver
+
+    rng = np.random.default_rng(4)
+    users, items = rng.integers(0, 30, 400), rng.integers(0, 20, 400)
+    ratings = fastmf.Ratings(users, items, rng.integers(1, 6, 400).astype(float),
+                             duplicates="sum")
+    m, n = ratings.shape
+    W, H = rng.normal(size=(m, 3)) * 0.1, rng.normal(size=(n, 3)) * 0.1
+    state = {"user_factors_": W.copy(), "item_factors_": H.copy(), "user_bias_": np.zeros(m),
+             "item_bias_": np.zeros(n), "global_mean_": 3.0, "sgd_seed_": 11}
+    params = {"learning_rate": 0.05, "lr_schedule": "constant", "lr_decay": 0.0, "reg": 0.1,
+              "reg_bias": 0.02, "batch_size": 4, "momentum": momentum, "first_iter": 0}
+    solver = SGDSolver(ratings, state, params, np.random.default_rng(0))
+    solver.step()
+    got = solver.state()
+    (u, i, v), ptr = blocked_entries(ratings, solver.P, 11, np.float64)
+    V0 = np.zeros((m if momentum else 0, 4)), np.zeros((n if momentum else 0, 4))
+    ref = oracles.sgd_epoch_batched(block_schedule(11, 0, solver.P), ptr, u, i, v, W, H,
+                                    np.zeros(m), np.zeros(n), 3.0, 0.05, 0.1, 0.02, momentum, 4,
+                                    *V0)
+    for name, want in zip(("user_factors_", "item_factors_", "user_bias_", "item_bias_"), ref,
+                          strict=False):
+        np.testing.assert_allclose(got[name], want, rtol=1e-10, atol=1e-12)

@@ -3,9 +3,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fastmf._kernels.svdpp import implicit_sums, implicit_update, svdpp_epoch
+from fastmf._kernels.block_sgd import SVDPP
+from fastmf._kernels.svdpp import implicit_sums, implicit_update
 from fastmf._solvers.mf_sgd import block_layout, block_schedule
 from tests import oracles
+from tests.kernels.test_sgd import run_epoch
 
 
 def problem(m, n, nnz, k, P, seed, dtype=np.float64):
@@ -30,7 +32,7 @@ def test_implicit_sums_match_oracle_with_empty_rows(dtype):
     N = sp.csr_matrix(mask.astype(float))
     Y = rng.normal(size=(7, 3)).astype(dtype)
     Z = np.full((9, 3), 5.0, dtype)
-    implicit_sums(N.indptr, N.indices, Y, Z)
+    implicit_sums((N.indptr, N.indices), Y, Z)
     np.testing.assert_allclose(Z, oracles.implicit_sums(mask, Y), rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(Z[2], 0)
 
@@ -41,10 +43,10 @@ def test_svdpp_epoch_matches_python_loop(dtype, k):
     order, ptr, (u, i, v), mask, (W, H, Y, bu, bi) = problem(11, 10, 50, k, 3, seed=k,
                                                              dtype=dtype)
     Z = oracles.implicit_sums(mask, Y).astype(dtype)
-    f = np.dtype(dtype).type
     ref = oracles.svdpp_epoch(order, ptr, u, i, v, W, Z, H, bu, bi, 3.0, 0.05, 0.1, 0.02)
     G = np.zeros_like(W)
-    sse = svdpp_epoch(order, ptr, u, i, v, W, Z, H, bu, bi, f(3.0), f(0.05), f(0.1), f(0.02), G)
+    sse = run_epoch(SVDPP, order, ptr, (u, i, v), (W, H, bu, bi), 3.0, 0.05, 0.1, 0.02,
+                    implicit=(Z, G))
     tol = 1e-4 if dtype == np.float32 else 1e-10
     for got, want in zip((W, H, bu, bi, G), ref[:5], strict=False):
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
@@ -58,7 +60,7 @@ def test_implicit_update_matches_oracle():
     Nt = sp.csc_matrix(mask.astype(float))
     G, Y = rng.normal(size=(8, 3)), rng.normal(size=(6, 3))
     want = oracles.implicit_update(mask, G, Y, 0.1, 0.3)
-    implicit_update(Nt.indptr, Nt.indices, G, Y, 0.1, 0.3)
+    implicit_update((Nt.indptr, Nt.indices), G, Y, 0.1, 0.3)
     np.testing.assert_allclose(Y, want, rtol=1e-12)
 
 
@@ -72,9 +74,9 @@ def test_accumulated_implicit_gradient_is_the_gradient_by_finite_differences():
         return 0.5 * np.sum((v - pred) ** 2)
 
     Z = np.zeros_like(W)
-    implicit_sums(N.indptr, N.indices, Y, Z)
+    implicit_sums((N.indptr, N.indices), Y, Z)
     G = np.zeros_like(W)
-    svdpp_epoch(order, ptr, u, i, v, W, Z, H, bu, bi, 3.0, 0.0, 0.0, 0.0, G)
+    run_epoch(SVDPP, order, ptr, (u, i, v), (W, H, bu, bi), 3.0, 0.0, 0.0, 0.0, implicit=(Z, G))
     G *= 1 / np.sqrt(np.maximum(mask.sum(1), 1))[:, None]
     grad = np.zeros_like(Y)
     eps = 1e-6
@@ -89,7 +91,6 @@ def test_accumulated_implicit_gradient_is_the_gradient_by_finite_differences():
 def test_svdpp_epoch_same_at_one_and_two_threads():
     order, ptr, (u, i, v), mask, params = problem(30, 25, 400, 4, 4, seed=9, dtype=np.float32)
     Z = oracles.implicit_sums(mask, params[2]).astype(np.float32)
-    f = np.float32
     results = []
     for n in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
         W, H, _, bu, bi = (a.copy() for a in params)
@@ -97,7 +98,8 @@ def test_svdpp_epoch_same_at_one_and_two_threads():
         previous = numba.get_num_threads()
         numba.set_num_threads(n)
         try:
-            svdpp_epoch(order, ptr, u, i, v, W, Z, H, bu, bi, f(3), f(0.05), f(0.05), f(0.05), G)
+            run_epoch(SVDPP, order, ptr, (u, i, v), (W, H, bu, bi), 3.0, 0.05, 0.05, 0.05,
+                      implicit=(Z, G))
         finally:
             numba.set_num_threads(previous)
         results.append((W, H, bu, bi, G))

@@ -33,8 +33,8 @@ def run_kernel(scores, excluded, k, rows=None, item_mask=None, index_dtype=np.in
     mask = np.zeros(0, dtype=bool) if item_mask is None else item_mask
     out_idx = np.empty((b, k), dtype=np.int64)
     out_score = np.empty((b, k), dtype=scores.dtype)
-    missing = topk_block(scores, rows, csr.indptr.astype(index_dtype),
-                         csr.indices.astype(index_dtype), mask, out_idx, out_score)
+    exclude = (csr.indptr.astype(index_dtype), csr.indices.astype(index_dtype))
+    missing = topk_block(scores, rows, exclude, mask, (out_idx, out_score))
     assert missing == int((out_idx == -1).sum())
     return out_idx, out_score
 

@@ -1,7 +1,7 @@
 """Hogwild SGD epochs for biased matrix factorization on the GPU.
 
 The ratings are laid out and scheduled exactly as for the CPU kernel
-(:mod:`fastmf._kernels.sgd`: P x P blocks, sub-epoch by sub-epoch in ``block_order``), which
+(:mod:`fastmf._kernels.block_sgd`: P x P blocks, sub-epoch by sub-epoch in ``block_order``), which
 makes one *sequence* of the ratings per epoch: the CPU result is that of applying the updates
 in this sequence. Here the sequence is cut into ``gridDim.x`` contiguous pieces, one per thread
 block, and the blocks run at once without locks (Hogwild): updates of a row shared by two
