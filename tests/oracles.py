@@ -745,13 +745,6 @@ def residual_mf_scores(users, params, sizes, codes, mu):
 
 
 # ---------------------------------------------------------------------- NCF and its sampler
-def keyed_stream(seed, epoch, unit):
-    """Twin of ``negatives.keyed_stream``: the mixed bits of seed, + epoch, + unit."""
-    _, bits = splitmix64(seed)
-    _, bits = splitmix64((bits + epoch) & _M64)
-    return splitmix64((bits + unit) & _M64)[1]
-
-
 def nth_absent(present, q):
     """The ``q``-th non-negative integer not in ``present``, by listing the complement."""
     present = np.asarray(present)

@@ -239,10 +239,13 @@ def test_early_stopping_keeps_the_best_epoch():
 
 
 def test_regularisation_shrinks_the_output_layer_too():
+    # a strong weight collapses every parameter group, the output layer included (a weak one
+    # may grow the embeddings: GMF's scores are invariant to moving scale from h into them)
     free = fit("gmf", n_iter=10)
-    tied = fit("gmf", n_iter=10, reg=1e-3)
-    assert np.linalg.norm(tied.output_weights_) < 0.5 * np.linalg.norm(free.output_weights_)
-    assert np.linalg.norm(tied.user_factors_) < np.linalg.norm(free.user_factors_)
+    tied = fit("gmf", n_iter=10, reg=0.1)
+    for name in ("output_weights_", "user_factors_", "item_factors_"):
+        norm = np.linalg.norm
+        assert norm(getattr(tied, name)) < 0.05 * norm(getattr(free, name)), name
 
 
 def test_negatives_may_include_positives_when_asked():

@@ -40,9 +40,8 @@ import numpy as np
 from numba import prange
 
 from .._config import JIT, PARALLEL_JIT
-from .bpr import splitmix64
 from .mlp_gemm import backward, block, forward
-from .negatives import draw_negative, keyed_stream
+from .negatives import draw_negative
 from .nn import (
     LOG,
     activate,
@@ -54,6 +53,7 @@ from .nn import (
     state_row,
     touch_row,
 )
+from .rng import keyed_stream, splitmix64
 
 _PAIRS = 256  # pairs per scoring task
 _ITEMS = 256  # items per task of the block scores

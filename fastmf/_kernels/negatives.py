@@ -7,8 +7,8 @@ non-positive items: exact, with no rejection loop (a user with nearly every item
 positive costs no more than any other).
 
 Randomness is counter-based: the stream of a unit of work (one training instance, one test
-entry) starts at :func:`keyed_stream` of ``(seed, epoch, unit)``, so a draw depends on its key
-alone, not on which thread runs it or in what order.
+entry) starts at :func:`fastmf._kernels.rng.keyed_stream` of ``(seed, epoch, unit)``, so a
+draw depends on its key alone, not on which thread runs it or in what order.
 """
 
 import numba
@@ -16,19 +16,7 @@ import numpy as np
 from numba import prange
 
 from .._config import JIT, PARALLEL_JIT
-from .bpr import random_index, splitmix64
-
-
-@numba.njit(**JIT)
-def keyed_stream(seed, epoch, unit):
-    """Start state of the SplitMix64 stream keyed by ``(seed, epoch, unit)`` (non-negative
-    integers): each part of the key is added to the mixed bits of the parts before it and
-    mixed again (SplitMix64's finaliser is a bijection, so distinct units of one ``(seed,
-    epoch)`` get distinct states)."""
-    _, bits = splitmix64(np.uint64(seed))
-    _, bits = splitmix64(bits + np.uint64(epoch))
-    _, bits = splitmix64(bits + np.uint64(unit))
-    return bits
+from .rng import keyed_stream, random_index, splitmix64
 
 
 @numba.njit(**JIT)

@@ -4,20 +4,11 @@ import scipy.sparse as sp
 
 from fastmf._kernels.negatives import (
     draw_negative,
-    keyed_stream,
     nth_absent,
     sample_distinct_negatives,
 )
 from tests import oracles
 from tests.kernels.test_nn import at_threads, needs_two_threads
-
-
-def test_keyed_stream_matches_its_twin_and_separates_keys():
-    keys = [(0, 0, 0), (7, 0, 1), (7, 1, 0), (2**63 + 5, 3, 10**9)]
-    states = [int(keyed_stream(np.uint64(s), e, u)) for s, e, u in keys]
-    assert states == [oracles.keyed_stream(*key) for key in keys]
-    units = {int(keyed_stream(np.uint64(3), 2, u)) for u in range(1000)}
-    assert len(units) == 1000
 
 
 @pytest.mark.parametrize("dtype", [np.int32, np.int64])

@@ -28,9 +28,9 @@ def bpr_epoch(indices, row_of_entry, W, H, item_bias, n_samples, seeds, lr, reg,
 
     Arguments are those of :func:`fastmf._kernels.bpr.bpr_epoch`, unpacked (as device arrays;
     ``lr`` and ``reg`` scalars of the factors' dtype; items always updated). ``partial``
-    (float64, shape (gridDim.x, 3)) receives per block the sum of ``-log sigmoid(x_uij)`` over the samples
-    taken whose index is a multiple of ``LOSS_EVERY``, how many those are, and the number of
-    samples skipped because the negative was a positive.
+    (float64, shape (gridDim.x, 3)) receives per block the sum of ``-log sigmoid(x_uij)`` over
+    the samples taken whose index is a multiple of ``LOSS_EVERY``, how many those are, and the
+    number of samples skipped because the negative was a positive.
     """
     nnz = indices.shape[0]
     n_items = H.shape[0]
