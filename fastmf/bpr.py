@@ -71,6 +71,12 @@ class BPR(FactorModel):
     early_stopping_rounds : int or None, default=None
         With an ``eval_set``: stop when its nDCG@10 has not improved for this many epochs
         and keep the best epoch's factors (``best_iteration_``).
+    backend : {"cpu", "cuda"}, default="cpu"
+        Where ``fit`` runs: ``"cuda"`` on an NVIDIA GPU (``loss="bpr"`` only). It needs
+        the ``cuda`` extra, a driver and a device, else
+        :class:`fastmf.cuda.CudaUnavailableError` names what is missing. The data move to the
+        device once per fit and the factors come back to host arrays at its end;
+        ``recommend``, fold-in and scoring run on the CPU.
 
     Attributes
     ----------
@@ -110,7 +116,7 @@ class BPR(FactorModel):
     def __init__(self, n_factors=64, *, n_iter=100, tol=0.0, learning_rate=0.05, reg=0.005,
                  verify_negative=True, negatives="uniform", init_scale=0.01, dtype="float32",
                  n_threads=None, random_state=None, verbose=False, warm_start=False,
-                 early_stopping_rounds=None, init_std=DEPRECATED):
+                 early_stopping_rounds=None, backend="cpu", init_std=DEPRECATED):
         self.n_factors = n_factors
         self.n_iter = n_iter
         self.tol = tol
@@ -125,10 +131,12 @@ class BPR(FactorModel):
         self.verbose = verbose
         self.warm_start = warm_start
         self.early_stopping_rounds = early_stopping_rounds
+        self.backend = backend
         self.init_std = init_std
 
     def _check_params(self):
         """Every hyper-parameter checked, as the dict the solver reads."""
+        check_option(getattr(self, "backend", "cpu"), "backend", ("cpu", "cuda"))
         return dict(
             n_factors=check_int_param(self.n_factors, "n_factors", low=1),
             n_iter=check_int_param(self.n_iter, "n_iter", low=1),

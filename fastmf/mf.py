@@ -142,6 +142,12 @@ class MatrixFactorization(FactorModel):
         small cost in accuracy, much smaller than keeping as few samples by a longer burn-in
         (on MovieLens-100k, k = 10, 200 sweeps: every 2nd of 160 samples gave the same test
         RMSE, every 4th +0.001, the last 40 +0.006).
+    backend : {"cpu", "cuda"}, default="cpu"
+        Where ``fit`` runs: ``"cuda"`` on an NVIDIA GPU (solver="als" with CG rows, or ``"sgd"`` with a constant or inverse step). It needs
+        the ``cuda`` extra, a driver and a device, else
+        :class:`fastmf.cuda.CudaUnavailableError` names what is missing. The data move to the
+        device once per fit and the factors come back to host arrays at its end;
+        ``recommend``, fold-in and scoring run on the CPU.
 
     Attributes
     ----------
@@ -177,7 +183,7 @@ class MatrixFactorization(FactorModel):
                  dtype="float32", n_threads=None, random_state=None, verbose=False,
                  warm_start=False, early_stopping_rounds=None, learning_rate=None,
                  lr_schedule=None, lr_decay=0.1, momentum=0.0, batch_size=1,
-                 burn_in=None, thin=1, cg_steps=None, clip=True,
+                 burn_in=None, thin=1, cg_steps=None, clip=True, backend="cpu",
                  init_std=DEPRECATED):
         self.n_factors = n_factors
         self.solver = solver
@@ -203,6 +209,7 @@ class MatrixFactorization(FactorModel):
         self.burn_in = burn_in
         self.thin = thin
         self.clip = clip
+        self.backend = backend
         self.init_std = init_std
 
     def _check_params(self):
@@ -229,6 +236,7 @@ class MatrixFactorization(FactorModel):
                                                   allow_none=True),
             clip=check_bool(self.clip, "clip"),
         )
+        check_option(self.backend, "backend", ("cpu", "cuda"))
         p["reg_bias"] = p["reg"] if self.reg_bias is None else \
             check_float_param(self.reg_bias, "reg_bias", low=0)
         if p["solver"] == "mcmc":
