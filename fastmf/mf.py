@@ -177,13 +177,14 @@ class MatrixFactorization(FactorModel):
                  dtype="float32", n_threads=None, random_state=None, verbose=False,
                  warm_start=False, early_stopping_rounds=None, learning_rate=None,
                  lr_schedule=None, lr_decay=0.1, momentum=0.0, batch_size=1,
-                 burn_in=None, thin=1, cg_steps=None, clip=True,
+                 burn_in=None, thin=1, cg_steps=3, final_exact=True, clip=True,
                  init_std=DEPRECATED):
         self.n_factors = n_factors
         self.solver = solver
         self.n_iter = n_iter
         self.tol = tol
         self.cg_steps = cg_steps
+        self.final_exact = final_exact
         self.reg = reg
         self.reg_bias = reg_bias
         self.reg_scaling = reg_scaling
@@ -219,6 +220,7 @@ class MatrixFactorization(FactorModel):
             n_iter=check_int_param(n_iter, "n_iter", low=1),
             tol=check_float_param(self.tol, "tol", low=0),
             cg_steps=check_int_param(self.cg_steps, "cg_steps", low=1, allow_none=True),
+            final_exact=check_bool(self.final_exact, "final_exact"),
             reg=check_float_param(self.reg, "reg", low=0),
             reg_scaling=check_option(self.reg_scaling, "reg_scaling", ("count", "none")),
             fit_biases=check_bool(self.fit_biases, "fit_biases"),
