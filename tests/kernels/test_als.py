@@ -50,9 +50,11 @@ def test_als_half_sweep_rows_longer_than_one_gathered_block():
     np.testing.assert_allclose(xb, ref_b, rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+# unregularised (reg=0) rows are too ill-conditioned to compare in float32
+@pytest.mark.parametrize("dtype,reg,reg_bias", [
+    (np.float32, 0.3, 0.2), (np.float64, 0.3, 0.2), (np.float32, 0.3, 0.0),
+    (np.float64, 0.3, 0.0), (np.float64, 0.0, 0.2)])
 @pytest.mark.parametrize("fit_bias", [True, False])
-@pytest.mark.parametrize("reg,reg_bias", [(0.3, 0.2), (0.3, 0.0), (0.0, 0.2)])
 def test_als_half_sweep_rows_shorter_and_longer_than_the_system(dtype, fit_bias, reg,
                                                                  reg_bias):
     # row u has u entries, 0 .. 11, around d = 8 or 9: short rows take the n x n dual
@@ -70,8 +72,6 @@ def test_als_half_sweep_rows_shorter_and_longer_than_the_system(dtype, fit_bias,
         rows = np.ones(12, bool)
     else:  # singular systems for rows shorter than d: only the longer ones have one answer
         rows = np.arange(12) >= d
-        if dtype == np.float32:  # unregularised: too ill-conditioned to compare in float32
-            return
         assert np.isfinite(out).all()
     ref, ref_b = oracles.als_half_sweep(R, mask & rows[:, None], Y, yb, 3.0, reg, reg_bias,
                                         True, fit_bias)
