@@ -159,8 +159,9 @@ class MatrixFactorization(FactorModel):
         (on MovieLens-100k, k = 10, 200 sweeps: every 2nd of 160 samples gave the same test
         RMSE, every 4th +0.001, the last 40 +0.006).
     backend : {"cpu", "cuda"}, default="cpu"
-        Where ``fit`` runs: ``"cuda"`` on an NVIDIA GPU (solver="als" with CG rows, or ``"sgd"`` with a constant or inverse step). It needs
-        the ``cuda`` extra, a driver and a device, else
+        Where ``fit`` runs: ``"cuda"`` on an NVIDIA GPU (``solver="als"`` with CG rows, the
+        ``final_exact`` sweep on the host, or ``"sgd"`` with a constant or inverse step). It
+        needs the ``cuda`` extra, a driver and a device, else
         :class:`fastmf.cuda.CudaUnavailableError` names what is missing. The data move to the
         device once per fit and the factors come back to host arrays at its end;
         ``recommend``, fold-in and scoring run on the CPU.

@@ -40,6 +40,9 @@ class _DeviceAdapter:
     def converged(self):
         return False
 
+    def finish(self):
+        return None
+
     def state(self):
         out = dict(self._state)
         out.update({_NAMES[name]: A for name, A in self._device.state().items()})
@@ -82,7 +85,7 @@ class ImplicitALSAdapter(_DeviceAdapter):
 
 class MFALSAdapter(_DeviceAdapter):
     """``MatrixFactorization(solver="als", backend="cuda")``: CG rows on the device
-    (:class:`~fastmf.cuda.solvers.ALSCGSolver`)."""
+    (:class:`~fastmf.cuda.solvers.ALSCGSolver`), the ``final_exact`` user sweep on the host."""
 
     def __init__(self, ratings, state, params, rng):
         super().__init__(ratings, state, params, rng)
@@ -95,6 +98,19 @@ class MFALSAdapter(_DeviceAdapter):
                                    reg_bias=params["reg_bias"],
                                    scale_reg=params["reg_scaling"] == "count",
                                    cg_steps=params["cg_steps"], rng=rng)
+        self._ratings, self._params = ratings, params
+
+    def finish(self):
+        """``final_exact``: the exact user sweep on the host (the CPU solver's), its result
+        put back on the device; returns the objective after it (else None)."""
+        from .._solvers.mf_als import ALSSolver
+
+        if not self._params.get("final_exact"):
+            return None
+        host = ALSSolver(self._ratings, self.state(), self._params, None)
+        loss = host.finish()
+        self.restore(host.state())
+        return loss
 
 
 class MFSGDAdapter(_DeviceAdapter):
