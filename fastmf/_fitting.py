@@ -209,6 +209,8 @@ class SolverFit:
     _fitted_arrays = ()
     #: Model family in the solver registry (default: the class name).
     _family = None
+    #: The ``backend`` values the estimator accepts (a Dask estimator's is its class's own).
+    _backends = ("cpu", "cuda")
 
     @property
     def _warm(self):

@@ -136,7 +136,7 @@ class BPR(FactorModel):
 
     def _check_params(self):
         """Every hyper-parameter checked, as the dict the solver reads."""
-        check_option(getattr(self, "backend", "cpu"), "backend", ("cpu", "cuda"))
+        check_option(getattr(self, "backend", "cpu"), "backend", self._backends)
         return dict(
             n_factors=check_int_param(self.n_factors, "n_factors", low=1),
             n_iter=check_int_param(self.n_iter, "n_iter", low=1),

@@ -151,7 +151,7 @@ class ImplicitALS(FactorModel):
     def _check_params(self):
         """Every hyper-parameter checked, as the dict the solver reads."""
         check_option(self.solver, "solver", ("als", "cg", "cholesky"))
-        check_option(self.backend, "backend", ("cpu", "cuda"))
+        check_option(self.backend, "backend", self._backends)
         cg_steps = check_int_param(self.cg_steps, "cg_steps", low=1, allow_none=True)
         if self.solver != "als":  # the old way of choosing the row solver
             warnings.warn(

@@ -256,7 +256,7 @@ class MatrixFactorization(FactorModel):
                                                   allow_none=True),
             clip=check_bool(self.clip, "clip"),
         )
-        check_option(self.backend, "backend", ("cpu", "cuda"))
+        check_option(self.backend, "backend", self._backends)
         p["reg_bias"] = p["reg"] if self.reg_bias is None else \
             check_float_param(self.reg_bias, "reg_bias", low=0)
         if p["solver"] == "mcmc":

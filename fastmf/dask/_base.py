@@ -43,6 +43,7 @@ class DaskMixin:
     """Mixed in before a single-node estimator class (``_local_class``)."""
 
     backend = "dask"
+    _backends = ("dask",)
     _local_class = None
     _local_params = ()
 
