@@ -6,7 +6,7 @@ import numpy as np
 
 from ._init import random_factors
 from ._kernels.implicit_als import implicit_cholesky_sweep
-from ._solvers.implicit_als import confidence_rows, gram
+from ._solvers.implicit_als import confidence_rows, gram, rows_reg
 from ._validation import (
     check_dtype,
     check_float_param,
@@ -121,6 +121,7 @@ class ImplicitALS(FactorModel):
     _symmetric_fold_in = True
 
     def __init__(self, n_factors=64, *, solver="als", n_iter=15, tol=0.0, reg=0.01, alpha=1.0,
+                 reg_scaling="none", reg_exponent=1.0, unobserved_weight=0.0,
                  confidence="linear", epsilon=1.0, cg_steps=3, init_scale=0.01, dtype="float32",
                  n_threads=None, random_state=None, verbose=False, warm_start=False,
                  early_stopping_rounds=None):
@@ -130,6 +131,9 @@ class ImplicitALS(FactorModel):
         self.tol = tol
         self.reg = reg
         self.alpha = alpha
+        self.reg_scaling = reg_scaling
+        self.reg_exponent = reg_exponent
+        self.unobserved_weight = unobserved_weight
         self.confidence = confidence
         self.epsilon = epsilon
         self.cg_steps = cg_steps
@@ -159,6 +163,10 @@ class ImplicitALS(FactorModel):
             tol=check_float_param(self.tol, "tol", low=0),
             reg=check_float_param(self.reg, "reg", low=0),
             alpha=check_float_param(self.alpha, "alpha", low=0, low_open=True),
+            reg_scaling=check_option(self.reg_scaling, "reg_scaling", ("none", "frequency")),
+            reg_exponent=check_float_param(self.reg_exponent, "reg_exponent", low=0),
+            unobserved_weight=check_float_param(self.unobserved_weight, "unobserved_weight",
+                                                low=0),
             confidence=check_option(self.confidence, "confidence", ("linear", "log")),
             epsilon=check_float_param(self.epsilon, "epsilon", low=0, low_open=True),
             cg_steps=cg_steps,
@@ -220,12 +228,15 @@ class ImplicitALS(FactorModel):
         self._item_gram = None
 
     def _fold_in_users(self, X):
-        """Exact least-squares user factors for the rows of ``X``, items held fixed."""
+        """Exact least-squares user factors for the rows of ``X``, items held fixed (each row
+        with the L2 weight a training row with its positives gets)."""
         p = self._check_params()
         H = self.item_factors_
         if getattr(self, "_item_gram", None) is None:
-            self._item_gram = gram(H, p["reg"])
+            self._item_gram = gram(H)
         W = np.zeros((X.shape[0], H.shape[1]), dtype=H.dtype)
-        implicit_cholesky_sweep(confidence_rows(X, p, H.dtype), W, H, self._item_gram,
-                                p["reg"] > 0)
+        rows = confidence_rows(X, p, H.dtype)
+        reg = rows_reg(rows, H.shape[0], p, H.dtype)
+        implicit_cholesky_sweep(rows, W, H, (self._item_gram, reg),
+                                bool(reg.min(initial=1.0) > 0))
         return {"user_factors_": W}
