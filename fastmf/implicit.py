@@ -164,7 +164,7 @@ class ImplicitALS(FactorModel):
             reg=check_float_param(self.reg, "reg", low=0),
             alpha=check_float_param(self.alpha, "alpha", low=0, low_open=True),
             reg_scaling=check_option(self.reg_scaling, "reg_scaling", ("none", "frequency")),
-            reg_exponent=check_float_param(self.reg_exponent, "reg_exponent", low=0),
+            reg_exponent=check_float_param(self.reg_exponent, "reg_exponent", low=0, high=2),
             unobserved_weight=check_float_param(self.unobserved_weight, "unobserved_weight",
                                                 low=0),
             confidence=check_option(self.confidence, "confidence", ("linear", "log")),

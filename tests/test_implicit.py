@@ -14,27 +14,75 @@ def counts(seed=0, m=40, n=25):
     return sp.csr_matrix(R), R
 
 
+FREQUENCY = dict(reg_scaling="frequency", reg_exponent=0.6, unobserved_weight=0.05)
+
+
 def dense_objective(model, R):
     C = 1 + model.alpha * R
+    if model.reg_scaling == "none":
+        reg = item_reg = model.reg
+    else:
+        reg, item_reg = oracles.frequency_reg(R, model.reg, model.reg_exponent,
+                                              model.unobserved_weight)
     return oracles.implicit_objective(C, (R > 0).astype(float), model.user_factors_,
-                                      model.item_factors_, model.reg)
+                                      model.item_factors_, reg, item_reg)
 
 
+@pytest.mark.parametrize("scaling", [dict(reg_scaling="none"), FREQUENCY])
 @pytest.mark.parametrize("cg_steps", [None, 3])
-def test_history_is_the_dense_objective(cg_steps):
+def test_history_is_the_dense_objective(cg_steps, scaling):
     X, R = counts()
     model = ImplicitALS(4, cg_steps=cg_steps, n_iter=3, reg=0.1, alpha=2.0, dtype="float64",
-                        random_state=0).fit(X)
+                        random_state=0, **scaling).fit(X)
     np.testing.assert_allclose(model.history_["train_loss"][-1], dense_objective(model, R),
                                rtol=1e-9)
 
 
-def test_cholesky_objective_never_increases():
+@pytest.mark.parametrize("scaling", [dict(reg_scaling="none"), FREQUENCY,
+                                     dict(reg_scaling="frequency", reg_exponent=1.0,
+                                          unobserved_weight=0.0)])
+def test_cholesky_objective_never_increases(scaling):
     X, R = counts(1)
     model = ImplicitALS(5, cg_steps=None, n_iter=8, reg=0.05, alpha=3.0, dtype="float64",
-                        random_state=0).fit(X)
+                        random_state=0, **scaling).fit(X)
     loss = np.array(model.history_["train_loss"])
     assert (np.diff(loss) <= 1e-9 * loss[:-1]).all()
+
+
+def test_frequency_scaling_weights_each_row_by_its_count():
+    # exponent 0 is the unscaled objective; exponent 1 without the unobserved term weighs
+    # each row by its number of positives (ALS-WR): the fold-in is the dense solve with
+    # reg_u = reg n_u, and with the unobserved term reg_u = reg (n_u + w n_items)
+    X, R = counts(7)
+    kw = dict(cg_steps=None, n_iter=4, reg=0.2, alpha=2.0, dtype="float64", random_state=0)
+    none = ImplicitALS(3, reg_scaling="none", **kw).fit(X)
+    flat = ImplicitALS(3, reg_scaling="frequency", reg_exponent=0.0, unobserved_weight=0.3,
+                       **kw).fit(X)
+    np.testing.assert_allclose(flat.user_factors_, none.user_factors_, rtol=1e-12)
+    C, P = 1 + 2.0 * R, (R > 0).astype(float)
+    n_u = (R > 0).sum(axis=1)
+    for w, reg_u in ((0.0, 0.2 * n_u), (0.5, 0.2 * (n_u + 0.5 * R.shape[1]))):
+        model = ImplicitALS(3, reg_scaling="frequency", reg_exponent=1.0,
+                            unobserved_weight=w, **kw).fit(X)
+        np.testing.assert_allclose(model.transform(X), oracles.implicit_row_solve(
+            C, P, model.item_factors_, reg_u), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("scaling", [dict(reg_scaling="none"), FREQUENCY])
+def test_fold_in_reproduces_the_training_rows_under_either_scaling(scaling):
+    # the fit ends with an exact user sweep, so folding the training rows back in (the
+    # same weights: the row's positives and the item count) gives the same factors
+    X, _ = counts(8)
+    model = ImplicitALS(4, cg_steps=None, n_iter=4, reg=0.3, alpha=2.0, dtype="float64",
+                        random_state=0, **scaling).fit(X)
+    np.testing.assert_allclose(model.transform(X), model.user_factors_, rtol=1e-8,
+                               atol=1e-10)
+    grown = ImplicitALS(4, cg_steps=None, n_iter=4, reg=0.3, alpha=2.0, dtype="float64",
+                        random_state=0, **scaling).fit(X)
+    new = np.arange(X.shape[0], X.shape[0] + 3)
+    grown.partial_fit_users(new, X[[2, 5, 9]])
+    np.testing.assert_allclose(grown.user_factors_[new], model.user_factors_[[2, 5, 9]],
+                               rtol=1e-8, atol=1e-10)
 
 
 def test_cg_and_cholesky_agree():
@@ -112,11 +160,24 @@ def test_planted_structure_ranks_held_out_items_well():
     (dict(epsilon=0), "epsilon must be > 0"),
     (dict(reg=-1.0), "reg must be >= 0"),
     (dict(n_factors=0), "n_factors must be >= 1"),
+    (dict(reg_scaling="count"), "reg_scaling must be one of 'none', 'frequency'"),
+    (dict(reg_exponent=-0.5), "reg_exponent must be >= 0"),
+    (dict(reg_exponent=2.5), "reg_exponent must be <= 2"),
+    (dict(reg_exponent=np.nan), "reg_exponent must be finite"),
+    (dict(unobserved_weight=-0.1), "unobserved_weight must be >= 0"),
+    (dict(unobserved_weight=np.inf), "unobserved_weight must be finite"),
 ])
 def test_bad_parameters_raise(params, match):
     X, _ = counts()
     with pytest.raises(ValueError, match=match):
         ImplicitALS(**params).fit(X)
+
+
+@pytest.mark.parametrize("name", ["reg_exponent", "unobserved_weight"])
+def test_non_numeric_scaling_parameters_raise(name):
+    X, _ = counts()
+    with pytest.raises(TypeError, match=f"{name} must be a real number"):
+        ImplicitALS(reg_scaling="frequency", **{name: "1"}).fit(X)
 
 
 def test_bad_data_raise():

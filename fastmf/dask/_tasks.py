@@ -124,7 +124,7 @@ def build_block(rows_of, start, stop, other_bounds, values, dtype, *pieces):
         from .._solvers.implicit_als import confidence
 
         keep = r != 0
-        u, i, r = u[keep], i[keep], confidence(r[keep], values[1])
+        u, i, r = u[keep], i[keep], confidence(r[keep], values[1], np.dtype(dtype))
     rows, cols = (u, i) if rows_of == 0 else (i, u)
     n, n_other = stop - start, int(other_bounds[-1])
     key = (rows - start) * n_other + cols  # (row, column) order, as the single-node CSR
