@@ -9,6 +9,7 @@ benchmarks do. Each setting fits ``ImplicitALS(64, n_iter=15)`` and reports nDCG
 of the validation positives (training items excluded), averaged over ``--seeds`` seeds.
 
     python benchmarks/tune_implicit.py --data /work/shared/data/ml-100k --threads 2
+    python benchmarks/tune_implicit.py --data /work/shared/data/ml-100k --fine --seeds 3
     python benchmarks/tune_implicit.py --check "reg=0.01,alpha=1" "reg=...,..."  # synthetic
 """
 
@@ -55,18 +56,23 @@ def score(fit, val, params, seeds, threads):
             "p@10": float(np.mean([r["p@10"] for r in runs]))}
 
 
-def grid(fit):
-    """Settings to try. Frequency-scaled weights are put on a common scale: ``reg`` is the
-    target mean user weight divided by the mean user's scale (Rendle et al.'s shifted
-    lambda), so every exponent sees the same range of effective weights."""
+def grid(fit, fine=False):
+    """Settings to try (``fine``: the second, finer grid around the first one's best).
+    Frequency-scaled weights are put on a common scale: ``reg`` is the target mean user
+    weight divided by the mean user's scale (Rendle et al.'s shifted lambda), so every
+    exponent sees the same range of effective weights."""
     n_u = np.diff(fit.indptr).mean()
     n_items = fit.shape[1]
     effective = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
     alphas = (1.0, 3.0, 9.0, 20.0)
-    for alpha, eff in itertools.product(alphas, (0.01,) + effective):
-        yield {"reg": eff, "alpha": alpha, "reg_scaling": "none"}
-    for nu, w0, alpha, eff in itertools.product((0.5, 1.0), (0.0, 0.01, 0.1, 1.0), alphas,
-                                                effective):
+    exponents, weights = (0.5, 1.0), (0.0, 0.01, 0.1, 1.0)
+    if fine:
+        effective, alphas = (15.0, 30.0, 60.0), (2.0, 3.0, 5.0)
+        exponents, weights = (0.25, 0.5, 0.75), (0.0,)
+    else:
+        for alpha, eff in itertools.product(alphas, (0.01,) + effective):
+            yield {"reg": eff, "alpha": alpha, "reg_scaling": "none"}
+    for nu, w0, alpha, eff in itertools.product(exponents, weights, alphas, effective):
         reg = eff / (n_u + w0 * n_items) ** nu
         yield {"reg": float(f"{reg:.3g}"), "alpha": alpha, "reg_scaling": "frequency",
                "reg_exponent": nu, "unobserved_weight": w0}
@@ -93,6 +99,7 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, default=1)
     ap.add_argument("--top", type=int, default=12,
                     help="re-score the best settings of the grid with 3 seeds")
+    ap.add_argument("--fine", action="store_true", help="the second, finer grid")
     ap.add_argument("--check", nargs="*", help="settings to score (ML-100k validation and "
                     "both synthetic sets) instead of the grid")
     args = ap.parse_args(argv)
@@ -108,7 +115,7 @@ def main(argv=None):
                                                              args.threads)}), flush=True)
         return
     results = []
-    for p in grid(fit):
+    for p in grid(fit, args.fine):
         results.append((p, score(fit, val, p, args.seeds, args.threads)))
         print(json.dumps({**p, **results[-1][1]}), flush=True)
     results.sort(key=lambda r: -r[1]["ndcg@10"])

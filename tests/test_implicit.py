@@ -137,8 +137,9 @@ def test_log_confidence_and_zeros_count_as_absent():
     b = ImplicitALS(3, **kw).fit(sp.csr_matrix(R2))
     np.testing.assert_allclose(a.user_factors_, b.user_factors_, rtol=1e-12)
     C = 1 + 2.0 * np.log1p(R2 / 0.5)
+    reg = oracles.frequency_reg(R2, a.reg, a.reg_exponent, a.unobserved_weight)  # defaults
     want = oracles.implicit_objective(C, (R2 > 0).astype(float), a.user_factors_,
-                                      a.item_factors_, a.reg)
+                                      a.item_factors_, *reg)
     np.testing.assert_allclose(a.history_["train_loss"][-1], want, rtol=1e-9)
 
 
@@ -149,6 +150,28 @@ def test_planted_structure_ranks_held_out_items_well():
     model = ImplicitALS(8, n_iter=10, reg=10.0, alpha=1.0, random_state=0).fit(train)
     auc = fastmf.metrics.ranking_metrics(model, train, test, k=10)["auc"]
     assert auc > 0.72
+
+
+@pytest.mark.parametrize("shape", [
+    dict(n_users=500, n_items=250, counts_per_user=40, popularity_exponent=0.5),
+    dict(n_users=200, n_items=2000, counts_per_user=60, popularity_exponent=1.0),  # wide
+])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_defaults_generalise_to_planted_data_of_other_shapes(shape, seed):
+    # the defaults were tuned on MovieLens-100k; on planted counts of two other shapes they
+    # still rank held-out items better than the popularity baseline (measured margins 6-45%)
+    # and far better than the former defaults (reg=0.01, alpha=1, unscaled: measured 2.9-5.6x)
+    data = fastmf.datasets.make_counts(rank=6, shape=0.3, random_state=seed, **shape)
+    train, test = fastmf.model_selection.train_test_split(data, 0.2, method="user",
+                                                          random_state=seed)
+
+    def ndcg(model):
+        return fastmf.metrics.ranking_metrics(model.fit(train), train, test, k=10)["ndcg"]
+
+    default = ndcg(ImplicitALS(random_state=seed))
+    assert default > ndcg(fastmf.Popularity())
+    assert default > 2 * ndcg(ImplicitALS(reg=0.01, alpha=1.0, reg_scaling="none",
+                                          random_state=seed))
 
 
 @pytest.mark.parametrize("params, match", [

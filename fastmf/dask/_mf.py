@@ -173,8 +173,8 @@ confidence, epsilon, cg_steps, init_scale, dtype, random_state, verbose, warm_st
     solver = "als"
     early_stopping_rounds = None
 
-    def __init__(self, n_factors=64, *, n_iter=15, tol=0.0, reg=0.01, alpha=1.0,
-                 reg_scaling="none", reg_exponent=1.0, unobserved_weight=0.0,
+    def __init__(self, n_factors=64, *, n_iter=15, tol=0.0, reg=4.0, alpha=3.0,
+                 reg_scaling="frequency", reg_exponent=0.5, unobserved_weight=0.0,
                  confidence="linear", epsilon=1.0, cg_steps=3, init_scale=0.01,
                  dtype="float32", random_state=None, verbose=False, warm_start=False,
                  client=None, n_blocks=None, n_threads=1, checkpoint_interval=10,
