@@ -7,8 +7,8 @@ and (on binary data) the same confidence: implicit's ``alpha=a`` weights a posit
 fastmf's ``1 + alpha`` — so fastmf runs with ``alpha = a - 1``, and with
 ``reg_scaling="none"`` (implicit's one unscaled L2 weight, not fastmf's frequency-scaled
 default). BPR: same learning rate, regularisation and epochs, negatives drawn by popularity
-on both sides (implicit's sampler), verified. The "recommend" cases time top-10 for every user with training items excluded, on
-models fitted once before timing.
+on both sides (implicit's sampler), verified. The "recommend" cases time top-10 for every
+user with training items excluded, on models fitted once before timing.
 """
 
 import numpy as np

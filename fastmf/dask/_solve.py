@@ -5,9 +5,9 @@
 ``hp`` is the dict of hyper-parameters a task needs: ``kind`` ("explicit" or "implicit"),
 ``mu``, ``reg``, ``reg_bias``, ``scale`` (ALS-WR), ``cg_steps``, ``n_threads``, implicit
 ALS's ``reg_scaling``, ``reg_exponent``, ``unobserved_weight`` and ``n_other`` (the other
-side's size, for :func:`fastmf._solvers.implicit_als.row_reg`), and ``data_loss`` (whether the block returns its rows' whole objective share, data term
-included, or only their L2 terms: the first half-step of an iteration, whose data term the
-second one counts).
+side's size, for :func:`fastmf._solvers.implicit_als.row_reg`), and ``data_loss`` (whether
+the block returns its rows' whole objective share, data term included, or only their L2
+terms: the first half-step of an iteration, whose data term the second one counts).
 """
 
 import numpy as np
@@ -121,9 +121,9 @@ def solve_ne(block, prev, ulocs, pieces, G, hp):
         s[rows] += sp
     counts = block["counts"]
     if hp["kind"] == "implicit":
-        from .._solvers.implicit_als import penalty, row_reg
+        from .._solvers import implicit_als
 
-        reg = row_reg(counts, hp["n_other"], hp, np.float64)
+        reg = implicit_als.row_reg(counts, hp["n_other"], hp, np.float64)
     has = np.flatnonzero(counts > 0)
     x = np.zeros((n, d))
     scale = counts if hp["scale"] else np.ones(n)
@@ -147,7 +147,7 @@ def solve_ne(block, prev, ulocs, pieces, G, hp):
     if hp["data_loss"]:  # f(x*) = sum t^2 - b . x* (implicit: sum c - b . x*)
         loss = float(np.sum(s) - np.einsum("ij,ij->", rhs, x))
     elif hp["kind"] == "implicit":
-        loss = penalty(reg, X)
+        loss = implicit_als.penalty(reg, X)
     else:
         from .._solvers.mf_als import penalty
 

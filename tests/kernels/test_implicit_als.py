@@ -74,7 +74,8 @@ def test_cg_sweep_matches_dense_cg(dtype, steps):
 def test_cg_converges_to_the_cholesky_solution():
     X, conf, C, P, W, H = problem(9, 12, 4, 0.5, seed=4)
     out = W.copy()
-    implicit_cg_sweep((X.indptr, X.indices, conf), out, H, gram(H, 0.5, len(out)), 4)  # k steps: exact
+    # k steps: exact
+    implicit_cg_sweep((X.indptr, X.indices, conf), out, H, gram(H, 0.5, len(out)), 4)
     np.testing.assert_allclose(out, oracles.implicit_row_solve(C, P, H, 0.5), rtol=1e-7,
                                atol=1e-8)
 
