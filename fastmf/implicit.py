@@ -68,7 +68,9 @@ class ImplicitALS(FactorModel):
         :math:`\nu` of ``reg_scaling="frequency"``, in [0, 2].
     unobserved_weight : float, default=0.0
         :math:`\alpha_0` of ``reg_scaling="frequency"`` (>= 0): the weight of the other side's
-        size in the frequency (in the paper, the weight of the unobserved cells).
+        size in the frequency. (In the paper :math:`\alpha_0` also weighs the unobserved cells
+        in the loss; here they weigh 1 against :math:`1 + \alpha` on a binary positive, so
+        the paper's :math:`\alpha_0` plays the part of :math:`1/\alpha`.)
     confidence : {"linear", "log"}, default="linear"
         How counts become confidences (see above).
     epsilon : float, default=1.0
@@ -153,6 +155,8 @@ class ImplicitALS(FactorModel):
     _nonnegative_input = True
     _eval_kind = "positives"
     _symmetric_fold_in = True
+    #: Files saved before frequency scaling existed hold unscaled models.
+    _params_before_they_existed = {"reg_scaling": "none"}
 
     def __init__(self, n_factors=64, *, solver="als", n_iter=15, tol=0.0, reg=4.0, alpha=3.0,
                  reg_scaling="frequency", reg_exponent=0.5, unobserved_weight=0.0,

@@ -174,6 +174,25 @@ def test_defaults_generalise_to_planted_data_of_other_shapes(shape, seed):
                                           random_state=seed))
 
 
+def test_a_file_saved_before_reg_scaling_existed_loads_as_unscaled(tmp_path):
+    import json
+
+    X, _ = counts(9)
+    model = ImplicitALS(3, cg_steps=None, n_iter=3, reg=0.2, reg_scaling="none",
+                        dtype="float64", random_state=0).fit(X)
+    path = tmp_path / "old.npz"
+    model.save(path)
+    with np.load(path) as f:  # strip the parameters the old files did not have
+        meta = json.loads(str(f["__meta__"]))
+        arrays = {k: f[k] for k in f.files if k != "__meta__"}
+    for name in ("reg_scaling", "reg_exponent", "unobserved_weight"):
+        del meta["params"][name]
+    np.savez(path, __meta__=np.array(json.dumps(meta)), **arrays)
+    loaded = fastmf.load(path)
+    assert loaded.reg_scaling == "none"
+    np.testing.assert_allclose(loaded.transform(X), model.transform(X), rtol=1e-12)
+
+
 @pytest.mark.parametrize("params, match", [
     (dict(alpha=0.0), "alpha must be > 0"),
     (dict(alpha=-1.0), "alpha must be > 0"),
