@@ -38,9 +38,8 @@ def implicit_cholesky_sweep(csr, X, Y, system, lapack=False):
     """Solve every row of ``X`` exactly with ``Y`` fixed (see the module docstring).
 
     The row's matrix ``G + reg_u I + Y_u^T (C_u - I) Y_u`` is built as ``G + reg_u I + Z^T Z``
-    with
-    ``Z = sqrt(C_u - I) Y_u`` by :func:`~fastmf._kernels.linalg.add_gathered_rows` (blocks of
-    :data:`~fastmf._kernels.linalg.GATHER_ROWS` rows, each one BLAS gemm inside the parallel
+    with ``Z = sqrt(C_u - I) Y_u`` by :func:`~fastmf._kernels.linalg.add_gathered_rows` (blocks
+    of :data:`~fastmf._kernels.linalg.GATHER_ROWS` rows, each one BLAS gemm inside the parallel
     loop, so BLAS must run single-threaded here; the estimator sees to it); then a Cholesky
     solve: LAPACK's with ``lapack=True`` (:func:`~fastmf._kernels.linalg.spd_solve`, faster;
     only for matrices known to be positive definite, i.e. every ``reg_u > 0``), else
@@ -175,8 +174,8 @@ def implicit_cg_sweep(csr, X, Y, system, cg_steps):
     Same system as :func:`implicit_cholesky_sweep`, solved approximately from the current
     ``X`` (Takacs, Pilaszy & Tikk 2011): each step multiplies by the row's matrix without
     forming it, ``A v = (G + reg_u I) v + sum_i (c_ui - 1) (y_i . v) y_i``, in O(n_u k + k^2).
-    A row whose
-    residual is already below 1e-20 (squared norm) is left as is. No BLAS is called.
+    A row whose residual is already below 1e-20 (squared norm) is left as is. No BLAS is
+    called.
 
     Parameters are those of :func:`implicit_cholesky_sweep`, plus ``cg_steps`` (>= 1).
 
