@@ -26,6 +26,7 @@ _LAZY = {
     "Ratings": "_ratings",
     "ResidualMF": "residual_mf",
     "SVDpp": "svdpp",
+    "WARP": "warp",
     "load": "_persist",
 }
 

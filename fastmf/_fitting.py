@@ -51,7 +51,9 @@ def run_iterations(solver, n_iter, *, history=None, evaluate=None, eval_pad=None
         The value of every eval key for iterations without evaluation.
     early_stopping_rounds : int, optional
         Stop when the watched score has not improved for this many iterations, and restore
-        the state of the best iteration.
+        the state of the best iteration. Then ``solver.finish()`` runs (when the solver has
+        it); a finish that returns an objective replaces the ``train_loss`` (and the eval
+        scores) of the iteration returned, so the history describes the model returned.
     tol : float
         Stop when the objective's relative decrease over one iteration falls to ``tol`` or
         below (0: never).
@@ -125,7 +127,27 @@ def run_iterations(solver, n_iter, *, history=None, evaluate=None, eval_pad=None
         bar.close()
     if best_snapshot is not None and best_at != done:
         solver.restore(best_snapshot)
+    if done:
+        _finish(solver, history, done - (best_at or done), evaluate)
     return FitResult(history, done, best_at, reason)
+
+
+def _finish(solver, history, back, evaluate):
+    """Run ``solver.finish()`` and make the history entry of the returned iteration (``back``
+    entries before the last) describe the finished state: its objective and eval scores; the
+    finishing time is added to the last iteration's seconds."""
+    finish = getattr(solver, "finish", None)
+    if finish is None:
+        return
+    t0 = time.perf_counter()
+    loss = finish()
+    history["seconds"][-1] += time.perf_counter() - t0
+    if loss is None:
+        return
+    at = len(history["train_loss"]) - 1 - back
+    history["train_loss"][at] = float(loss)
+    for key, score in (evaluate() if evaluate is not None else {}).items():
+        history[key][at] = score
 
 
 def _append(history, loss, seconds, values, eval_pad):

@@ -18,10 +18,6 @@ from .base import FactorModel
 
 __all__ = ["BPR"]
 
-#: Chunks (independent random streams) per epoch: fixed, so a seed means the same samples for
-#: any thread count.
-N_STREAMS = 256
-
 
 class BPR(FactorModel):
     r"""Bayesian personalised ranking (Rendle et al. 2009) with item biases.
@@ -75,6 +71,12 @@ class BPR(FactorModel):
     early_stopping_rounds : int or None, default=None
         With an ``eval_set``: stop when its nDCG@10 has not improved for this many epochs
         and keep the best epoch's factors (``best_iteration_``).
+    backend : {"cpu", "cuda"}, default="cpu"
+        Where ``fit`` runs: ``"cuda"`` on an NVIDIA GPU (``loss="bpr"`` only). It needs
+        the ``cuda`` extra, a driver and a device, else
+        :class:`fastmf.cuda.CudaUnavailableError` names what is missing. The data move to the
+        device once per fit and the factors come back to host arrays at its end;
+        ``recommend``, fold-in and scoring run on the CPU.
 
     Attributes
     ----------
@@ -107,11 +109,14 @@ class BPR(FactorModel):
 
     _nonnegative_input = True
     _eval_kind = "positives"
+    #: The fitted attributes a warm start continues from.
+    _fitted_names = ("user_factors_", "item_factors_", "item_bias_", "user_bias_",
+                     "global_mean_")
 
     def __init__(self, n_factors=64, *, n_iter=100, tol=0.0, learning_rate=0.05, reg=0.005,
                  verify_negative=True, negatives="uniform", init_scale=0.01, dtype="float32",
                  n_threads=None, random_state=None, verbose=False, warm_start=False,
-                 early_stopping_rounds=None, init_std=DEPRECATED):
+                 early_stopping_rounds=None, backend="cpu", init_std=DEPRECATED):
         self.n_factors = n_factors
         self.n_iter = n_iter
         self.tol = tol
@@ -126,10 +131,12 @@ class BPR(FactorModel):
         self.verbose = verbose
         self.warm_start = warm_start
         self.early_stopping_rounds = early_stopping_rounds
+        self.backend = backend
         self.init_std = init_std
 
     def _check_params(self):
         """Every hyper-parameter checked, as the dict the solver reads."""
+        check_option(getattr(self, "backend", "cpu"), "backend", ("cpu", "cuda"))
         return dict(
             n_factors=check_int_param(self.n_factors, "n_factors", low=1),
             n_iter=check_int_param(self.n_iter, "n_iter", low=1),
@@ -173,17 +180,17 @@ class BPR(FactorModel):
                              f"{ratings.values[pos]} for user {ratings.users[pos]}, item "
                              f"{ratings.items[pos]}")
         if not (ratings.values > 0).any():
-            raise ValueError("X has no positive entries: BPR needs at least one interaction")
+            raise ValueError(f"X has no positive entries: {type(self).__name__} needs at least "
+                             "one interaction")
         if ratings.n_items < 2:
-            raise ValueError("BPR needs at least 2 items to sample negatives")
+            raise ValueError(f"{type(self).__name__} needs at least 2 items to sample negatives")
         if p["early_stopping_rounds"] is not None and eval_set is None:
             raise ValueError("early_stopping_rounds needs an eval_set")
         eval_data = self._eval_data(eval_set, ratings)
         rng = check_random_state(self.random_state)
         if self._warm:
             self._check_warm_start(ratings, p["n_factors"], p["dtype"])
-            state = self._warm_state(("user_factors_", "item_factors_", "item_bias_",
-                                      "user_bias_", "global_mean_"))
+            state = self._warm_state(self._fitted_names)
         else:
             k, dtype, scale = p["n_factors"], p["dtype"], p["init_scale"]
             state = {"user_factors_": random_factors(rng, (ratings.n_users, k), dtype, scale),
@@ -192,6 +199,16 @@ class BPR(FactorModel):
                      "global_mean_": 0.0}
         return self._fit_solver("sgd", ratings, state, p, rng, ratings, eval_data=eval_data,
                                 tol=p["tol"], early_stopping_rounds=p["early_stopping_rounds"])
+
+    def _fold_accumulators(self, n_rows, side):
+        """Step-size accumulators of a fold-in: fresh ones for the ``n_rows`` new rows of
+        ``side`` ("user" or "item"), copies of the fitted ones for the other side (frozen, but
+        the kernel writes to them); None for a constant step."""
+        if getattr(self, "user_adagrad_", None) is None:
+            return None
+        users, items = self.user_adagrad_.copy(), self.item_adagrad_.copy()
+        fresh = np.ones(n_rows)
+        return (fresh, items) if side == "user" else (users, np.concatenate([items, fresh]))
 
     def _fold_rng(self):
         return check_random_state(self.random_state if isinstance(self.random_state, int)
@@ -207,10 +224,11 @@ class BPR(FactorModel):
         H = self.item_factors_
         entries = positives(X, p["verify_negative"])
         W = np.zeros((X.shape[0], H.shape[1]), H.dtype)
-        if len(entries[0]):
+        if len(entries[1]):
             rng = self._fold_rng()
+            accum = self._fold_accumulators(X.shape[0], "user")
             for _ in range(p["n_iter"]):
-                epoch(entries, W, H, self.item_bias_, rng, p, UPDATE_USER, H.shape[0])
+                epoch(entries, W, H, self.item_bias_, rng, p, UPDATE_USER, H.shape[0], accum)
         return {"user_factors_": W}
 
     def _fold_in_items(self, X):
@@ -221,12 +239,15 @@ class BPR(FactorModel):
         (the training pairs are not kept with the model)."""
         p = dict(self._check_params(), negatives="uniform")
         H, b, n = self.item_factors_, self.item_bias_, self.n_items_
-        users, new_items, _ = positives(X, False)  # X's rows: the new items; columns: users
+        _, users, new_items, _ = positives(X, False)  # X's rows: new items; columns: users
         H_all = np.vstack([H, np.zeros((X.shape[0], H.shape[1]), H.dtype)])
         b_all = np.concatenate([b, np.zeros(X.shape[0], b.dtype)])
         if len(users):  # a triple's positive is new item n + r, its user a trained one
-            entries = ((new_items + n).astype(users.dtype), users, np.zeros(0, np.int64))
+            entries = (np.zeros(0, X.indptr.dtype), (new_items + n).astype(users.dtype), users,
+                       np.zeros(0, np.int64))
             rng = self._fold_rng()
+            accum = self._fold_accumulators(X.shape[0], "item")
             for _ in range(p["n_iter"]):
-                epoch(entries, self.user_factors_, H_all, b_all, rng, p, UPDATE_POSITIVE, n)
+                epoch(entries, self.user_factors_, H_all, b_all, rng, p, UPDATE_POSITIVE, n,
+                      accum)
         return {"item_factors_": H_all[n:], "item_bias_": b_all[n:]}

@@ -96,6 +96,12 @@ class ImplicitALS(FactorModel):
     early_stopping_rounds : int or None, default=None
         With an ``eval_set``: stop when its nDCG@10 has not improved for this many
         iterations and keep the best iteration's factors (``best_iteration_``).
+    backend : {"cpu", "cuda"}, default="cpu"
+        Where ``fit`` runs: ``"cuda"`` on an NVIDIA GPU (CG rows only). It needs
+        the ``cuda`` extra, a driver and a device, else
+        :class:`fastmf.cuda.CudaUnavailableError` names what is missing. The data move to the
+        device once per fit and the factors come back to host arrays at its end;
+        ``recommend``, fold-in and scoring run on the CPU.
 
     Attributes
     ----------
@@ -162,7 +168,7 @@ class ImplicitALS(FactorModel):
                  reg_scaling="frequency", reg_exponent=0.5, unobserved_weight=0.0,
                  confidence="linear", epsilon=1.0, cg_steps=3, init_scale=0.01, dtype="float32",
                  n_threads=None, random_state=None, verbose=False, warm_start=False,
-                 early_stopping_rounds=None):
+                 early_stopping_rounds=None, backend="cpu"):
         self.n_factors = n_factors
         self.solver = solver
         self.n_iter = n_iter
@@ -182,10 +188,12 @@ class ImplicitALS(FactorModel):
         self.verbose = verbose
         self.warm_start = warm_start
         self.early_stopping_rounds = early_stopping_rounds
+        self.backend = backend
 
     def _check_params(self):
         """Every hyper-parameter checked, as the dict the solver reads."""
         check_option(self.solver, "solver", ("als", "cg", "cholesky"))
+        check_option(self.backend, "backend", ("cpu", "cuda"))
         cg_steps = check_int_param(self.cg_steps, "cg_steps", low=1, allow_none=True)
         if self.solver != "als":  # the old way of choosing the row solver
             warnings.warn(

@@ -39,6 +39,7 @@ FACTOR_MODELS = {
     "ials-cg": lambda: fastmf.ImplicitALS(3, n_iter=2, random_state=0),
     "ials-cholesky": lambda: fastmf.ImplicitALS(3, cg_steps=None, n_iter=2, random_state=0),
     "bpr": lambda: fastmf.BPR(3, n_iter=2, random_state=0),
+    "warp-kos": lambda: fastmf.WARP(3, loss="warp-kos", n_iter=2, random_state=0),
     **{f"nmf-{loss}-{missing}": (lambda loss=loss, missing=missing: fastmf.NMF(
         3, loss=loss, missing=missing, n_iter=3, tol=0, random_state=0))
        for loss in ("frobenius", "poisson") for missing in ("zero", "ignore")},
@@ -55,7 +56,7 @@ FACTOR_MODELS = {
 NO_SIMILAR = {"residual-mf"}
 #: Models scored by RMSE on an eval_set of ratings
 RATING_EVAL = {"svdpp", "autorec", "autorec-user-adam", "residual-mf"}
-NONNEGATIVE = {"ials-cg", "ials-cholesky", "bpr", "popularity"} | {
+NONNEGATIVE = {"ials-cg", "ials-cholesky", "bpr", "warp-kos", "popularity"} | {
     k for k in FACTOR_MODELS if "nmf" in k or "ncf" in k}
 FMS = {f"fm{kind}-{solver}": (lambda cls=cls, solver=solver: cls(
     2, solver=solver, n_iter=3, burn_in=1, random_state=0))

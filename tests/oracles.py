@@ -547,6 +547,66 @@ def bpr_epoch(R, W, H, b, n_samples, seeds, lr, reg, verify, popularity, loss_ev
     return W, H, b, total, counted, skipped
 
 
+def warp_epoch(R, W, H, b, n_samples, seeds, lr, reg, verify, popularity, max_trials, os_k,
+               os_n, accum=None):
+    """Sequential WARP / k-OS WARP epoch on a dense 0/1 matrix, drawing exactly the kernel's
+    samples (one stream per seed, chunks in order); ``accum``: per-row AdaGrad accumulators
+    (user, item), updated in place, each row's gaining the mean square of its gradient.
+
+    Returns updated copies ``(W, H, b)``, the summed rank-weighted hinge of the steps taken,
+    the number of steps, the trials whose item was a positive and ``accum``.
+    """
+    W, H, b = W.astype(float).copy(), H.astype(float).copy(), b.astype(float).copy()
+    users, items = np.nonzero(R)  # row-major order = CSR order
+    nnz, n_items = len(users), R.shape[1]
+    per = -(-n_samples // len(seeds))
+    total, steps, skipped = 0.0, 0, 0
+    for c, seed in enumerate(seeds):
+        state = int(seed)
+        for _ in range(c * per, min(n_samples, (c + 1) * per)):
+            state, bits = splitmix64(state)
+            p = random_index(bits, nnz)
+            u, i = users[p], items[p]
+            if os_n > 1:  # the os_k-th best scored of os_n positives drawn from u's row
+                row = np.flatnonzero(R[u])
+                drawn = []
+                for _ in range(os_n):
+                    state, bits = splitmix64(state)
+                    drawn.append(row[random_index(bits, len(row))])
+                scores = [W[u] @ H[d] + b[d] for d in drawn]
+                i = drawn[np.argsort(-np.array(scores), kind="stable")[min(os_k, os_n) - 1]]
+            x_i = W[u] @ H[i] + b[i]
+            for t in range(1, max_trials + 1):
+                state, bits = splitmix64(state)
+                j = items[random_index(bits, nnz)] if popularity else random_index(bits, n_items)
+                x_j = W[u] @ H[j] + b[j]
+                if x_j <= x_i - 1:
+                    continue
+                if j == i or (verify and R[u, j]):
+                    skipped += 1
+                    continue
+                g = min(np.log(max(1.0, np.floor((n_items - 1) / t))), 10.0)
+                total += g * (1 - x_i + x_j)
+                steps += 1
+                w, hi, hj = W[u].copy(), H[i].copy(), H[j].copy()
+                gu, gi, gj = g * (hi - hj) - reg * w, g * w - reg * hi, -g * w - reg * hj
+                lu = li = lj = lr
+                if accum is not None:
+                    accum[0][u] += np.mean(gu ** 2)
+                    accum[1][i] += np.mean(gi ** 2)
+                    accum[1][j] += np.mean(gj ** 2)
+                    lu, li, lj = (lr / np.sqrt(a[r]) for a, r in ((accum[0], u), (accum[1], i),
+                                                                  (accum[1], j)))
+                W[u] = w + lu * gu
+                H[i] = hi + li * gi
+                H[j] = hj + lj * gj
+                bi, bj = b[i], b[j]
+                b[i] = bi + li * (g - reg * bi)
+                b[j] = bj + lj * (-g - reg * bj)
+                break
+    return W, H, b, total, steps, skipped, accum
+
+
 # ---- neural core (nn.py, autorec.py, residual_mf.py)
 #
 # Activation codes 0..4 = identity, sigmoid, tanh, relu, elu; loss codes 0 squared, 1 log;

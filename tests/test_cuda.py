@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+import fastmf
 from fastmf.cuda import CudaUnavailableError, _device, cuda_available, require_cuda
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,6 +94,28 @@ def test_every_entry_point_raises_without_cuda():
     for call in calls:
         with pytest.raises(CudaUnavailableError, match="backend='cuda' is not available: "):
             call()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: fastmf.ImplicitALS(2, n_iter=1, backend="cuda"),
+    lambda: fastmf.MatrixFactorization(2, n_iter=1, cg_steps=3, backend="cuda"),
+    lambda: fastmf.MatrixFactorization(2, solver="sgd", lr_schedule="constant", n_iter=1,
+                                       backend="cuda"),
+    lambda: fastmf.BPR(2, n_iter=1, backend="cuda"),
+], ids=["ImplicitALS", "MF-als", "MF-sgd", "BPR"])
+def test_estimators_with_backend_cuda_raise_without_cuda(make):
+    if cuda_available():
+        pytest.skip("this machine can run the CUDA back end")
+    X = sp.random(6, 5, density=0.5, format="csr", random_state=0)
+    model = make()
+    with pytest.raises(CudaUnavailableError, match="backend='cuda' is not available: "):
+        model.fit(X)
+    assert not hasattr(model, "user_factors_")  # nothing else changes
+
+
+def test_an_unknown_backend_is_a_clear_error():
+    with pytest.raises(ValueError, match="backend must be one of"):
+        fastmf.ImplicitALS(backend="gpu").fit(sp.eye(3, format="csr"))
 
 
 def _kernel_signatures():

@@ -36,7 +36,7 @@ EXPLICIT = [(None, "rows"), (None, "normal_equations"), (3, "rows")]
 @pytest.mark.parametrize("cg_steps,strategy", EXPLICIT)
 def test_explicit_equals_single_node(client, ratings, P, cg_steps, strategy):
     kw = dict(n_iter=4, reg=0.05, dtype="float64", random_state=0, cg_steps=cg_steps)
-    ref = fastmf.MatrixFactorization(6, **kw).fit(ratings)
+    ref = fastmf.MatrixFactorization(6, final_exact=False, **kw).fit(ratings)
     model = DaskMatrixFactorization(6, client=client, n_blocks=P, strategy=strategy,
                                     **kw).fit(ratings)
     assert model.strategies_ == {"items": strategy, "users": strategy}
@@ -85,7 +85,8 @@ def test_dataframe_of_raw_ids_maps_them_as_ratings_does(client):
     df = fastmf.datasets.make_ratings(120, 60, 1500, random_state=3).to_pandas()
     df["user"] = "u" + df["user"].astype(str)
     df["item"] = df["item"] * 7 + 1000  # integer IDs with gaps
-    ref = fastmf.MatrixFactorization(4, n_iter=3, dtype="float64", random_state=1).fit(
+    ref = fastmf.MatrixFactorization(4, n_iter=3, dtype="float64", random_state=1,
+                                     cg_steps=None).fit(
         fastmf.Ratings.from_pandas(df, user="user", item="item", rating="rating"))
     ddf = dd.from_pandas(df, npartitions=4)
     model = DaskMatrixFactorization(4, n_iter=3, dtype="float64", random_state=1,
@@ -107,8 +108,8 @@ def test_dask_arrays_of_indices(client, ratings):
     y = da.from_array(ratings.values, chunks=500)
     model = DaskMatrixFactorization(4, n_iter=2, dtype="float64", random_state=0,
                                     client=client).fit(X, y)
-    ref = fastmf.MatrixFactorization(4, n_iter=2, dtype="float64", random_state=0).fit(
-        pairs, ratings.values)
+    ref = fastmf.MatrixFactorization(4, n_iter=2, dtype="float64", random_state=0,
+                                     cg_steps=None).fit(pairs, ratings.values)
     assert (model.n_users_, model.n_items_) == (ref.n_users_, ref.n_items_)
     assert _close(model.item_factors_, ref.item_factors_)
     np.testing.assert_allclose(model.predict(X).compute(), ref.predict(pairs), atol=1e-6)
@@ -137,7 +138,7 @@ def test_cost_model_chooses_normal_equations_for_few_wide_rows(client):
     kw = dict(n_iter=3, dtype="float64", random_state=0)
     model = DaskMatrixFactorization(2, client=client, n_blocks=2, **kw).fit(r)
     assert model.strategies_ == {"items": "normal_equations", "users": "rows"}
-    ref = fastmf.MatrixFactorization(2, **kw).fit(r)
+    ref = fastmf.MatrixFactorization(2, cg_steps=None, **kw).fit(r)
     assert _close(model.item_factors_, ref.item_factors_)
     assert _close(model.user_factors_, ref.user_factors_)
 

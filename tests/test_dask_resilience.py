@@ -52,7 +52,7 @@ def _guarded(fit, timeout):
 
 def test_a_worker_killed_mid_fit_changes_nothing(monkeypatch):
     data = power_law_ratings(seed=7)
-    ref = fastmf.MatrixFactorization(5, **KW).fit(data)
+    ref = fastmf.MatrixFactorization(5, cg_steps=None, **KW).fit(data)
     with local_cluster() as client:
         worker = client.cluster.workers[1]
         _disturb_at(monkeypatch, _als.DaskALSSolver, 3,
@@ -97,7 +97,7 @@ def test_worker_processes_with_a_memory_limit_and_a_restart(monkeypatch):
 
 def test_a_failed_fit_resumes_from_its_last_checkpoint(monkeypatch, tmp_path):
     data = power_law_ratings(seed=9)
-    ref = fastmf.MatrixFactorization(5, **KW).fit(data)
+    ref = fastmf.MatrixFactorization(5, cg_steps=None, **KW).fit(data)
     with local_cluster() as client:
         def fail():
             raise RuntimeError("the driver died")

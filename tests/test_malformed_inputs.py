@@ -109,7 +109,7 @@ def test_malformed_input_raises_a_clear_error(case, outcomes):
 def test_the_table_covers_every_estimator_and_entry_point():
     ids = " ".join(c.id for c in CASES)
     for prefix in ("mf-als", "mf-hals", "mf-sgd", "mf-mcmc", "svdpp", "ials-cg",
-                   "ials-cholesky", "bpr", "nmf-frobenius-zero", "nmf-frobenius-ignore",
+                   "ials-cholesky", "bpr", "warp-kos", "nmf-frobenius-zero", "nmf-frobenius-ignore",
                    "nmf-poisson-zero", "nmf-poisson-ignore", "puresvd"):
         for entry in ("fit-X", "transform-X", "recommend-exclude", "recommend-user_items",
                       "recommend-users", "recommend-n", "recommend-items",

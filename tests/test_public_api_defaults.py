@@ -34,6 +34,7 @@ FACTOR_MODELS.update({
     "SVDpp": (fastmf.SVDpp, dict(n_factors=K, n_iter=4)),
     "ImplicitALS": (fastmf.ImplicitALS, dict(n_factors=K, n_iter=4)),
     "BPR": (fastmf.BPR, dict(n_factors=K, n_iter=4)),
+    "WARP": (fastmf.WARP, dict(n_factors=K, n_iter=4)),
     "NMF": (fastmf.NMF, dict(n_factors=K, n_iter=20)),
     "PureSVD": (fastmf.PureSVD, dict(n_factors=K)),
     "Popularity": (fastmf.Popularity, dict()),

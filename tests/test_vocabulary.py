@@ -52,8 +52,8 @@ def test_fm_init_std_is_init_scale():
 
 
 ESTIMATORS = [fastmf.MatrixFactorization, fastmf.SVDpp, fastmf.ImplicitALS, fastmf.BPR,
-              fastmf.NMF, fastmf.PureSVD, fastmf.FMRegressor, fastmf.FMClassifier, fastmf.NCF,
-              fastmf.AutoRec, fastmf.ResidualMF]
+              fastmf.WARP, fastmf.NMF, fastmf.PureSVD, fastmf.FMRegressor, fastmf.FMClassifier,
+              fastmf.NCF, fastmf.AutoRec, fastmf.ResidualMF]
 #: The rank's name where it is not n_factors: AutoRec's is the hidden layer's size.
 RANK = {fastmf.AutoRec: "n_hidden"}
 

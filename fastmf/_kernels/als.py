@@ -5,7 +5,7 @@ import numpy as np
 from numba import prange
 
 from .._config import JIT, PARALLEL_JIT
-from .linalg import GATHER_ROWS, add_gathered_rows, cholesky_solve
+from .linalg import GATHER_ROWS, add_gathered_rows, cholesky_solve, dual_ridge_solve
 
 
 @numba.njit(**JIT)
@@ -46,7 +46,11 @@ def als_half_sweep(csr, solve, fixed, hyper):
     :func:`~fastmf._kernels.linalg.add_gathered_rows` (blocks of
     :data:`~fastmf._kernels.linalg.GATHER_ROWS` rows, each one BLAS gemm inside the parallel
     loop, so BLAS must run single-threaded here; the estimator sees to it); then a Cholesky
-    solve. Rows are taken in 256 interleaved chunks, each with its own scratch arrays.
+    solve. A row with fewer entries ``n`` than unknowns (most item rows of a long-tailed
+    catalogue) is solved through its n x n dual system instead
+    (:func:`~fastmf._kernels.linalg.dual_ridge_solve`, the same solution without the
+    O(k^3) factorisation; not when a weight is 0, where the primal copes with a singular
+    system). Rows are taken in 256 interleaved chunks, each with its own scratch arrays.
     """
     indptr, indices, data = csr
     X = solve[0]
@@ -55,7 +59,6 @@ def als_half_sweep(csr, solve, fixed, hyper):
     offset, reg, reg_bias, scale_reg = hyper
     m, k = X.shape
     fit_bias = x_bias.shape[0] > 0
-    has_yb = y_bias.shape[0] > 0
     d = k + 1 if fit_bias else k
     n_chunks = max(1, min(m, 256))
     for c in prange(n_chunks):
@@ -70,26 +73,41 @@ def als_half_sweep(csr, solve, fixed, hyper):
             if n == 0:
                 _clear_row(X, x_bias, u)
                 continue
-            A[:, :] = 0.0
-            b[:] = 0.0
-            for p0 in range(start, end, GATHER_ROWS):
-                nb = min(GATHER_ROWS, end - p0)
-                for q in range(nb):
-                    t = data[p0 + q] - offset
-                    if has_yb:
-                        t -= y_bias[indices[p0 + q]]
-                    targets[q] = t
-                add_gathered_rows(Y, indices, p0, nb, (ones, targets), fit_bias, Z, (A, b))
             scale = n if scale_reg else 1
-            if fit_bias:
-                A[k, k] += reg_bias * scale
-            for a in range(k):
-                A[a, a] += reg * scale
-            cholesky_solve(A, b)
+            lam, lam_b = reg * scale, reg_bias * scale if fit_bias else 1.0
+            if n < d and n <= GATHER_ROWS and lam > 0 and lam_b > 0:  # a short row: dual
+                _targets(csr, start, n, offset, y_bias, targets)
+                dual_ridge_solve(Y, (indices, start, n), targets,
+                                 (1 / np.sqrt(lam), 1 / np.sqrt(lam_b)), Z, (A, b))
+            else:
+                A[:, :] = 0.0
+                b[:] = 0.0
+                for p0 in range(start, end, GATHER_ROWS):
+                    nb = min(GATHER_ROWS, end - p0)
+                    _targets(csr, p0, nb, offset, y_bias, targets)
+                    add_gathered_rows(Y, indices, p0, nb, (ones, targets), fit_bias, Z,
+                                      (A, b))
+                if fit_bias:
+                    A[k, k] += lam_b
+                for a in range(k):
+                    A[a, a] += lam
+                cholesky_solve(A, b)
             for a in range(k):
                 X[u, a] = b[a]
             if fit_bias:
                 x_bias[u] = b[k]
+
+
+@numba.njit(**JIT)
+def _targets(csr, p0, n, offset, y_bias, out):
+    """``out[q] = r - offset - y_bias[i]`` for the entries ``p0 .. p0 + n`` of ``csr``."""
+    indices, data = csr[1], csr[2]
+    has_yb = y_bias.shape[0] > 0
+    for q in range(n):
+        t = data[p0 + q] - offset
+        if has_yb:
+            t -= y_bias[indices[p0 + q]]
+        out[q] = t
 
 
 @numba.njit(**PARALLEL_JIT)

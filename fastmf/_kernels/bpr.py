@@ -19,47 +19,66 @@ UPDATE_ALL, UPDATE_USER, UPDATE_POSITIVE = 0, 1, 2
 
 
 @numba.njit(**JIT)
-def bpr_triple(model, u, i, j, hyper, mode, with_loss):
-    """One SGD step on ``L = -log sigmoid(x) + reg/2 (|w|^2 + |h_i|^2 + |h_j|^2 + b_i^2 + b_j^2)``
-    with ``w = W[u]``, ``h = H[.]`` and ``x = w . (h_i - h_j) + b_i - b_j``; updates the rows in
-    place and returns ``-log sigmoid(x)`` before the step (float64; 0 unless ``with_loss``).
+def pair_margin(model, u, i, j):
+    """``x = w_u . (h_i - h_j) + b_i - b_j`` of ``model = (W, H, item_bias)``, in its dtype."""
+    W, H, item_bias = model
+    x = item_bias[i] - item_bias[j]
+    for a in range(W.shape[1]):
+        x += W[u, a] * (H[i, a] - H[j, a])
+    return x
 
-    ``model`` is ``(W, H, item_bias)``, ``hyper`` is ``(learning_rate, reg)``; ``mode``
-    (:data:`UPDATE_ALL`, :data:`UPDATE_USER`, :data:`UPDATE_POSITIVE`) says which rows move.
-    Rows are addressed by index, not passed as views: a view per call would touch the shared
-    arrays' reference counts, which threads then fight over.
+
+@numba.njit(**JIT)
+def pair_step(model, u, i, j, g, rates, mode):
+    """One SGD step that raises the margin ``x`` of :func:`pair_margin` with weight ``g`` (the
+    loss's ``-dL/dx``) and shrinks the rows it moves by the L2 term ``reg/2 |theta|^2``.
+
+    ``rates`` is ``(lr_user, lr_positive, lr_negative, reg)``: the step size of each row (and
+    of its item's bias); ``mode`` (:data:`UPDATE_ALL`, :data:`UPDATE_USER`,
+    :data:`UPDATE_POSITIVE`) says which rows move. Rows are addressed by index, not passed as
+    views: a view per call would touch the shared arrays' reference counts, which threads then
+    fight over. BPR (``g = sigmoid(-x)``) and WARP (``g`` its rank weight) share it.
     """
     W, H, item_bias = model
-    learning_rate, reg = hyper
+    lr_u, lr_i, lr_j, reg = rates
     k = W.shape[1]
-    one = W.dtype.type(1)
-    x = item_bias[i] - item_bias[j]
-    for a in range(k):
-        x += W[u, a] * (H[i, a] - H[j, a])
+    t = W.dtype.type
+    lu, li, lj, rg = t(lr_u), t(lr_i), t(lr_j), t(reg)
+    if mode == UPDATE_ALL:
+        for a in range(k):
+            wa, hi, hj = W[u, a], H[i, a], H[j, a]
+            W[u, a] = wa + lu * (g * (hi - hj) - rg * wa)
+            H[i, a] = hi + li * (g * wa - rg * hi)
+            H[j, a] = H[j, a] + lj * (-g * wa - rg * hj)
+        bi, bj = item_bias[i], item_bias[j]
+        item_bias[i] = bi + li * (g - rg * bi)
+        item_bias[j] = item_bias[j] + lj * (-g - rg * bj)
+    elif mode == UPDATE_USER:
+        for a in range(k):
+            wa = W[u, a]
+            W[u, a] = wa + lu * (g * (H[i, a] - H[j, a]) - rg * wa)
+    else:
+        for a in range(k):
+            hi = H[i, a]
+            H[i, a] = hi + li * (g * W[u, a] - rg * hi)
+        item_bias[i] = item_bias[i] + li * (g - rg * item_bias[i])
+
+
+@numba.njit(**JIT)
+def bpr_triple(model, u, i, j, hyper, mode, with_loss):
+    """One SGD step on ``L = -log sigmoid(x) + reg/2 (|w|^2 + |h_i|^2 + |h_j|^2 + b_i^2 + b_j^2)``
+    with ``w = W[u]``, ``h = H[.]`` and ``x`` the :func:`pair_margin`; updates the rows in
+    place (:func:`pair_step`) and returns ``-log sigmoid(x)`` before the step (float64; 0
+    unless ``with_loss``). ``hyper`` is ``(learning_rate, reg)``; ``model`` and ``mode`` are
+    :func:`pair_step`'s."""
+    x = pair_margin(model, u, i, j)
+    one = model[0].dtype.type(1)
     # one exp for both sigmoid(-x) = -dL/dx and -log sigmoid(x) = log1p(e^-|x|) + max(-x, 0)
     e = np.exp(-abs(x))
     g = e / (one + e) if x >= 0 else one / (one + e)
     loss = np.float64(np.log1p(e)) + max(-np.float64(x), 0.0) if with_loss else 0.0
-    lr = W.dtype.type(learning_rate)
-    rg = W.dtype.type(reg)
-    if mode == UPDATE_ALL:
-        for a in range(k):
-            wa, hi, hj = W[u, a], H[i, a], H[j, a]
-            W[u, a] = wa + lr * (g * (hi - hj) - rg * wa)
-            H[i, a] = hi + lr * (g * wa - rg * hi)
-            H[j, a] = H[j, a] + lr * (-g * wa - rg * hj)
-        bi, bj = item_bias[i], item_bias[j]
-        item_bias[i] = bi + lr * (g - rg * bi)
-        item_bias[j] = item_bias[j] + lr * (-g - rg * bj)
-    elif mode == UPDATE_USER:
-        for a in range(k):
-            wa = W[u, a]
-            W[u, a] = wa + lr * (g * (H[i, a] - H[j, a]) - rg * wa)
-    else:
-        for a in range(k):
-            hi = H[i, a]
-            H[i, a] = hi + lr * (g * W[u, a] - rg * hi)
-        item_bias[i] = item_bias[i] + lr * (g - rg * item_bias[i])
+    learning_rate, reg = hyper
+    pair_step(model, u, i, j, g, (learning_rate, learning_rate, learning_rate, reg), mode)
     return loss
 
 

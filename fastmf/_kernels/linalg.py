@@ -4,6 +4,8 @@
   blocked Cholesky) factor a row's system; both finish with :func:`triangular_solve`.
 * :func:`add_gathered_rows` builds a row's normal equations ``A x = b`` from the other side's
   factor rows gathered into a scratch block of :data:`GATHER_ROWS` rows, one BLAS gemm a block.
+* :func:`dual_ridge_solve` solves a row with fewer entries than unknowns through its small
+  n x n dual system instead.
 """
 
 import numba
@@ -95,6 +97,48 @@ def add_gathered_rows(Y, indices, p0, n, weights, with_one, Z, system):
             b[k] += t
     Zn = Z[:n]
     A += np.dot(Zn.T, Zn)
+
+
+@numba.njit(**JIT)
+def dual_ridge_solve(Y, entries, targets, scales, Z, system):
+    """Solve a ridge row ``(D + V^T V) x = V^T t`` with ``n`` entries, fewer than unknowns,
+    through its n x n dual: ``(I + V D^-1 V^T) alpha = t``, ``x = D^-1 V^T alpha``.
+
+    ``entries = (indices, p0, n)``: the rows ``V[q] = Y[indices[p0 + q]]``, followed by a
+    constant 1 when ``Z`` has one column more than ``Y`` (a bias solved jointly), with
+    targets ``t = targets[:n]`` (float64; overwritten by ``alpha``). ``D`` is diagonal with
+    ``1 / scales[0]^2`` on the factors and ``1 / scales[1]^2`` on the bias (both scales
+    positive: the dual needs a positive definite ``D``). ``Z`` (at least ``n`` rows, in the
+    dtype of ``Y``) receives ``V D^-1/2``; ``system = (G, x)``: ``G``, at least n x n, is
+    scratch, ``x`` receives the solution. O(n^2 d + n^3) instead of the primal O(n d^2 + d^3):
+    no Cholesky of the d x d matrix, which dominates a row with a few entries (the
+    push-through identity ``(D + V^T V)^-1 V^T = D^-1 V^T (I + V D^-1 V^T)^-1`` involves no
+    subtraction, so it is as accurate as the primal solve).
+    """
+    indices, p0, n = entries
+    s, s_b = scales
+    G, x = system
+    k = Y.shape[1]
+    d = Z.shape[1]
+    for q in range(n):
+        i = indices[p0 + q]
+        for a in range(k):
+            Z[q, a] = s * Y[i, a]
+        if d > k:
+            Z[q, k] = s_b
+    for p in range(n):
+        for q in range(p, n):
+            t = Z.dtype.type(1.0) if p == q else Z.dtype.type(0.0)
+            for a in range(d):
+                t += Z[p, a] * Z[q, a]
+            G[p, q] = t
+    alpha = targets[:n]
+    cholesky_solve(G[:n, :n], alpha)
+    for a in range(d):
+        t = 0.0
+        for q in range(n):
+            t += Z[q, a] * alpha[q]
+        x[a] = t * (s if a < k else s_b)
 
 
 @numba.njit(**PARALLEL_JIT)

@@ -19,7 +19,11 @@ already checked by the estimator, ``rng`` a ``numpy.random.Generator``. Then
 - ``state()``: the fitted attributes as they are now, as host NumPy arrays (views of the
   solver's own arrays where it keeps them on the host: no copy);
 - ``snapshot()`` / ``restore(snapshot)``: a copy of the state for early stopping, and putting
-  it back; the loop calls ``snapshot()`` only when the eval score improves.
+  it back; the loop calls ``snapshot()`` only when the eval score improves;
+- ``finish()``: once after the last iteration (and after the best iteration's state is
+  restored), a final pass over the state that is returned (e.g. explicit ALS's exact sweep of
+  the users after CG iterations); returns that state's objective, or None when it changed
+  nothing (the default).
 
 The estimator stores ``state()`` as its attributes when the loop ends. A back end that keeps
 its arrays elsewhere (a GPU, Dask workers) implements the same five methods.
@@ -42,6 +46,9 @@ class Solver:
 
     def converged(self):
         return False
+
+    def finish(self):
+        return None
 
     def state(self):
         return dict(self._state)

@@ -97,7 +97,7 @@ def residuals(X_arrays, w0, w, V, target, n_threads):
     (float64), as the ALS and MCMC sweeps keep them."""
     n = len(X_arrays[0]) - 1
     e, q = np.empty(n), np.empty((n, V.shape[1]))
-    fm_residuals(*X_arrays, float(w0), w, V, target, e, q, n_threads)
+    fm_residuals(tuple(X_arrays), (np.full(1, float(w0)), w, V), target, (e, q), n_threads)
     return e, q
 
 

@@ -66,8 +66,10 @@ class ALSSolver(Solver):
     (Cholesky), or by ``cg_steps`` warm-started conjugate-gradient steps per row.
 
     Items first, so that after an exact fit the user factors are the exact solution for the
-    final item factors: folding a training user back in reproduces its row (with CG they are
-    within the CG tolerance of it). Deterministic for any thread count (rows are independent).
+    final item factors: folding a training user back in reproduces its row. With CG rows and
+    ``final_exact``, :meth:`finish` solves the users exactly once more for the items
+    returned, so that holds too (cmfrec's final Cholesky pass). Deterministic for any thread
+    count (rows are independent).
     """
 
     def __init__(self, ratings, state, params, rng):
@@ -77,6 +79,7 @@ class ALSSolver(Solver):
         self.reg, self.reg_bias = float(params["reg"]), float(params["reg_bias"])
         self.scale = params["reg_scaling"] == "count"
         self.cg_steps = params["cg_steps"]
+        self.final_exact = params.get("final_exact", False) and self.cg_steps is not None
 
     def step(self):
         s = self._state
@@ -85,7 +88,22 @@ class ALSSolver(Solver):
         hp = (mu, self.reg, self.reg_bias, self.scale)
         half_sweep(self.by_item, H, ib, W, ub, hp, self.cg_steps)
         half_sweep(self.by_user, W, ub, H, ib, hp, self.cg_steps)
-        return objective(s, self.by_user, self.by_item, self.reg, self.reg_bias, self.scale)
+        return self._objective()
+
+    def finish(self):
+        """With CG rows and ``final_exact``: the exact user rows for the final items and the
+        objective after them (never above the last iteration's); else None."""
+        if not self.final_exact:
+            return None
+        s = self._state
+        W, H, mu = s["user_factors_"], s["item_factors_"], s["global_mean_"]
+        ub, ib = bias_arrays(s, H.dtype)
+        half_sweep(self.by_user, W, ub, H, ib, (mu, self.reg, self.reg_bias, self.scale), None)
+        return self._objective()
+
+    def _objective(self):
+        return objective(self._state, self.by_user, self.by_item, self.reg, self.reg_bias,
+                         self.scale)
 
 
 def fold_in(X, item_factors, item_bias, global_mean, reg, reg_bias, scale):

@@ -65,6 +65,7 @@ cg_steps, random_state, verbose, warm_start, clip
                      "verbose", "clip")
     solver = "als"
     early_stopping_rounds = None
+    final_exact = False  # CG rows stay CG rows here: no final exact sweep of the users
     init_std = DEPRECATED
 
     def __init__(self, n_factors=64, *, n_iter=15, tol=0.0, reg=0.1, reg_bias=None,

@@ -5,6 +5,7 @@ from fastmf._kernels.linalg import (
     GATHER_ROWS,
     add_gathered_rows,
     cholesky_solve,
+    dual_ridge_solve,
     spd_solve,
     triangular_solve,
 )
@@ -78,3 +79,25 @@ def test_add_gathered_rows_builds_the_weighted_normal_equations(with_one, dtype)
     tol = 1e-3 if dtype == np.float32 else 1e-10
     np.testing.assert_allclose(A, A0 + Zd.T @ Zd, rtol=tol, atol=tol)
     np.testing.assert_allclose(b, b0 + rows.T @ bw_all, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("with_one", [True, False])
+@pytest.mark.parametrize("n", [1, 4, 9])
+def test_dual_ridge_solve_matches_the_primal_normal_equations(dtype, with_one, n):
+    rng = np.random.default_rng(n)
+    k, lam, lam_b = 10, 0.7, 0.2
+    Y = rng.normal(size=(15, k)).astype(dtype)
+    indices = rng.permutation(15)[:n + 2].astype(np.int32)
+    t = rng.normal(size=n)
+    d = k + int(with_one)
+    V = np.hstack([Y[indices[2:]], np.ones((n, 1))]) if with_one else Y[indices[2:]]
+    V = V.astype(np.float64)
+    D = np.diag([lam] * k + [lam_b] * int(with_one))
+    want = np.linalg.solve(D + V.T @ V, V.T @ t)
+    Z, G, x = np.empty((n + 3, d), dtype), np.empty((d, d), dtype), np.empty(d, dtype)
+    targets = np.concatenate([t, [9.0, 9.0]])
+    dual_ridge_solve(Y, (indices, 2, n), targets, (1 / np.sqrt(lam), 1 / np.sqrt(lam_b)), Z,
+                     (G, x))
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(x, want, rtol=tol, atol=tol)
