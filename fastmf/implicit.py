@@ -97,8 +97,8 @@ class ImplicitALS(FactorModel):
         With an ``eval_set``: stop when its nDCG@10 has not improved for this many
         iterations and keep the best iteration's factors (``best_iteration_``).
     backend : {"cpu", "cuda"}, default="cpu"
-        Where ``fit`` runs: ``"cuda"`` on an NVIDIA GPU (CG rows only). It needs
-        the ``cuda`` extra, a driver and a device, else
+        Where ``fit`` runs: ``"cuda"`` on an NVIDIA GPU (CG rows, ``reg_scaling="none"``).
+        It needs the ``cuda`` extra, a driver and a device, else
         :class:`fastmf.cuda.CudaUnavailableError` names what is missing. The data move to the
         device once per fit and the factors come back to host arrays at its end;
         ``recommend``, fold-in and scoring run on the CPU.
