@@ -297,14 +297,13 @@ def cpu_step(model, X, W, H, rng_seed=0):
         cu = (X.indptr, X.indices, (1 + X.data).astype(dt))
         ci = (C.indptr, C.indices, (1 + C.data).astype(dt))
 
-        def gram(Y):
-            G = Y.T @ Y
-            G[np.diag_indices_from(G)] += 0.1
-            return G
+        def system(Y, rows):
+            return Y.T @ Y, np.full(rows, 0.1, dtype=dt)
 
         def step():
-            implicit_cg_sweep(ci, H, W, gram(W), CG_STEPS)
-            return implicit_cg_sweep(cu, W, H, gram(H), CG_STEPS) + 0.1 * float(np.vdot(H, H))
+            implicit_cg_sweep(ci, H, W, system(W, n), CG_STEPS)
+            return implicit_cg_sweep(cu, W, H, system(H, m), CG_STEPS) + \
+                0.1 * float(np.vdot(H, H))
         return step, (W, H)
     if model == "als_cg":
         ub, ib, mu = np.zeros(m, dt), np.zeros(n, dt), float(X.data.mean())

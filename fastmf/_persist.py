@@ -135,7 +135,8 @@ def _restore(meta, arrays):
     unknown = sorted(set(meta["params"]) - known)
     if unknown:
         raise ValueError(f"{cls.__name__} has no parameter {unknown[0]!r}")
-    model = cls(**meta["params"])
+    # a file written before a parameter existed gets the value its model was fitted with
+    model = cls(**{**getattr(cls, "_params_before_they_existed", {}), **meta["params"]})
     if hasattr(model, "_check_params"):
         model._check_params()
     attributes = dict(meta["attributes"])

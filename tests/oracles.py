@@ -152,21 +152,36 @@ def mf_objective(R_dense, mask, W, H, ub, ib, mu, reg, reg_bias, scale_reg):
 def implicit_row_solve(C, P, Y, reg):
     """Exact implicit-ALS rows from dense confidences ``C`` and preferences ``P`` (m, n).
 
-    Row u solves ``(Y^T diag(C[u]) Y + reg I) x = Y^T diag(C[u]) P[u]`` with a dense
-    ``np.linalg.solve``: the textbook form, without the Gram-matrix trick.
+    Row u solves ``(Y^T diag(C[u]) Y + reg_u I) x = Y^T diag(C[u]) P[u]`` with a dense
+    ``np.linalg.solve``: the textbook form, without the Gram-matrix trick. ``reg``: one L2
+    weight, or one per row.
     """
     Y = Y.astype(np.float64)
     X = np.zeros((C.shape[0], Y.shape[1]))
+    reg = np.broadcast_to(np.asarray(reg, dtype=np.float64), C.shape[:1])
     for u in range(C.shape[0]):
-        A = Y.T @ (C[u][:, None] * Y) + reg * np.eye(Y.shape[1])
+        A = Y.T @ (C[u][:, None] * Y) + reg[u] * np.eye(Y.shape[1])
         X[u] = np.linalg.solve(A, Y.T @ (C[u] * P[u]))
     return X
 
 
-def implicit_objective(C, P, W, H, reg):
-    """``sum_{u,i} C (P - W H^T)^2 + reg (|W|^2 + |H|^2)`` on dense matrices."""
+def implicit_objective(C, P, W, H, reg, item_reg=None):
+    """``sum_{u,i} C (P - W H^T)^2 + sum_u reg_u |w_u|^2 + sum_i reg_i |h_i|^2`` on dense
+    matrices: ``reg`` one weight (for both sides when ``item_reg`` is None) or one per user,
+    ``item_reg`` one per item."""
     W, H = W.astype(np.float64), H.astype(np.float64)
-    return float(np.sum(C * (P - W @ H.T) ** 2) + reg * (np.sum(W ** 2) + np.sum(H ** 2)))
+    item_reg = reg if item_reg is None else item_reg
+    return float(np.sum(C * (P - W @ H.T) ** 2) + np.sum(reg * np.sum(W ** 2, axis=1))
+                 + np.sum(item_reg * np.sum(H ** 2, axis=1)))
+
+
+def frequency_reg(R, reg, exponent, unobserved_weight):
+    """Per-row and per-column L2 weights ``reg (n_u + w n)^exponent`` of the dense counts
+    ``R`` (Rendle et al. 2022), from the definition: counts of the positive cells."""
+    n_u, n_i = (R > 0).sum(axis=1), (R > 0).sum(axis=0)
+    m, n = R.shape
+    return (reg * (n_u + unobserved_weight * n) ** exponent,
+            reg * (n_i + unobserved_weight * m) ** exponent)
 
 
 def implicit_cg_rows(C, P, X0, Y, reg, steps):
@@ -174,8 +189,9 @@ def implicit_cg_rows(C, P, X0, Y, reg, steps):
     :func:`implicit_row_solve`, starting from ``X0``."""
     Y = Y.astype(np.float64)
     X = X0.astype(np.float64).copy()
+    reg = np.broadcast_to(np.asarray(reg, dtype=np.float64), C.shape[:1])
     for u in range(C.shape[0]):
-        A = Y.T @ (C[u][:, None] * Y) + reg * np.eye(Y.shape[1])
+        A = Y.T @ (C[u][:, None] * Y) + reg[u] * np.eye(Y.shape[1])
         x = X[u]
         r = Y.T @ (C[u] * P[u]) - A @ x
         d = r.copy()

@@ -97,7 +97,7 @@ def test_every_entry_point_raises_without_cuda():
 
 
 @pytest.mark.parametrize("make", [
-    lambda: fastmf.ImplicitALS(2, n_iter=1, backend="cuda"),
+    lambda: fastmf.ImplicitALS(2, n_iter=1, reg_scaling="none", backend="cuda"),
     lambda: fastmf.MatrixFactorization(2, n_iter=1, cg_steps=3, backend="cuda"),
     lambda: fastmf.MatrixFactorization(2, solver="sgd", lr_schedule="constant", n_iter=1,
                                        backend="cuda"),

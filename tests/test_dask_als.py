@@ -65,6 +65,22 @@ def test_implicit_equals_single_node(client, ratings, P, cg_steps, strategy):
                                rtol=1e-9)
 
 
+@pytest.mark.parametrize("scaling", [
+    dict(reg_scaling="none"),
+    dict(reg_scaling="frequency", reg_exponent=0.8, unobserved_weight=0.2),  # n_other counts
+])
+@pytest.mark.parametrize("cg_steps,strategy", EXPLICIT)
+def test_implicit_reg_scalings_equal_single_node(client, ratings, scaling, cg_steps, strategy):
+    kw = dict(n_iter=3, reg=0.1, alpha=2.0, dtype="float64", random_state=0,
+              cg_steps=cg_steps, **scaling)
+    ref = fastmf.ImplicitALS(5, **kw).fit(ratings)
+    model = DaskImplicitALS(5, client=client, n_blocks=2, strategy=strategy, **kw).fit(ratings)
+    assert _close(model.user_factors_, ref.user_factors_)
+    assert _close(model.item_factors_, ref.item_factors_)
+    np.testing.assert_allclose(model.history_["train_loss"], ref.history_["train_loss"],
+                               rtol=1e-9)
+
+
 def test_dataframe_of_raw_ids_maps_them_as_ratings_does(client):
     df = fastmf.datasets.make_ratings(120, 60, 1500, random_state=3).to_pandas()
     df["user"] = "u" + df["user"].astype(str)

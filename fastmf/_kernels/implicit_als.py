@@ -4,11 +4,13 @@ Every stored entry ``(u, i)`` of the CSR arrays is a positive interaction (prefe
 ``p_ui = 1``) with confidence ``c_ui = conf[p]``; every other cell has ``p_ui = 0`` and
 ``c_ui = 1``. With the other side's factors ``Y`` fixed, row ``u`` solves
 
-    (G + Y_u^T (C_u - I) Y_u) x_u = Y_u^T C_u p_u,      G = Y^T Y + reg I,
+    (G + reg_u I + Y_u^T (C_u - I) Y_u) x_u = Y_u^T C_u p_u,      G = Y^T Y,
 
-where ``Y_u`` are the rows of ``Y`` the row touches. ``G`` is computed once per half-sweep with
-NumPy (BLAS, outside any parallel region) and passed in, so a row costs O(n_u k^2 + k^3)
-(Cholesky) or O(cg_steps (n_u k + k^2)) (conjugate gradient) instead of O(n_items k^2).
+where ``Y_u`` are the rows of ``Y`` the row touches and ``reg_u`` the row's own L2 weight (one
+array of them: the same value everywhere, or frequency-scaled ones). ``G`` is computed once
+per half-sweep with NumPy (BLAS, outside any parallel region) and passed in with the weights
+as ``system = (G, reg)``, so a row costs O(n_u k^2 + k^3) (Cholesky) or
+O(cg_steps (n_u k + k^2)) (conjugate gradient) instead of O(n_items k^2).
 
 Rows are processed in parallel in ``n_chunks`` interleaved chunks
 (chunk ``t`` takes rows ``t, t + n_chunks, ...``, which balances skewed row lengths under
@@ -32,15 +34,15 @@ def n_row_chunks(m):
 
 
 @numba.njit(**PARALLEL_JIT)
-def implicit_cholesky_sweep(csr, X, Y, gram, lapack=False):
+def implicit_cholesky_sweep(csr, X, Y, system, lapack=False):
     """Solve every row of ``X`` exactly with ``Y`` fixed (see the module docstring).
 
-    The row's matrix ``G + Y_u^T (C_u - I) Y_u`` is built as ``G + Z^T Z`` with
-    ``Z = sqrt(C_u - I) Y_u`` by :func:`~fastmf._kernels.linalg.add_gathered_rows` (blocks of
-    :data:`~fastmf._kernels.linalg.GATHER_ROWS` rows, each one BLAS gemm inside the parallel
+    The row's matrix ``G + reg_u I + Y_u^T (C_u - I) Y_u`` is built as ``G + reg_u I + Z^T Z``
+    with ``Z = sqrt(C_u - I) Y_u`` by :func:`~fastmf._kernels.linalg.add_gathered_rows` (blocks
+    of :data:`~fastmf._kernels.linalg.GATHER_ROWS` rows, each one BLAS gemm inside the parallel
     loop, so BLAS must run single-threaded here; the estimator sees to it); then a Cholesky
     solve: LAPACK's with ``lapack=True`` (:func:`~fastmf._kernels.linalg.spd_solve`, faster;
-    only for a matrix known to be positive definite, i.e. ``reg > 0``), else
+    only for matrices known to be positive definite, i.e. every ``reg_u > 0``), else
     :func:`~fastmf._kernels.linalg.cholesky_solve`, which also copes with singular rows.
 
     Parameters
@@ -50,7 +52,9 @@ def implicit_cholesky_sweep(csr, X, Y, gram, lapack=False):
         confidences ``c_ui`` (>= 1) of the stored (positive) entries.
     X : ndarray of shape (m, k), overwritten with the solution.
     Y : ndarray of shape (n, k), C-contiguous, same dtype.
-    gram : ndarray of shape (k, k), ``Y^T Y + reg I``.
+    system : (gram, reg)
+        ``gram``: ndarray of shape (k, k), ``Y^T Y``; ``reg``: ndarray of shape (m,), the
+        L2 weight ``reg_u >= 0`` of each row of ``X``.
     lapack : bool, default=False
         Factor with LAPACK (see above).
 
@@ -58,10 +62,11 @@ def implicit_cholesky_sweep(csr, X, Y, gram, lapack=False):
     -------
     float
         ``sum_u [f_u(x_u)]`` at the new rows, ``f_u(x) = sum_i c_ui (p_ui - x . y_i)^2 +
-        reg ||x||^2`` over all ``i`` (the row's share of the objective), computed for free as
+        reg_u ||x||^2`` over all ``i`` (the row's share of the objective), computed for free as
         ``sum_i c_ui - b_u . x_u`` since ``A_u x_u = b_u``.
     """
     indptr, indices, conf = csr
+    gram, reg = system
     m, k = X.shape
     n_chunks = n_row_chunks(m)
     zero, one = X.dtype.type(0), X.dtype.type(1)
@@ -82,6 +87,7 @@ def implicit_cholesky_sweep(csr, X, Y, gram, lapack=False):
                 continue
             A[:, :] = gram
             for a in range(k):
+                A[a, a] += reg[u]
                 b[a] = zero
             csum = 0.0
             for p0 in range(start, end, GATHER_ROWS):
@@ -107,11 +113,11 @@ def implicit_cholesky_sweep(csr, X, Y, gram, lapack=False):
 
 
 @numba.njit(**JIT)
-def _gram_times(gram, v, out):
-    """``out = gram @ v`` for a small dense ``gram``."""
+def _gram_times(gram, shift, v, out):
+    """``out = (gram + shift I) @ v`` for a small dense ``gram``."""
     k = v.shape[0]
     for a in range(k):
-        s = out.dtype.type(0)
+        s = shift * v[a]
         for c in range(k):
             s += gram[a, c] * v[c]
         out[a] = s
@@ -162,13 +168,14 @@ def _accumulate(start, end, indices, conf, Y, v, out, bias, sign):
 
 
 @numba.njit(**PARALLEL_JIT)
-def implicit_cg_sweep(csr, X, Y, gram, cg_steps):
+def implicit_cg_sweep(csr, X, Y, system, cg_steps):
     """Improve every row of ``X`` by ``cg_steps`` conjugate-gradient steps, warm-started.
 
     Same system as :func:`implicit_cholesky_sweep`, solved approximately from the current
     ``X`` (Takacs, Pilaszy & Tikk 2011): each step multiplies by the row's matrix without
-    forming it, ``A v = G v + sum_i (c_ui - 1) (y_i . v) y_i``, in O(n_u k + k^2). A row whose
-    residual is already below 1e-20 (squared norm) is left as is. No BLAS is called.
+    forming it, ``A v = (G + reg_u I) v + sum_i (c_ui - 1) (y_i . v) y_i``, in O(n_u k + k^2).
+    A row whose residual is already below 1e-20 (squared norm) is left as is. No BLAS is
+    called.
 
     Parameters are those of :func:`implicit_cholesky_sweep`, plus ``cg_steps`` (>= 1).
 
@@ -180,6 +187,7 @@ def implicit_cg_sweep(csr, X, Y, gram, cg_steps):
         ``sum_i c_ui - b_u . x_u - r_u . x_u`` (``b_u . x_u`` is updated with each step).
     """
     indptr, indices, conf = csr
+    gram, reg = system
     m, k = X.shape
     n_chunks = n_row_chunks(m)
     zero, one = X.dtype.type(0), X.dtype.type(1)
@@ -192,8 +200,8 @@ def implicit_cg_sweep(csr, X, Y, gram, cg_steps):
         for u in range(t, m, n_chunks):
             start, end = indptr[u], indptr[u + 1]
             x = X[u]
-            # r = b - A x = -G x + sum_i (c_i - (c_i - 1) y_i . x) y_i
-            _gram_times(gram, x, r)
+            # r = b - A x = -(G + reg_u I) x + sum_i (c_i - (c_i - 1) y_i . x) y_i
+            _gram_times(gram, reg[u], x, r)
             for a in range(k):
                 r[a] = -r[a]
             bx = _accumulate(start, end, indices, conf, Y, x, r, one, -one)
@@ -206,7 +214,7 @@ def implicit_cg_sweep(csr, X, Y, gram, cg_steps):
                 rs_old += r[a] * r[a]
             if rs_old >= 1e-20:
                 for _ in range(cg_steps):
-                    _gram_times(gram, d, Ad)
+                    _gram_times(gram, reg[u], d, Ad)
                     bd = _accumulate(start, end, indices, conf, Y, d, Ad, zero, one)
                     dAd = zero
                     for a in range(k):

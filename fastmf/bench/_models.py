@@ -59,7 +59,8 @@ MODELS = {
         "factorization machine by Gibbs sampling on one-hot user + item"),
     "ials": Model(
         "ranking", 15,
-        (f"{_F}:estimator", dict(name="ImplicitALS", ranking_model=True, reg=0.1, alpha=9.0)),
+        (f"{_F}:estimator", dict(name="ImplicitALS", ranking_model=True, reg=0.1, alpha=9.0,
+                                 reg_scaling="none")),
         {"implicit": (f"{_P}implicit:als", dict(reg=0.1, alpha=10.0)),
          "cmfrec": (f"{_P}cmfrec:implicit_als", dict(lambda_=0.1, alpha=10.0)),
          "pyspark": (f"{_P}spark:als", dict(reg=0.1, implicit=True, alpha=9.0))},

@@ -76,6 +76,9 @@ class ImplicitALSAdapter(_DeviceAdapter):
         if params["cg_steps"] is None:
             raise _unsupported("cg_steps=None (exact Cholesky rows)",
                                "use cg_steps >= 1, or backend='cpu' for exact rows")
+        if params["reg_scaling"] != "none":
+            raise _unsupported(f"reg_scaling={params['reg_scaling']!r} (per-row L2 weights)",
+                               "use reg_scaling='none', or backend='cpu'")
         H = state["item_factors_"]
         self._device = ImplicitALSCGSolver(
             data=confidence_rows(ratings.csr, params, H.dtype),

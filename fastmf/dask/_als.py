@@ -23,7 +23,6 @@ from ._solve import ne_block, ne_piece, ne_rows, solve_ne, solve_rows
 from ._solver import DaskSolver
 from ._tasks import (
     add,
-    finish_gram,
     gram_part,
     load_block,
     localize,
@@ -86,7 +85,7 @@ class HalfStep:
     def run(self, s, t, x_states, y_states, data_loss):
         """Futures of the new states of side x's blocks, submitted through solver ``s``."""
         x, y = self.x, self.y
-        hp = dict(self.hp, data_loss=data_loss)
+        hp = dict(self.hp, data_loss=data_loss, n_other=int(y.bounds[-1]))
         G = self._gram(s, t, y_states) if self.gram else None
         new = []
         for b, sources in enumerate(self.sources):
@@ -110,9 +109,7 @@ class HalfStep:
         wy = self.y.workers
         parts = [s.submit(gram_part, st, key=s.key(t, self.name, "gram", c), where=wy[c])
                  for c, st in enumerate(y_states)]
-        total = s.reduce(parts, wy, add, (t, self.name, "gram"))
-        return s.submit(finish_gram, total, self.hp["reg"], key=s.key(t, self.name, "G"),
-                        where=wy[0])
+        return s.reduce(parts, wy, add, (t, self.name, "gram"))
 
 
 class DaskALSSolver(DaskSolver):
@@ -245,7 +242,8 @@ class DaskImplicitALSSolver(DaskALSSolver):
     def _task_params(self, state, p):
         self.biases = False
         return {"kind": "implicit", "mu": 0.0, "reg": p["reg"], "reg_bias": 0.0,
-                "scale": False, "cg_steps": p["cg_steps"], "n_threads": p["n_threads"]}
+                "scale": False, "cg_steps": p["cg_steps"], "n_threads": p["n_threads"],
+                **{k: p[k] for k in ("reg_scaling", "reg_exponent", "unobserved_weight")}}
 
     def _values(self):
         return ("confidence", {k: self.params[k] for k in ("alpha", "confidence", "epsilon")})

@@ -143,8 +143,8 @@ class DaskImplicitALS(DaskMixin, ImplicitALS):
 
     Parameters
     ----------
-    n_factors, n_iter, tol, reg, alpha, confidence, epsilon, cg_steps, init_scale, dtype, \
-random_state, verbose, warm_start
+    n_factors, n_iter, tol, reg, alpha, reg_scaling, reg_exponent, unobserved_weight, \
+confidence, epsilon, cg_steps, init_scale, dtype, random_state, verbose, warm_start
         As :class:`fastmf.ImplicitALS`.""" + _DASK_PARAMS_DOC + """
 
     Attributes
@@ -168,12 +168,14 @@ random_state, verbose, warm_start
 
     _local_class = ImplicitALS
     _family = "ImplicitALS"
-    _local_params = ("n_factors", "n_iter", "tol", "reg", "alpha", "confidence", "epsilon",
-                     "cg_steps", "init_scale", "dtype", "random_state", "verbose")
+    _local_params = ("n_factors", "n_iter", "tol", "reg", "alpha", "reg_scaling",
+                     "reg_exponent", "unobserved_weight", "confidence", "epsilon", "cg_steps",
+                     "init_scale", "dtype", "random_state", "verbose")
     solver = "als"
     early_stopping_rounds = None
 
-    def __init__(self, n_factors=64, *, n_iter=15, tol=0.0, reg=0.01, alpha=1.0,
+    def __init__(self, n_factors=64, *, n_iter=15, tol=0.0, reg=4.0, alpha=3.0,
+                 reg_scaling="frequency", reg_exponent=0.5, unobserved_weight=0.0,
                  confidence="linear", epsilon=1.0, cg_steps=3, init_scale=0.01,
                  dtype="float32", random_state=None, verbose=False, warm_start=False,
                  client=None, n_blocks=None, n_threads=1, checkpoint_interval=10,
@@ -184,6 +186,9 @@ random_state, verbose, warm_start
         self.tol = tol
         self.reg = reg
         self.alpha = alpha
+        self.reg_scaling = reg_scaling
+        self.reg_exponent = reg_exponent
+        self.unobserved_weight = unobserved_weight
         self.confidence = confidence
         self.epsilon = epsilon
         self.cg_steps = cg_steps

@@ -3,10 +3,11 @@
 :mod:`fastmf._solvers.implicit_als`), or from partial normal equations reduced to it.
 
 ``hp`` is the dict of hyper-parameters a task needs: ``kind`` ("explicit" or "implicit"),
-``mu``, ``reg``, ``reg_bias``, ``scale`` (ALS-WR), ``cg_steps``, ``n_threads`` and
-``data_loss`` (whether the block returns its rows' whole objective share, data term
-included, or only their L2 terms: the first half-step of an iteration, whose data term the
-second one counts).
+``mu``, ``reg``, ``reg_bias``, ``scale`` (ALS-WR), ``cg_steps``, ``n_threads``, implicit
+ALS's ``reg_scaling``, ``reg_exponent``, ``unobserved_weight`` and ``n_other`` (the other
+side's size, for :func:`fastmf._solvers.implicit_als.row_reg`), and ``data_loss`` (whether
+the block returns its rows' whole objective share, data term included, or only their L2
+terms: the first half-step of an iteration, whose data term the second one counts).
 """
 
 import numpy as np
@@ -30,9 +31,10 @@ def solve_rows(block, prev, pieces, G, hp):
     rows = rows_of(block)
     with threads(hp["n_threads"], blas=1):
         if hp["kind"] == "implicit":
-            loss = implicit_als.half_sweep(rows, X, Y, hp["reg"], hp["cg_steps"], G)
+            reg = implicit_als.row_reg(block["counts"], hp["n_other"], hp, X.dtype)
+            loss = implicit_als.half_sweep(rows, X, Y, reg, hp["cg_steps"], G)
             if not hp["data_loss"]:
-                loss = hp["reg"] * float(np.vdot(X, X))
+                loss = implicit_als.penalty(reg, X)
             return X, xb, float(loss)
         hpt = (hp["mu"], hp["reg"], hp["reg_bias"], hp["scale"])
         mf_als.half_sweep(rows, X, xb, Y, yb, hpt, hp["cg_steps"])
@@ -118,6 +120,10 @@ def solve_ne(block, prev, ulocs, pieces, G, hp):
         rhs[rows] += rp
         s[rows] += sp
     counts = block["counts"]
+    if hp["kind"] == "implicit":
+        from .._solvers import implicit_als
+
+        reg = implicit_als.row_reg(counts, hp["n_other"], hp, np.float64)
     has = np.flatnonzero(counts > 0)
     x = np.zeros((n, d))
     scale = counts if hp["scale"] else np.ones(n)
@@ -130,6 +136,7 @@ def solve_ne(block, prev, ulocs, pieces, G, hp):
             M[:, ju, iu] = A[sel]
             if hp["kind"] == "implicit":
                 M += G
+                M[:, np.arange(k), np.arange(k)] += reg[sel][:, None]
             else:
                 M[:, np.arange(k), np.arange(k)] += (hp["reg"] * scale[sel])[:, None]
                 if fit_bias:
@@ -140,7 +147,7 @@ def solve_ne(block, prev, ulocs, pieces, G, hp):
     if hp["data_loss"]:  # f(x*) = sum t^2 - b . x* (implicit: sum c - b . x*)
         loss = float(np.sum(s) - np.einsum("ij,ij->", rhs, x))
     elif hp["kind"] == "implicit":
-        loss = hp["reg"] * float(np.vdot(X, X))
+        loss = implicit_als.penalty(reg, X)
     else:
         from .._solvers.mf_als import penalty
 

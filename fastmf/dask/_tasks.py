@@ -195,13 +195,6 @@ def add(a, b):
     return a + b
 
 
-def finish_gram(G, reg):
-    """``sum_c X_c^T X_c + reg I``: the Gram matrix of the whole side (implicit ALS)."""
-    G = G.copy()
-    G[np.diag_indices_from(G)] += reg
-    return G
-
-
 def gather_pieces(pieces):
     """The other side's referenced rows, in ``ref`` order, as (Y, y_bias)."""
     Y = np.concatenate([p[0] for p in pieces]) if pieces else None

@@ -13,8 +13,8 @@ def _counts():
 
 
 @pytest.mark.parametrize("make, data", [
-    (lambda b: fastmf.ImplicitALS(3, n_iter=2, reg=0.1, alpha=2.0, dtype="float64",
-                                  random_state=0, backend=b), _counts),
+    (lambda b: fastmf.ImplicitALS(3, n_iter=2, reg=0.1, alpha=2.0, reg_scaling="none",
+                                  dtype="float64", random_state=0, backend=b), _counts),
     (lambda b: fastmf.MatrixFactorization(3, n_iter=2, cg_steps=3, dtype="float64",
                                           random_state=0, backend=b),
      lambda: planted(12, 9, 2, seed=4)),
@@ -51,7 +51,9 @@ def test_sgd_and_bpr_fit_on_the_device_and_learn():
 
 
 @pytest.mark.parametrize("make, match", [
-    (lambda: fastmf.ImplicitALS(2, cg_steps=None, backend="cuda"), "cg_steps=None"),
+    (lambda: fastmf.ImplicitALS(2, cg_steps=None, reg_scaling="none", backend="cuda"),
+     "cg_steps=None"),
+    (lambda: fastmf.ImplicitALS(2, backend="cuda"), "reg_scaling='frequency'"),
     (lambda: fastmf.MatrixFactorization(2, cg_steps=None, backend="cuda"), "cg_steps=None"),
     (lambda: fastmf.MatrixFactorization(2, solver="sgd", backend="cuda"),
      "lr_schedule='adagrad' is not available with backend='cuda'"),

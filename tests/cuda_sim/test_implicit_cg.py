@@ -21,7 +21,8 @@ def test_rows_match_cpu_kernel(threads, chunk, grid, k):
     W, H = factors(11, 9, k, seed=threads)
     G = H.T @ H + 0.3 * np.eye(k)
     ref = W.copy()
-    ref_loss = implicit_cg_sweep((X.indptr, X.indices, conf), ref, H, G, 3)
+    ref_loss = implicit_cg_sweep((X.indptr, X.indices, conf), ref, H,
+                                 (H.T @ H, np.full(11, 0.3)), 3)
     out = W.copy()
     partial = np.full(grid, np.nan)
     implicit_cg_rows[grid, threads, 0, shared_elements(k, chunk, 4) * 8](
@@ -36,7 +37,8 @@ def test_float32_rows_match_float64_reference():
     W, H = factors(12, 10, 5, seed=3)
     G = H.T @ H + 0.5 * np.eye(5)
     ref = W.copy()
-    implicit_cg_sweep((X.indptr, X.indices, confidences(X)), ref, H, G, 3)
+    implicit_cg_sweep((X.indptr, X.indices, confidences(X)), ref, H,
+                      (H.T @ H, np.full(12, 0.5)), 3)
     out = W.astype(np.float32)
     partial = np.zeros(3)
     implicit_cg_rows[3, 4, 0, shared_elements(5, 4, 4) * 4](
@@ -58,8 +60,9 @@ def test_solver_objective_matches_cpu_iterations_and_dense_oracle():
     for _ in range(2):
         obj = solver.step()
         implicit_cg_sweep((C.indptr, C.indices, confidences(C)), Hc, Wc,
-                          Wc.T @ Wc + 0.2 * np.eye(4), 2)
-        implicit_cg_sweep((X.indptr, X.indices, conf), Wc, Hc, Hc.T @ Hc + 0.2 * np.eye(4), 2)
+                          (Wc.T @ Wc, np.full(len(Hc), 0.2)), 2)
+        implicit_cg_sweep((X.indptr, X.indices, conf), Wc, Hc,
+                          (Hc.T @ Hc, np.full(len(Wc), 0.2)), 2)
     state = solver.state()
     assert rel_err(state["user_factors"], Wc) < 1e-10
     assert rel_err(state["item_factors"], Hc) < 1e-10
