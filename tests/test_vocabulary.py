@@ -90,7 +90,12 @@ def test_train_loss_is_the_objective_and_tol_stops_early(cls, data):
     stopped = cls(n_iter=40, tol=tol, **kw).fit(data)
     first = int(np.argmax(decrease <= tol)) + 2
     assert stopped.n_iter_ == first
-    np.testing.assert_array_equal(stopped.history_["train_loss"], loss[:first])
+    got = np.array(stopped.history_["train_loss"])
+    if cls is fastmf.MatrixFactorization:  # the final exact user sweep (CG rows' default)
+        # rewrites the returned iteration's entry: it can only lower it
+        assert got[-1] <= loss[first - 1] * (1 + 1e-6)
+        got, loss = got[:-1], loss[:-1]
+    np.testing.assert_array_equal(got, loss[:len(got)])
 
 
 def test_one_not_fitted_error_everywhere():
