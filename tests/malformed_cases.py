@@ -200,6 +200,8 @@ MATRICES = {
                              r"\.indices holds row index \d+ in column \d+, out of range"),
     "csc-duplicate": (_edit(_duplicate, "csc"), ValueError, r" has a duplicate entry"),
 }
+if sp.coo_array(np.ones(2)).ndim != 1:  # SciPy < 1.13 has no 1-D sparse arrays: the
+    del MATRICES["one-dimensional"]      # constructor makes a (1, n) matrix, a valid input
 DENSE = (lambda shape: np.ones(shape), TypeError, r" must be a (scipy sparse matrix|Ratings)")
 NEGATIVE = (_edit(_set("data", 1, -2.0)), ValueError, r"(\.data)? must be non-negative")
 NO_ENTRIES = (lambda shape: sp.csr_matrix(shape), ValueError, r" has no stored entries")
