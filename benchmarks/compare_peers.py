@@ -42,14 +42,17 @@ from fastmf.bench import Job, load_data, run_jobs, save_split, split
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
 DATA_DIR = Path(os.environ.get("FASTMF_SHARED_DATA", HERE.parent.parent / "shared" / "data"))
-DATA = {"ml-100k": "ml-100k", "synthetic-1m": "synthetic:6040x3706x1000209"}
+DATA = {"ml-100k": "ml-100k", "synthetic-1m": "synthetic:6040x3706x1000209",
+        "synthetic-sparse": "synthetic:2000x20000x300000"}
 
 
 def load_split(name, seed=0):
     """Train/test Ratings of a named data set, split 90/10 at random with ``seed``.
 
     ``"ml-100k"`` reads ../shared/data/ml-100k (or ``FASTMF_SHARED_DATA``); ``"synthetic-1m"``
-    is ``make_ratings`` at MovieLens-1M scale (6,040 users x 3,706 items, 1,000,209 ratings).
+    is ``make_ratings`` at MovieLens-1M scale (6,040 users x 3,706 items, 1,000,209 ratings),
+    ``"synthetic-sparse"`` the few-users-many-items shape (2,000 x 20,000, 300,000 ratings: most
+    items have fewer ratings than k).
     """
     if name not in DATA:
         raise ValueError(f"unknown data set {name!r}")

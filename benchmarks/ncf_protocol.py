@@ -38,7 +38,8 @@ def main():
     args = ap.parse_args()
     ratings = fastmf.datasets.load_movielens("100k", path=args.path)
     binary = fastmf.Ratings(ratings.users, ratings.items, np.ones(ratings.nnz),
-                            timestamps=ratings.timestamps, shape=ratings.shape)
+                            timestamps=ratings.timestamps, n_users=ratings.n_users,
+                            n_items=ratings.n_items)
     train, test = leave_one_out(binary, method="time", random_state=0)
     negatives = sample_negatives(train, test, n=99, random_state=0)
     print("| model | s / epoch | HR@10 | NDCG@10 | full nDCG@10 |")

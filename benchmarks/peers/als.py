@@ -17,6 +17,8 @@ CASES = [
      "k": 64, "iters": 15},
     {"label": "synthetic ML-1M size (6,040 x 3,706, 1,000,209 ratings), 90/10, k=64, "
               "10 iterations", "data": "synthetic-1m", "k": 64, "iters": 10},
+    {"label": "synthetic sparse shape (2,000 x 20,000, 300,000 ratings), 90/10, k=64, "
+              "15 iterations", "data": "synthetic-sparse", "k": 64, "iters": 15},
 ]
 
 REG_SCALED = 0.1    # per rating (ALS-WR): fastmf reg_scaling="count", Spark regParam
@@ -40,7 +42,7 @@ RUNNERS = {
                               reg_scaling="count", cg_steps=None),
     "fastmf (none)": partial(estimator, name="MatrixFactorization", reg=REG_UNSCALED,
                              reg_scaling="none", cg_steps=None),
-    "fastmf CG (count)": partial(estimator, name="MatrixFactorization", reg=REG_SCALED,
+    "fastmf CG (count), the default": partial(estimator, name="MatrixFactorization", reg=REG_SCALED,
                                  reg_scaling="count", cg_steps=3),
     "fastmf CG (none)": partial(estimator, name="MatrixFactorization", reg=REG_UNSCALED,
                                 reg_scaling="none", cg_steps=3),
