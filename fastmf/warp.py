@@ -97,10 +97,11 @@ class WARP(BPR):
     -----
     The defaults were chosen by nDCG@10 on a validation split carved from the training part of
     MovieLens-100k's benchmark split (10 % of each user's positives; never the test split),
-    k = 64: AdaGrad at 0.03 with L2 0.15 reached 0.211 after 40 epochs (0.02 / 0.1: 0.210
-    after 60; constant steps at their best, 0.005 / 0.5: 0.199 after 60, and fell with more
-    L2 or a larger step); BPR at its defaults reached 0.192 (100 epochs). See
-    benchmarks/RESULTS.md, "Top-N lists", for the test split and LightFM.
+    k = 64, 2 threads (Hogwild: runs differ by about 0.004): AdaGrad at 0.03 with L2 0.15
+    reached 0.207-0.211 after 40 epochs (0.02 / 0.1: 0.210 after 60; constant steps at their
+    best, 0.005 / 0.5: 0.199 after 60, and fell with more L2 or a larger step); BPR at its
+    defaults reached 0.192 (100 epochs). ``python benchmarks/tune_warp.py`` reruns any of
+    these; benchmarks/RESULTS.md, "Top-N lists", has the test split and LightFM.
 
     References
     ----------
