@@ -535,16 +535,29 @@ def bpr_epoch(R, W, H, b, n_samples, seeds, lr, reg, verify, popularity, loss_ev
             if s % loss_every == 0:
                 total += np.logaddexp(0.0, -x)
                 counted += 1
-            z = 1 / (1 + np.exp(x))
-            w = W[u].copy()
-            W[u] += lr * (z * (H[i] - H[j]) - reg * w)
-            hi, hj = H[i].copy(), H[j].copy()
-            H[i] = hi + lr * (z * w - reg * hi)
-            H[j] = H[j] + lr * (-z * w - reg * hj)
-            bi, bj = b[i], b[j]
-            b[i] = bi + lr * (z - reg * bi)
-            b[j] = b[j] + lr * (-z - reg * bj)
+            pair_step(W, H, b, (u, i, j), 1 / (1 + np.exp(x)), lr, reg)
     return W, H, b, total, counted, skipped
+
+
+def pair_step(W, H, b, triple, g, lr, reg, accum=None):
+    """Twin of ``bpr.pair_step``: raise ``x_uij`` with weight ``g``, L2 ``reg/2 |theta|^2``;
+    ``accum`` (user, item accumulators): per-row AdaGrad on the mean squared gradient."""
+    u, i, j = triple
+    w, hi, hj = W[u].copy(), H[i].copy(), H[j].copy()
+    gu, gi, gj = g * (hi - hj) - reg * w, g * w - reg * hi, -g * w - reg * hj
+    lu = li = lj = lr
+    if accum is not None:
+        accum[0][u] += np.mean(gu ** 2)
+        accum[1][i] += np.mean(gi ** 2)
+        accum[1][j] += np.mean(gj ** 2)
+        lu, li, lj = (lr / np.sqrt(a[r]) for a, r in ((accum[0], u), (accum[1], i),
+                                                      (accum[1], j)))
+    W[u] = w + lu * gu
+    H[i] = hi + li * gi
+    H[j] = H[j] + lj * gj  # as the kernel: with j == i both steps land on the row
+    bi, bj = b[i], b[j]
+    b[i] = bi + li * (g - reg * bi)
+    b[j] = b[j] + lj * (-g - reg * bj)
 
 
 def warp_epoch(R, W, H, b, n_samples, seeds, lr, reg, verify, popularity, max_trials, os_k,
@@ -588,21 +601,7 @@ def warp_epoch(R, W, H, b, n_samples, seeds, lr, reg, verify, popularity, max_tr
                 g = min(np.log(max(1.0, np.floor((n_items - 1) / t))), 10.0)
                 total += g * (1 - x_i + x_j)
                 steps += 1
-                w, hi, hj = W[u].copy(), H[i].copy(), H[j].copy()
-                gu, gi, gj = g * (hi - hj) - reg * w, g * w - reg * hi, -g * w - reg * hj
-                lu = li = lj = lr
-                if accum is not None:
-                    accum[0][u] += np.mean(gu ** 2)
-                    accum[1][i] += np.mean(gi ** 2)
-                    accum[1][j] += np.mean(gj ** 2)
-                    lu, li, lj = (lr / np.sqrt(a[r]) for a, r in ((accum[0], u), (accum[1], i),
-                                                                  (accum[1], j)))
-                W[u] = w + lu * gu
-                H[i] = hi + li * gi
-                H[j] = hj + lj * gj
-                bi, bj = b[i], b[j]
-                b[i] = bi + li * (g - reg * bi)
-                b[j] = bj + lj * (-g - reg * bj)
+                pair_step(W, H, b, (u, i, j), g, lr, reg, accum)
                 break
     return W, H, b, total, steps, skipped, accum
 
