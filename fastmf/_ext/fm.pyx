@@ -113,8 +113,11 @@ def fm_sgd_epoch(X, y, order, model, groups, regs, hyper, int n_threads):
     V[j, f] -= lr (g x_j (s_f - V[j, f] x_j) + reg_v[groups[j]] V[j, f]).
     Rows run in parallel without locks (Hogwild): with more than one thread the result depends
     on scheduling; with one thread it is deterministic and sequential. w0, which every row
-    touches, is kept per thread during the epoch and the threads' changes are added at its end
-    (so that the threads do not fight over one cache line).
+    touches, is kept per thread during the epoch (so that the threads do not fight over one
+    cache line), and at its end it takes the threads' changes averaged with weights their row
+    counts (local SGD's parameter averaging). Adding the changes instead would overshoot: each
+    thread's copy corrects the same global offset, so T threads would move w0 T times too far
+    and the intercept would oscillate from epoch to epoch.
     """
     return _sgd_epoch(X[0], X[1], X[2], y, order, model[0], model[1], model[2], groups, regs[0],
                       regs[1], regs[2], hyper[0], hyper[1], hyper[2], n_threads)
@@ -130,6 +133,7 @@ def _sgd_epoch(const int64_t[::1] indptr, const int32_t[::1] indices, const floa
     cdef double *b
     cdef double pred, g, x, lw, lv, vjf, total = 0.0, loss, m, start = w0[0], moved = 0.0
     cdef double *deltas
+    cdef int64_t *counts
     cdef int k
     cdef floating *Vp
     cdef floating *wp
@@ -139,12 +143,14 @@ def _sgd_epoch(const int64_t[::1] indptr, const int32_t[::1] indices, const floa
     wp = &w[0]
     n_threads = max(n_threads, 1)
     deltas = <double *> calloc(n_threads, sizeof(double))
+    counts = <int64_t *> calloc(n_threads, sizeof(int64_t))
     with nogil, parallel(num_threads=n_threads):
         s = <double *> malloc((r + 1) * sizeof(double))
         b = <double *> malloc(sizeof(double))
         b[0] = start
         for t in prange(n, schedule="dynamic", chunksize=256):
             i = order[t]
+            counts[threadid()] += 1
             pred = _row_predict(&indptr[0], &indices[0], &data[0], b[0], wp, Vp, r, i, s)
             if logistic:
                 m = y[i] * pred
@@ -173,8 +179,9 @@ def _sgd_epoch(const int64_t[::1] indptr, const int32_t[::1] indices, const floa
         free(b)
         free(s)
     for k in range(n_threads):
-        moved += deltas[k]
+        moved += deltas[k] * (<double> counts[k] / n)
     free(deltas)
+    free(counts)
     w0[0] = start + moved
     return total
 
