@@ -37,7 +37,7 @@ def test_sgd_and_bpr_fit_on_the_device_and_learn():
 
     def train_rmse(backend):  # Hogwild on the device: compare the fits statistically
         mf = fastmf.MatrixFactorization(2, solver="sgd", lr_schedule="constant",
-                                        learning_rate=0.05, n_iter=6, random_state=0,
+                                        learning_rate=0.1, n_iter=3, random_state=0,
                                         backend=backend).fit(X)
         return np.sqrt(np.mean((mf.predict(*X.nonzero()) - X.data) ** 2))
 
