@@ -11,7 +11,8 @@ A task is a module in ``benchmarks/peers/`` with:
 
 - ``TITLE``: the section heading in RESULTS.md;
 - ``CASES``: a list of dicts, each with at least ``"data"`` (see :func:`load_split`) and the
-  settings the runners read (``k``, ``iters``, ...); ``"label"`` names the case in the table;
+  settings the runners read (``k``, ``iters``, ...); ``"label"`` names the case in the table,
+  and ``"runners"`` (optional) lists the libraries of ``RUNNERS`` the case runs (default all);
 - ``RUNNERS``: ``{library: runner}``; ``runner(case, train, test, threads)`` prepares the data
   and returns ``(fit, evaluate)``: ``fit()`` fits from scratch and returns a model,
   ``evaluate(model)`` returns a dict of accuracy metrics. A runner raises ``ImportError`` when
@@ -71,7 +72,8 @@ def run_task(task_name, threads, repeats):
                 save_split(files[case["data"]], *load_split(case["data"]))
         jobs = [Job(str(ci), library, f"peers.{task_name}:RUNNERS", files[case["data"]],
                     key=library, case=case, sys_path=(str(HERE),))
-                for ci, case in enumerate(task.CASES) for library in task.RUNNERS]
+                for ci, case in enumerate(task.CASES) for library in task.RUNNERS
+                if library in case.get("runners", task.RUNNERS)]
         results = run_jobs(jobs, threads=threads, repeats=repeats, desc=task_name)
     rows = []
     for r in results:
