@@ -165,8 +165,10 @@ def _append(history, loss, seconds, values, eval_pad):
 def _deferred_interrupt():
     """Yield a function telling whether Ctrl-C was pressed: the first press is recorded (the
     iteration under way finishes), a second one raises KeyboardInterrupt at once. Outside the
-    main thread signals cannot be caught: nothing changes there."""
-    if threading.current_thread() is not threading.main_thread():
+    main thread signals cannot be caught, and a process that ignores SIGINT (a background job
+    of a shell) keeps ignoring it: nothing changes there."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         yield lambda: False
         return
     hit = []

@@ -21,6 +21,17 @@ def ml100k_dir():
     return path
 
 
+@pytest.fixture
+def default_sigint():
+    """Ctrl-C at Python's default (KeyboardInterrupt) for the test, whatever the process
+    inherited: a background job of a non-interactive shell starts with SIGINT ignored."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def _numba_threads():
     import numba
 

@@ -25,10 +25,15 @@ from fastmf.cuda import CudaUnavailableError, _device, cuda_available, require_c
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_simulator_suite_passes():
+def test_simulator_suite_passes(pytestconfig):
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "tests.cuda_sim.simulator",
-           "tests/cuda_sim", "fastmf/cuda", "fastmf/_kernels/cuda"]
+    # the CUDA modules' doctests where fastmf is imported from (the source tree, or the
+    # installed wheel's site-packages), with this run's pytest configuration
+    package = Path(fastmf.__file__).resolve().parent
+    config = ["-c", str(pytestconfig.inipath), "--rootdir", str(ROOT)] \
+        if pytestconfig.inipath else ["--doctest-modules"]
+    cmd = [sys.executable, "-m", "pytest", "-q", *config, "-p", "tests.cuda_sim.simulator",
+           "tests/cuda_sim", str(package / "cuda"), str(package / "_kernels" / "cuda")]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-8000:]

@@ -100,7 +100,7 @@ def test_warm_history_continues_and_keys_stay_aligned():
     assert first.history["train_loss"] == [9.0, 8.0]  # not modified
 
 
-def test_ctrl_c_finishes_the_iteration_then_stops():
+def test_ctrl_c_finishes_the_iteration_then_stops(default_sigint):
     solver = Scripted(interrupt_at=3)
     with pytest.warns(RuntimeWarning, match="after 3 iterations"):
         result = run_iterations(solver, 5)
@@ -109,10 +109,20 @@ def test_ctrl_c_finishes_the_iteration_then_stops():
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_a_second_ctrl_c_interrupts_at_once():
+def test_a_second_ctrl_c_interrupts_at_once(default_sigint):
     with pytest.raises(KeyboardInterrupt):
         run_iterations(Scripted(interrupt_at=2, presses=2), 5)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_ignored_ctrl_c_stays_ignored():
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        result = run_iterations(Scripted(interrupt_at=2, presses=2), 4)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert result.n_done == 4 and result.reason != "interrupted"
 
 
 def test_a_non_finite_loss_raises_with_the_hint():

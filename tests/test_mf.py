@@ -236,7 +236,7 @@ def test_sklearn_clone_cross_val_and_grid_search(planted):
     assert sklearn.base.is_regressor(model)
 
 
-def test_ctrl_c_finishes_the_iteration_then_stops(planted, monkeypatch):
+def test_ctrl_c_finishes_the_iteration_then_stops(planted, monkeypatch, default_sigint):
     """Ctrl-C (SIGINT) during iteration 3: it finishes, the fit stops with a warning and keeps
     3 iterations; a second Ctrl-C interrupts at once and leaves the model as it was."""
     import os
