@@ -60,7 +60,7 @@ def load(path):
     Nothing is unpickled. The file is checked before a model is returned: it must be an
     ``.npz`` archive written by :meth:`save` whose metadata names a fastmf estimator and only
     parameters it takes (with valid values), and whose fitted arrays have the shapes, dtypes
-    and finite values the class needs (e.g. ``item_factors_`` of shape (n_items_, k) with the
+    and finite values the class needs (e.g. ``item_factors_`` of shape ``(n_items_, k)`` with the
     k columns of ``user_factors_``). A truncated, foreign or edited file raises ``ValueError``
     naming it.
 

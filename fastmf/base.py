@@ -11,7 +11,7 @@
 - ``_fold_in_users(X)`` / ``_fold_in_items(X)``: the fitted per-user (per-item) arrays of new
   rows given their interactions, the rest of the model held fixed (dicts keyed by attribute).
 
-``FactorModel`` specialises it to inner products ``mu + b_u + c_i + w_u . h_i`` and the
+``FactorModel`` specialises it to inner products ``mu + b_u + c_i + w_u^T h_i`` and the
 shared top-k kernel; models whose scores are not inner products (neural ones) plug in at
 ``Recommender``.
 """
@@ -556,7 +556,7 @@ class Recommender(SolverFit, SaveMixin, RegressorMixin, BaseEstimator):
 
 
 class FactorModel(Recommender):
-    """Base class of the latent-factor recommenders: ``mu + b_u + c_i + w_u . h_i``.
+    """Base class of the latent-factor recommenders: ``mu + b_u + c_i + w_u^T h_i``.
 
     A subclass fits ``user_factors_`` (n_users, k) and ``item_factors_`` (n_items, k),
     optionally ``user_bias_``, ``item_bias_`` and ``global_mean_``, and implements ``fit`` and

@@ -264,9 +264,10 @@ class DaskFMRegressor(DaskMixin, FMRegressor):
 
     Parameters
     ----------
-    n_factors, n_iter, tol, reg_w0, reg_w, reg_v, groups, init_scale, dtype, random_state, \
-verbose, warm_start
-        As :class:`fastmf.FMRegressor` (``solver="als"``).""" + _DASK_PARAMS_DOC.split(
+    n_factors, n_iter, tol, reg_w0, reg_w, reg_v, groups, init_scale, dtype
+        As :class:`fastmf.FMRegressor` (``solver="als"``).
+    random_state, verbose, warm_start
+        As :class:`fastmf.FMRegressor`.""" + _DASK_PARAMS_DOC.split(
         "    strategy :")[0].rstrip() + """
 
     Attributes

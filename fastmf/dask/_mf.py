@@ -29,8 +29,9 @@ class DaskMatrixFactorization(DaskMixin, MatrixFactorization):
 
     Parameters
     ----------
-    n_factors, n_iter, tol, reg, reg_bias, reg_scaling, fit_biases, init_scale, dtype, \
-cg_steps, random_state, verbose, warm_start, clip
+    n_factors, n_iter, tol, reg, reg_bias, reg_scaling, fit_biases, init_scale, dtype
+        As :class:`fastmf.MatrixFactorization` (``solver="als"``).
+    cg_steps, random_state, verbose, warm_start, clip
         As :class:`fastmf.MatrixFactorization` (``solver="als"``).""" + _DASK_PARAMS_DOC + """
 
     Attributes
@@ -143,8 +144,9 @@ class DaskImplicitALS(DaskMixin, ImplicitALS):
 
     Parameters
     ----------
-    n_factors, n_iter, tol, reg, alpha, reg_scaling, reg_exponent, unobserved_weight, \
-confidence, epsilon, cg_steps, init_scale, dtype, random_state, verbose, warm_start
+    n_factors, n_iter, tol, reg, alpha, reg_scaling, reg_exponent, unobserved_weight
+        As :class:`fastmf.ImplicitALS`.
+    confidence, epsilon, cg_steps, init_scale, dtype, random_state, verbose, warm_start
         As :class:`fastmf.ImplicitALS`.""" + _DASK_PARAMS_DOC + """
 
     Attributes
