@@ -51,3 +51,58 @@ def test_backward_without_dx_leaves_the_input_block_alone():
     D[8:] = 1.0
     backward(theta, sizes, codes, A, D, 2, 2, np.zeros(len(theta)), 1.0, False)
     np.testing.assert_array_equal(D[:8], 0)
+
+
+def gemm_passes(theta, sizes, codes, X, dout, scale=1.0):
+    """:func:`forward` and :func:`backward` of the samples ``X``: ``(outputs, grad, dX)``."""
+    m = len(X)
+    A = layer_major(X, sizes, m)
+    forward(theta, sizes, codes, A, m, m)
+    D = np.zeros_like(A)
+    block(D, m, sizes, len(sizes) - 1, m)[...] = dout
+    grad = np.empty_like(theta)
+    backward(theta, sizes, codes, A, D, m, m, grad, scale, True)
+    return block(A, m, sizes, len(sizes) - 1, m).copy(), grad, block(D, m, sizes, 0, m).copy()
+
+
+@pytest.mark.parametrize("net", range(len(NETS)))
+def test_parameter_gradients_are_the_finite_differences(net):
+    sizes, codes = (np.array(v, np.int64) for v in NETS[net])
+    rng = np.random.default_rng(30 + net)
+    theta = rng.normal(size=nn.n_params(sizes)) * 0.5
+    X = away_from_zero(rng, (3, sizes[0]))
+    C = rng.normal(size=(3, sizes[-1]))
+
+    def loss():
+        return float(np.sum(C * gemm_passes(theta, sizes, codes, X, C)[0]))
+
+    eps = 1e-6
+    numeric = np.zeros_like(theta)
+    for j in range(len(theta)):
+        old = theta[j]
+        theta[j] = old + eps
+        hi = loss()
+        theta[j] = old - eps
+        numeric[j] = (hi - loss()) / (2 * eps)
+        theta[j] = old
+    _, grad, _ = gemm_passes(theta, sizes, codes, X, C, 0.25)
+    np.testing.assert_allclose(grad, 0.25 * numeric, rtol=1e-5, atol=1e-7)
+
+
+def test_batch_passes_are_the_per_sample_passes():
+    sizes, codes = (np.array(v, np.int64) for v in NETS[2])
+    rng = np.random.default_rng(2)
+    theta = rng.normal(size=nn.n_params(sizes)) * 0.5
+    X = rng.normal(size=(7, sizes[0]))
+    dout = rng.normal(size=(7, sizes[-1]))
+    out, _, dX = gemm_passes(theta, sizes, codes, X, dout)
+    width = int(sizes.sum())
+    for s in range(7):
+        a = np.zeros(width)
+        a[:sizes[0]] = X[s]
+        nn.mlp_forward(theta, sizes, codes, a, 0)
+        d = np.zeros(width)
+        d[-sizes[-1]:] = dout[s]
+        nn.mlp_backward(theta, sizes, codes, a, d, True)
+        np.testing.assert_allclose(out[s], a[-sizes[-1]:], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(dX[s], d[:sizes[0]], rtol=1e-12, atol=1e-14)
