@@ -14,10 +14,11 @@ in ``a[:n_0]``, layer ``l``'s output right after layer ``l - 1``'s; its backward
 Minibatches, deterministically
 ------------------------------
 No minibatch kernel sums floating-point numbers in an order that depends on the thread count.
-The epochs of ResidualMF and NCF run in one thread: the MLP layer by layer over the whole batch,
-one BLAS product per layer and pass (:mod:`~fastmf._kernels.mlp_gemm`; the caller limits the
-BLAS pool to one thread), the cheap O(batch x k) parts in sample order (the embedding rows'
-gradients, the rows listed by :func:`touch_row`, their lazy steps :func:`opt_step_rows`).
+The epochs of ResidualMF and NCF run their MLPs layer by layer over the batch, one BLAS product
+per layer and pass (:mod:`~fastmf._kernels.mlp_gemm`, in one thread or in a fixed number of
+parts at once; the caller limits the BLAS pool to one thread), and the cheap O(batch x k) parts
+in one thread in sample order (the embedding rows' gradients, the rows listed by
+:func:`touch_row`, their lazy steps :func:`opt_step_rows`).
 Parallel kernels split the work over parameters or rows, never over the samples of one sum:
 each weight row's gradient sums its samples in a fixed order (:func:`grad_row`,
 :func:`dense_grad`), each block of a flat vector is stepped by its own task
@@ -88,8 +89,8 @@ def activate(z, code):
 
     sigmoid ``1 / (1 + e^-z)`` (saturates to exactly 0 or 1 through ``e^-z = inf`` or 0, never
     NaN), tanh, relu ``max(z, 0)``, elu ``z`` for ``z > 0`` else ``e^z - 1`` (alpha 1),
-    identity. The loops are branch-free so that they vectorize: ``e^min(z, 0) - 1`` is about
-    eight times faster than a branch around ``expm1``.
+    identity. The loops are branch-free so that they vectorize (elu through
+    :func:`_elu`, whose exponential is no library call).
     """
     n = z.shape[0]
     one = z.dtype.type(1)
@@ -104,10 +105,56 @@ def activate(z, code):
         for j in range(n):
             z[j] = max(z[j], zero)
     elif code == ELU:
-        for j in range(n):
-            x = z[j]
-            e = np.exp(min(x, zero)) - one
-            z[j] = x if x > zero else e
+        _elu(z)
+
+
+@numba.njit(**JIT)
+def _elu(z):
+    """elu in place: ``z`` for ``z > 0``, else ``e^z - 1``, with ``e^x`` (``x = max(min(z, 0),
+    -88)``; below -88 ``e^x - 1`` is -1 in float32 and float64 alike) computed without a
+    library call, so that the loop vectorizes (Numba has no vector ``exp`` without SVML; a call
+    per element is several times slower than the arithmetic here): ``x = n ln2 + r`` with
+    ``n = round(x / ln2)`` (``ln2`` in two parts, the first exact in ``n ln2``), ``|r| <= ln2 /
+    2``, ``e^r`` by its Taylor polynomial of degree 12 (truncation below 2e-16 relative), times
+    ``2^n``, built from the 7 bits of ``-n`` as a product of ``2^-(2^b)``."""
+    T = z.dtype.type
+    one = T(1)
+    zero = T(0)
+    lo = T(-88.0)
+    log2e = T(1.4426950408889634)
+    ln2_hi = T(0.693359375)
+    ln2_lo = T(-2.121944400546905e-4)
+    c2, c3, c4, c5, c6 = T(1 / 2), T(1 / 6), T(1 / 24), T(1 / 120), T(1 / 720)
+    c7, c8, c9, c10 = T(1 / 5040), T(1 / 40320), T(1 / 362880), T(1 / 3628800)
+    c11, c12 = T(1 / 39916800), T(1 / 479001600)
+    h1, h2, h4, h8 = T(2.0 ** -1), T(2.0 ** -2), T(2.0 ** -4), T(2.0 ** -8)
+    h16, h32, h64 = T(2.0 ** -16), T(2.0 ** -32), T(2.0 ** -64)
+    for j in range(z.shape[0]):
+        v = z[j]
+        x = max(min(v, zero), lo)
+        n = np.floor(x * log2e + T(0.5))
+        r = (x - n * ln2_hi) - n * ln2_lo
+        p = c11 + r * c12
+        p = c10 + r * p
+        p = c9 + r * p
+        p = c8 + r * p
+        p = c7 + r * p
+        p = c6 + r * p
+        p = c5 + r * p
+        p = c4 + r * p
+        p = c3 + r * p
+        p = c2 + r * p
+        p = one + r * p
+        p = one + r * p
+        m = np.int32(-n)  # 2^n = prod over the bits b of m of 2^-(2^b)
+        p *= one + T(m & 1) * (h1 - one)
+        p *= one + T((m >> 1) & 1) * (h2 - one)
+        p *= one + T((m >> 2) & 1) * (h4 - one)
+        p *= one + T((m >> 3) & 1) * (h8 - one)
+        p *= one + T((m >> 4) & 1) * (h16 - one)
+        p *= one + T((m >> 5) & 1) * (h32 - one)
+        p *= one + T((m >> 6) & 1) * (h64 - one)
+        z[j] = v if v > zero else p - one
 
 
 @numba.njit(**JIT)
