@@ -129,8 +129,10 @@ def backward_parts(theta, sizes, codes, A, D, cap, m, G, grad, scale, want_dx):
             backward(theta, sizes, codes, A[c], D[c], cap, mc, G[c], scale, want_dx)
         else:
             G[c, :] = 0
+    g0 = G[0]
     for j in range(grad.shape[0]):
-        g = G[0, j]
-        for c in range(1, n_parts):
-            g += G[c, j]
-        grad[j] = g
+        grad[j] = g0[j]
+    for c in range(1, n_parts):
+        gc = G[c]
+        for j in range(grad.shape[0]):
+            grad[j] += gc[j]
