@@ -184,13 +184,20 @@ def dense_forward(x, W, b, code, out):
     """``out = f(x @ W + b)`` for one sample: ``x`` (n_in,), ``W`` (n_in, n_out), ``b`` and
     ``out`` (n_out,)."""
     n_in, n_out = W.shape
-    for j in range(n_out):
-        out[j] = b[j]
-    for i in range(n_in):
-        xi = x[i]
-        w = W[i]  # 1-D views in inner loops: LLVM vectorizes them, not 2-D indexing
+    if n_out == 1:  # one dot product: a reduction over the inputs, which vectorizes
+        w1 = W.reshape(n_in)
+        s = b[0]
+        for i in range(n_in):
+            s += x[i] * w1[i]
+        out[0] = s
+    else:
         for j in range(n_out):
-            out[j] += xi * w[j]
+            out[j] = b[j]
+        for i in range(n_in):
+            xi = x[i]
+            w = W[i]  # 1-D views in inner loops: LLVM vectorizes them, not 2-D indexing
+            for j in range(n_out):
+                out[j] += xi * w[j]
     activate(out, code)
 
 
