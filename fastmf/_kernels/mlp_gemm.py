@@ -11,13 +11,17 @@ about ten times faster than per-sample loops.
 
 Products run in the caller's thread (call these from serial kernels, with the BLAS pool
 limited to one thread): a gemm sums each element in a fixed order, so the results do not
-depend on any thread count.
+depend on any thread count. :func:`forward_parts` and :func:`backward_parts` split a batch
+into a fixed number of parts (one buffer each) and run the parts in parallel; the parts'
+parameter gradients are summed in part order, so their results do not depend on the thread
+count either (only on the number of parts, which the caller fixes).
 """
 
 import numba
 import numpy as np
+from numba import prange
 
-from .._config import JIT
+from .._config import JIT, PARALLEL_JIT
 from .nn import activate, activation_backward
 
 
@@ -92,3 +96,43 @@ def backward(theta, sizes, codes, A, D, cap, m, grad, scale, want_dx):
         if layer > 0 or want_dx:
             W = theta[w:w + n_in * n_out].reshape((n_in, n_out))
             np.dot(dZ, W.T, block(D, cap, sizes, layer, m))
+
+
+@numba.njit(**JIT)
+def part_size(m, n_parts, part):
+    """How many of a batch's ``m`` samples part ``part`` of ``n_parts`` holds: the first
+    parts ``ceil(m / n_parts)`` each, the last what is left (possibly none)."""
+    size = (m + n_parts - 1) // n_parts
+    return max(min(size, m - part * size), 0)
+
+
+@numba.njit(**PARALLEL_JIT)
+def forward_parts(theta, sizes, codes, A, cap, m):
+    """:func:`forward` of ``m`` samples split into ``A.shape[0]`` parts, in parallel: part
+    ``c`` (samples ``c * ceil(m / n_parts)`` on, :func:`part_size` of them) in the layer-major
+    buffer ``A[c]`` of capacity ``cap``."""
+    n_parts = A.shape[0]
+    for c in prange(n_parts):
+        mc = part_size(m, n_parts, c)
+        if mc > 0:
+            forward(theta, sizes, codes, A[c], cap, mc)
+
+
+@numba.njit(**PARALLEL_JIT)
+def backward_parts(theta, sizes, codes, A, D, cap, m, G, grad, scale, want_dx):
+    """:func:`backward` after :func:`forward_parts`, the parts in parallel: ``grad`` is the
+    sum of the parts' gradients (``G``, one row per part, scratch), added in part order."""
+    n_parts = A.shape[0]
+    for c in prange(n_parts):
+        mc = part_size(m, n_parts, c)
+        if mc > 0:
+            backward(theta, sizes, codes, A[c], D[c], cap, mc, G[c], scale, want_dx)
+        else:
+            G[c, :] = 0
+    g0 = G[0]
+    for j in range(grad.shape[0]):
+        grad[j] = g0[j]
+    for c in range(1, n_parts):
+        gc = G[c]
+        for j in range(grad.shape[0]):
+            grad[j] += gc[j]

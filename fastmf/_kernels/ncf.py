@@ -50,7 +50,7 @@ from .nn import (
     mlp_forward,
     n_params,
     opt_step,
-    state_row,
+    opt_step_rows,
     touch_row,
 )
 from .rng import keyed_stream, splitmix64
@@ -244,18 +244,6 @@ def _embedding_grads(pairs, m, params, kg, dX, E, reg, grads, touched, stamp):
 
 
 @numba.njit(**JIT)
-def _step_rows(X, G, S1, S2, rows, n, opt, t):
-    """:func:`~fastmf._kernels.nn.opt_step_rows` in this thread: a step is too small to
-    share (see :func:`ncf_epoch`)."""
-    for q in range(n):
-        r = rows[q]
-        g = G[r]
-        opt_step(X[r], g, state_row(S1, r), state_row(S2, r), opt, t, 0.0)
-        for j in range(g.shape[0]):
-            g[j] = 0
-
-
-@numba.njit(**JIT)
 def ncf_epoch(order, positives, params, state, net, opt, hyper, batch):
     """One epoch; returns ``(J, log loss sum)``, every term taken before its batch's step.
 
@@ -315,8 +303,8 @@ def ncf_epoch(order, positives, params, state, net, opt, hyper, batch):
             norm += np.float64(w[j]) * np.float64(w[j])
         total += penalty + reg * m * norm
         opt_step(w, gw, s1w, s2w, opt, t, 2 * reg)
-        _step_rows(U, GU, s1U, s2U, rows_u, nu, opt, t)
-        _step_rows(V, GV, s1V, s2V, rows_i, ni, opt, t)
+        opt_step_rows(U, GU, s1U, s2U, rows_u, nu, opt, t)
+        opt_step_rows(V, GV, s1V, s2V, rows_i, ni, opt, t)
     return total + data, data
 
 

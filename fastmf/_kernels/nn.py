@@ -13,22 +13,18 @@ in ``a[:n_0]``, layer ``l``'s output right after layer ``l - 1``'s; its backward
 
 Minibatches, deterministically
 ------------------------------
-A minibatch step alternates parallel phases of two kinds, and no phase sums floating-point
-numbers in an order that depends on the thread count:
-
-1. samples in parallel (:func:`mlp_forward_batch`, :func:`mlp_backward_batch`): each sample's
-   forward or backward pass writes only its own rows of per-sample buffers (activations
-   ``A[s]``, deltas ``D[s]``, the gradient with respect to its input in ``D[s, :n_0]``);
-2. parameters in parallel: each weight row's gradient is the sum over the batch's samples in
-   sample order (:func:`mlp_grad`, :func:`dense_grad`), then each element or row is stepped
-   by its own task (:func:`opt_step_flat`, :func:`opt_step_rows`).
-
-The models add their cheap O(batch x k) parts serially in sample order (the embedding rows'
-gradients, listed by :func:`touch_row`). So a ``random_state`` (which fixes the initial
-parameters and the sample order) gives the same model bit for bit at any thread count. This
-reaches what per-thread gradient buffers reduced in a fixed chunk order reach, without one copy
-of the gradient per chunk and a reduction per batch, and the result does not even depend on a
-chunk count.
+No minibatch kernel sums floating-point numbers in an order that depends on the thread count.
+The epochs of ResidualMF and NCF run their MLPs layer by layer over the batch, one BLAS product
+per layer and pass (:mod:`~fastmf._kernels.mlp_gemm`, in one thread or in a fixed number of
+parts at once; the caller limits the BLAS pool to one thread), and the cheap O(batch x k) parts
+in one thread in sample order (the embedding rows' gradients, the rows listed by
+:func:`touch_row`, their lazy steps :func:`opt_step_rows`).
+Parallel kernels split the work over parameters or rows, never over the samples of one sum:
+each weight row's gradient sums its samples in a fixed order (:func:`grad_row`,
+:func:`dense_grad`), each block of a flat vector is stepped by its own task
+(:func:`opt_step_flat`). So a ``random_state`` (which fixes the initial parameters and the
+sample order) gives the same model bit for bit at any thread count, and no per-thread copy of a
+gradient is needed.
 
 Parallel functions take arrays and scalars only (the ``opt`` tuple holds scalars): with Numba
 0.68, tuples of arrays in a ``prange`` function either fail to compile (numba#2651) or, when
@@ -93,8 +89,8 @@ def activate(z, code):
 
     sigmoid ``1 / (1 + e^-z)`` (saturates to exactly 0 or 1 through ``e^-z = inf`` or 0, never
     NaN), tanh, relu ``max(z, 0)``, elu ``z`` for ``z > 0`` else ``e^z - 1`` (alpha 1),
-    identity. The loops are branch-free so that they vectorize: ``e^min(z, 0) - 1`` is about
-    eight times faster than a branch around ``expm1``.
+    identity. The loops are branch-free so that they vectorize (elu through
+    :func:`_elu`, whose exponential is no library call).
     """
     n = z.shape[0]
     one = z.dtype.type(1)
@@ -109,10 +105,56 @@ def activate(z, code):
         for j in range(n):
             z[j] = max(z[j], zero)
     elif code == ELU:
-        for j in range(n):
-            x = z[j]
-            e = np.exp(min(x, zero)) - one
-            z[j] = x if x > zero else e
+        _elu(z)
+
+
+@numba.njit(**JIT)
+def _elu(z):
+    """elu in place: ``z`` for ``z > 0``, else ``e^z - 1``, with ``e^x`` (``x = max(min(z, 0),
+    -88)``; below -88 ``e^x - 1`` is -1 in float32 and float64 alike) computed without a
+    library call, so that the loop vectorizes (Numba has no vector ``exp`` without SVML; a call
+    per element is several times slower than the arithmetic here): ``x = n ln2 + r`` with
+    ``n = round(x / ln2)`` (``ln2`` in two parts, the first exact in ``n ln2``), ``|r| <= ln2 /
+    2``, ``e^r`` by its Taylor polynomial of degree 12 (truncation below 2e-16 relative), times
+    ``2^n``, built from the 7 bits of ``-n`` as a product of ``2^-(2^b)``."""
+    T = z.dtype.type
+    one = T(1)
+    zero = T(0)
+    lo = T(-88.0)
+    log2e = T(1.4426950408889634)
+    ln2_hi = T(0.693359375)
+    ln2_lo = T(-2.121944400546905e-4)
+    c2, c3, c4, c5, c6 = T(1 / 2), T(1 / 6), T(1 / 24), T(1 / 120), T(1 / 720)
+    c7, c8, c9, c10 = T(1 / 5040), T(1 / 40320), T(1 / 362880), T(1 / 3628800)
+    c11, c12 = T(1 / 39916800), T(1 / 479001600)
+    h1, h2, h4, h8 = T(2.0 ** -1), T(2.0 ** -2), T(2.0 ** -4), T(2.0 ** -8)
+    h16, h32, h64 = T(2.0 ** -16), T(2.0 ** -32), T(2.0 ** -64)
+    for j in range(z.shape[0]):
+        v = z[j]
+        x = max(min(v, zero), lo)
+        n = np.floor(x * log2e + T(0.5))
+        r = (x - n * ln2_hi) - n * ln2_lo
+        p = c11 + r * c12
+        p = c10 + r * p
+        p = c9 + r * p
+        p = c8 + r * p
+        p = c7 + r * p
+        p = c6 + r * p
+        p = c5 + r * p
+        p = c4 + r * p
+        p = c3 + r * p
+        p = c2 + r * p
+        p = one + r * p
+        p = one + r * p
+        m = np.int32(-n)  # 2^n = prod over the bits b of m of 2^-(2^b)
+        p *= one + T(m & 1) * (h1 - one)
+        p *= one + T((m >> 1) & 1) * (h2 - one)
+        p *= one + T((m >> 2) & 1) * (h4 - one)
+        p *= one + T((m >> 3) & 1) * (h8 - one)
+        p *= one + T((m >> 4) & 1) * (h16 - one)
+        p *= one + T((m >> 5) & 1) * (h32 - one)
+        p *= one + T((m >> 6) & 1) * (h64 - one)
+        z[j] = v if v > zero else p - one
 
 
 @numba.njit(**JIT)
@@ -142,13 +184,20 @@ def dense_forward(x, W, b, code, out):
     """``out = f(x @ W + b)`` for one sample: ``x`` (n_in,), ``W`` (n_in, n_out), ``b`` and
     ``out`` (n_out,)."""
     n_in, n_out = W.shape
-    for j in range(n_out):
-        out[j] = b[j]
-    for i in range(n_in):
-        xi = x[i]
-        w = W[i]  # 1-D views in inner loops: LLVM vectorizes them, not 2-D indexing
+    if n_out == 1:  # one dot product: a reduction over the inputs, which vectorizes
+        w1 = W.reshape(n_in)
+        s = b[0]
+        for i in range(n_in):
+            s += x[i] * w1[i]
+        out[0] = s
+    else:
         for j in range(n_out):
-            out[j] += xi * w[j]
+            out[j] = b[j]
+        for i in range(n_in):
+            xi = x[i]
+            w = W[i]  # 1-D views in inner loops: LLVM vectorizes them, not 2-D indexing
+            for j in range(n_out):
+                out[j] += xi * w[j]
     activate(out, code)
 
 
@@ -234,7 +283,8 @@ def mlp_backward(theta, sizes, codes, a, d, want_dx):
 
     On entry ``d[-sizes[-1]:]`` holds ``dL/d(output)``; on exit each layer's slot of ``d``
     holds its ``dL/dz``, and ``d[:sizes[0]]`` the gradient with respect to the input when
-    ``want_dx``. The batch's weight gradients are then :func:`mlp_grad`'s.
+    ``want_dx``. A batch's weight gradients come from
+    :func:`~fastmf._kernels.mlp_gemm.backward`.
     """
     n_layers = sizes.shape[0] - 1
     w = n_params(sizes)
@@ -250,60 +300,6 @@ def mlp_backward(theta, sizes, codes, a, d, want_dx):
         dx = d[o:o + n_in] if (layer > 0 or want_dx) else d[0:0]
         dense_backward(theta[w:w + nw].reshape((n_in, n_out)), a[o + n_in:o + n_in + n_out],
                        codes[layer], d[o + n_in:o + n_in + n_out], dx)
-
-
-@numba.njit(**PARALLEL_JIT)
-def mlp_forward_batch(theta, sizes, codes, A, n):
-    """:func:`mlp_forward` of samples ``A[:n]`` (inputs in ``A[s, :sizes[0]]``), in parallel."""
-    for s in prange(n):
-        mlp_forward(theta, sizes, codes, A[s], 0)
-
-
-@numba.njit(**PARALLEL_JIT)
-def mlp_backward_batch(theta, sizes, codes, A, D, n, want_dx):
-    """:func:`mlp_backward` of samples ``A[:n]``, ``D[:n]`` (``dL/d(output)`` in the last
-    ``sizes[-1]`` columns of ``D``), in parallel."""
-    for s in prange(n):
-        mlp_backward(theta, sizes, codes, A[s], D[s], want_dx)
-
-
-@numba.njit(**JIT)
-def _locate(sizes, task):
-    """Task ``task`` of :func:`mlp_grad` as ``(layer, row, weight offset, input offset)``:
-    each layer has one task per row of its ``W`` and one (row ``n_in``) for its bias."""
-    layer = 0
-    r = task
-    w = 0
-    o = 0
-    while r > sizes[layer]:
-        r -= sizes[layer] + 1
-        w += sizes[layer] * sizes[layer + 1] + sizes[layer + 1]
-        o += sizes[layer]
-        layer += 1
-    return layer, r, w, o
-
-
-@numba.njit(**PARALLEL_JIT)
-def mlp_grad(sizes, A, D, n, grad, scale):
-    """The MLP's parameter gradient over a batch: ``grad = scale * sum_s dL_s/dtheta``.
-
-    ``A`` and ``D`` (n, sum(sizes)) are the samples' activations and deltas from
-    :func:`mlp_forward` / :func:`mlp_backward`; ``grad`` has ``theta``'s layout and is
-    overwritten. One task per weight row and per bias vector, each summing the ``n`` samples
-    in order: the same result at any thread count.
-    """
-    n_layers = sizes.shape[0] - 1
-    n_tasks = 0
-    for layer in range(n_layers):
-        n_tasks += sizes[layer] + 1
-    T = grad.dtype.type
-    for task in prange(n_tasks):
-        layer, r, w, o = _locate(sizes, np.int64(task))
-        n_in = sizes[layer]
-        n_out = sizes[layer + 1]
-        start = w + r * n_out  # row r of W, or b right after W when r == n_in
-        grad_row(A, o + r if r < n_in else -1, D, o + n_in, n, T(scale),
-                  grad[start:start + n_out])
 
 
 @numba.njit(**JIT)
@@ -384,16 +380,17 @@ def state_row(S, r):
     return S[r] if S.shape[0] > 0 else S.reshape((S.size,))
 
 
-@numba.njit(**PARALLEL_JIT)
+@numba.njit(**JIT)
 def opt_step_rows(X, G, S1, S2, rows, n, opt, t):
     """Lazy (row-sparse) step: :func:`opt_step` on rows ``rows[:n]`` of the table ``X`` with
     gradient rows ``G[r]``, which are then zeroed; no other row moves or has its state touched.
 
     ``X``, ``G``, ``S1``, ``S2`` are 2-D with one row per table row (pass ``b.reshape(-1, 1)``
     for a bias vector; zero-row ``S1``/``S2`` for an absent state). No decay is added: the
-    models put each row's L2 into its gradient.
+    models put each row's L2 into its gradient. Serial: a batch's rows are too little work to
+    share between threads.
     """
-    for q in prange(n):
+    for q in range(n):
         r = rows[q]
         g = G[r]
         opt_step(X[r], g, state_row(S1, r), state_row(S2, r), opt, t, 0.0)

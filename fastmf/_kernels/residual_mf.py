@@ -15,9 +15,11 @@ whose input is the concatenation of the user's and the item's embeddings. Traini
 so an embedding row is penalised once per occurrence, as in the SGD of
 :mod:`~fastmf._kernels.sgd`, and the MLP weights (biases included) once per batch. Embedding
 rows get lazy row-sparse steps, ``theta`` dense steps (see :mod:`~fastmf._kernels.nn`); all
-gradients are taken at the batch's starting point. The epoch is the same at any thread count:
-the MLP runs through the core's sample- and parameter-parallel phases, the O(batch k)
-factorization part serially in sample order.
+gradients are taken at the batch's starting point. The MLP runs layer by layer over the batch
+(one gemm per layer and pass, :mod:`~fastmf._kernels.mlp_gemm`), in :data:`PARTS` fixed parts
+at once, the O(batch k) factorization part in the calling thread in sample order: the epoch is
+the same bit for bit at any thread count. Scoring, prediction and fold-in are parallel over
+users, pairs or rows.
 """
 
 import numba
@@ -25,26 +27,76 @@ import numpy as np
 from numba import prange
 
 from .._config import JIT, PARALLEL_JIT
-from .nn import (
-    activate,
-    mlp_backward,
-    mlp_backward_batch,
-    mlp_forward,
-    mlp_forward_batch,
-    mlp_grad,
-    opt_step_flat,
-    opt_step_rows,
-    touch_row,
-)
+from .mlp_gemm import backward_parts, block, forward_parts, part_size
+from .nn import activate, mlp_backward, mlp_forward, opt_step, opt_step_rows, touch_row
 
 _ITEMS = 256  # items per scoring task
+#: Parts of a training batch whose MLP passes run in parallel. Fixed, not the thread count:
+#: the parts' gradients are summed in part order, so the epoch is the same at any thread count.
+PARTS = 2
 
 
 @numba.njit(**JIT)
-def _embedding_grads(idx, data, params, reg, A, D, E, grads, touched, stamp):
+def _gather(idx, data, params, sizes, A, cap):
+    """The MLP inputs ``[p_u, q_i]`` of the batch's samples into the first block of each
+    part's buffer ``A[c]`` (see :func:`~fastmf._kernels.mlp_gemm.forward_parts`)."""
+    users, items, _ = data
+    P, Q, _, _, _ = params
+    k = P.shape[1]
+    m = idx.shape[0]
+    n_parts = A.shape[0]
+    size = (m + n_parts - 1) // n_parts
+    for c in range(n_parts):
+        mc = part_size(m, n_parts, c)
+        X = block(A[c], cap, sizes, 0, mc)
+        for r in range(mc):
+            j = idx[c * size + r]
+            p = P[users[j]]
+            q = Q[items[j]]
+            x = X[r]
+            for f in range(k):
+                x[f] = p[f]
+                x[k + f] = q[f]
+
+
+@numba.njit(**JIT)
+def _errors(idx, data, params, sizes, A, D, cap, E):
+    """``E[s] = e_s`` from the MLP's outputs (the last block of each part of ``A``), also
+    into the last block of ``D`` (``dL/d(output)``); returns the batch's squared errors."""
+    users, items, y = data
+    P, Q, bu, bi, _ = params
+    k = P.shape[1]
+    m = idx.shape[0]
+    last = sizes.shape[0] - 1
+    n_parts = A.shape[0]
+    size = (m + n_parts - 1) // n_parts
+    sse = 0.0
+    for c in range(n_parts):
+        mc = part_size(m, n_parts, c)
+        out = block(A[c], cap, sizes, last, mc)
+        dout = block(D[c], cap, sizes, last, mc)
+        for r in range(mc):
+            s = c * size + r
+            j = idx[s]
+            u = users[j]
+            i = items[j]
+            p = P[u]
+            q = Q[i]
+            e = bu[u] + bi[i] + out[r, 0] - y[j]
+            for f in range(k):
+                e += p[f] * q[f]
+            E[s] = e
+            dout[r, 0] = e
+            sse += e * e
+    return sse
+
+
+@numba.njit(**JIT)
+def _embedding_grads(idx, data, params, reg, sizes, D, cap, E, grads, touched, stamp):
     """Add each sample's gradient of its user and item rows (scaled by ``1 / len(idx)``) into
     ``GU``/``GI`` (bias in the last column), serially in sample order; returns how many user
-    and item rows the batch touched (listed in ``touched``)."""
+    and item rows the batch touched (listed in ``touched``). The first block of each part of
+    ``D`` holds the gradients of ``e_s g`` with respect to the MLP's inputs."""
     users, items, _ = data
     P, Q, bu, bi, _ = params
     GU, GI = grads
@@ -55,19 +107,30 @@ def _embedding_grads(idx, data, params, reg, A, D, E, grads, touched, stamp):
     sc = T(1.0 / m)
     rg = T(reg[0])
     rb = T(reg[1])
+    n_parts = D.shape[0]
+    size = (m + n_parts - 1) // n_parts
     nu = 0
     ni = 0
-    for s in range(m):
-        u = users[idx[s]]
-        i = items[idx[s]]
-        e = E[s]
-        nu = touch_row(u, mark_u, stamp, rows_u, nu)
-        ni = touch_row(i, mark_i, stamp, rows_i, ni)
-        for f in range(k):
-            GU[u, f] += sc * (e * Q[i, f] + D[s, f] + rg * P[u, f])
-            GI[i, f] += sc * (e * P[u, f] + D[s, k + f] + rg * Q[i, f])
-        GU[u, k] += sc * (e + rb * bu[u])
-        GI[i, k] += sc * (e + rb * bi[i])
+    for c in range(n_parts):
+        mc = part_size(m, n_parts, c)
+        dX = block(D[c], cap, sizes, 0, mc)
+        for r in range(mc):
+            s = c * size + r
+            u = users[idx[s]]
+            i = items[idx[s]]
+            e = E[s]
+            nu = touch_row(u, mark_u, stamp, rows_u, nu)
+            ni = touch_row(i, mark_i, stamp, rows_i, ni)
+            gu = GU[u]
+            gi = GI[i]
+            p = P[u]
+            q = Q[i]
+            d = dX[r]
+            for f in range(k):
+                gu[f] += sc * (e * q[f] + d[f] + rg * p[f])
+                gi[f] += sc * (e * p[f] + d[k + f] + rg * q[f])
+            gu[k] += sc * (e + rb * bu[u])
+            gi[k] += sc * (e + rb * bi[i])
     return nu, ni
 
 
@@ -82,8 +145,13 @@ def residual_mf_epoch(order, data, params, state, net, opt, reg, batch):
     ``sizes[0] == 2 k`` and ``sizes[-1] == 1``; ``opt`` as in :mod:`~fastmf._kernels.nn`;
     ``reg = (reg, reg_bias, reg_weights)``; ``batch = (batch_size, t0)``, ``t0`` the number of
     steps before this epoch (the caller adds ``ceil(len(order) / batch_size)`` per epoch).
+
+    The MLP runs layer by layer over the batch, split into :data:`PARTS` parts whose passes
+    run in parallel (:func:`~fastmf._kernels.mlp_gemm.forward_parts`; run it with the BLAS
+    pool at one thread); everything else runs in the calling thread, in sample order. Per
+    batch the work is O(batch (k + n_params)): only the touched rows of the gradient tables
+    ``GU``, ``GI`` (allocated once per epoch) are written, stepped and cleared.
     """
-    users, items, y = data
     P, Q, bu, bi, theta = params
     sizes, codes = net
     (s1P, s1Q, s1bu, s1bi, s1t), (s2P, s2Q, s2bu, s2bi, s2t) = state
@@ -92,14 +160,15 @@ def residual_mf_epoch(order, data, params, state, net, opt, reg, batch):
     n_users, k = P.shape
     n_items = Q.shape[0]
     size = max(min(batch_size, n), 1)
+    cap = (size + PARTS - 1) // PARTS
     width = 0
     for layer in range(sizes.shape[0]):
         width += sizes[layer]
-    last = width - 1
     dt = P.dtype
-    A = np.zeros((size, width), dt)
-    D = np.zeros((size, width), dt)
+    A = np.zeros((PARTS, cap * width), dt)
+    D = np.zeros((PARTS, cap * width), dt)
     E = np.empty(size, dt)
+    G = np.empty((PARTS, theta.shape[0]), dt)
     gtheta = np.empty_like(theta)
     GU = np.zeros((n_users, k + 1), dt)
     GI = np.zeros((n_items, k + 1), dt)
@@ -115,27 +184,13 @@ def residual_mf_epoch(order, data, params, state, net, opt, reg, batch):
         idx = order[b0:min(b0 + batch_size, n)]
         m = idx.shape[0]
         t += 1
-        for s in range(m):
-            u = users[idx[s]]
-            i = items[idx[s]]
-            for f in range(k):
-                A[s, f] = P[u, f]
-                A[s, k + f] = Q[i, f]
-        mlp_forward_batch(theta, sizes, codes, A, m)
-        for s in range(m):
-            p = idx[s]
-            u = users[p]
-            i = items[p]
-            e = bu[u] + bi[i] + A[s, last] - y[p]
-            for f in range(k):
-                e += P[u, f] * Q[i, f]
-            E[s] = e
-            D[s, last] = e
-            sse += e * e
-        mlp_backward_batch(theta, sizes, codes, A, D, m, True)
-        mlp_grad(sizes, A, D, m, gtheta, 1.0 / m)
-        nu, ni = _embedding_grads(idx, data, params, reg, A, D, E, (GU, GI), touched, b0)
-        opt_step_flat(theta, gtheta, s1t, s2t, opt, t, reg[2])
+        _gather(idx, data, params, sizes, A, cap)
+        forward_parts(theta, sizes, codes, A, cap, m)
+        sse += _errors(idx, data, params, sizes, A, D, cap, E)
+        backward_parts(theta, sizes, codes, A, D, cap, m, G, gtheta, 1.0 / m, True)
+        nu, ni = _embedding_grads(idx, data, params, reg, sizes, D, cap, E, (GU, GI), touched,
+                                  b0)
+        opt_step(theta, gtheta, s1t, s2t, opt, t, reg[2])
         opt_step_rows(P, GU[:, :k], s1P, s2P, rows_u, nu, opt, t)
         opt_step_rows(bu2, GU[:, k:], s1bu2, s2bu2, rows_u, nu, opt, t)
         opt_step_rows(Q, GI[:, :k], s1Q, s2Q, rows_i, ni, opt, t)

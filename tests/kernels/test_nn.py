@@ -148,17 +148,16 @@ def mlp_case(rng, sizes, codes, n, dtype=np.float64):
 
 
 def kernel_mlp(sizes, codes, theta, X, dout):
-    """Forward and backward per sample, then the batch gradient: ``(A, D, grad)``."""
+    """Forward and backward pass of each sample: ``(A, D)``."""
     n, width = X.shape[0], int(sizes.sum())
     A = np.zeros((n, width), theta.dtype)
     D = np.zeros((n, width), theta.dtype)
     A[:, :sizes[0]] = X
-    nn.mlp_forward_batch(theta, sizes, codes, A, n)
     D[:, -sizes[-1]:] = dout
-    nn.mlp_backward_batch(theta, sizes, codes, A, D, n, True)
-    grad = np.empty_like(theta)
-    nn.mlp_grad(sizes, A, D, n, grad, 1.0)
-    return A, D, grad
+    for s in range(n):
+        nn.mlp_forward(theta, sizes, codes, A[s], 0)
+        nn.mlp_backward(theta, sizes, codes, A[s], D[s], True)
+    return A, D
 
 
 MLPS = [((4, 3, 1), (nn.ELU, nn.IDENTITY)),
@@ -173,11 +172,10 @@ def test_mlp_matches_the_twin(sizes, codes, dtype):
     rng = np.random.default_rng(len(sizes))
     sizes, codes, theta, X = mlp_case(rng, sizes, codes, 5, dtype)
     dout = rng.normal(size=(5, sizes[-1])).astype(dtype)
-    A, D, grad = kernel_mlp(sizes, codes, theta, X, dout)
+    A, D = kernel_mlp(sizes, codes, theta, X, dout)
     outs = oracles.nn_mlp_forward(theta, sizes, codes, X)
-    want_grad, want_dx = oracles.nn_mlp_backward(theta, sizes, codes, X, dout)
+    _, want_dx = oracles.nn_mlp_backward(theta, sizes, codes, X, dout)
     np.testing.assert_allclose(A, np.hstack(outs), **tol(dtype))
-    np.testing.assert_allclose(grad, want_grad, **tol(dtype))
     np.testing.assert_allclose(D[:, :sizes[0]], want_dx, **tol(dtype))
 
 
@@ -196,25 +194,8 @@ def test_mlp_gradients_are_the_finite_differences(sizes, codes):
             total += C[s] @ a[-sizes[-1]:]
         return total
 
-    _, D, grad = kernel_mlp(sizes, codes, theta, X, C)
-    np.testing.assert_allclose(grad, numeric_grad(loss, theta), rtol=1e-5, atol=1e-7)
+    _, D = kernel_mlp(sizes, codes, theta, X, C)
     np.testing.assert_allclose(D[:, :sizes[0]], numeric_grad(loss, X), rtol=1e-5, atol=1e-7)
-
-
-def test_batch_passes_are_the_per_sample_passes():
-    rng = np.random.default_rng(2)
-    sizes, codes, theta, X = mlp_case(rng, (4, 6, 2), (nn.TANH, nn.IDENTITY), 7)
-    dout = rng.normal(size=(7, 2))
-    A, D, _ = kernel_mlp(sizes, codes, theta, X, dout)
-    for s in range(7):
-        a = np.zeros(12)
-        a[:4] = X[s]
-        nn.mlp_forward(theta, sizes, codes, a, 0)
-        d = np.zeros(12)
-        d[-2:] = dout[s]
-        nn.mlp_backward(theta, sizes, codes, a, d, True)
-        np.testing.assert_array_equal(A[s], a)
-        np.testing.assert_array_equal(D[s], d)
 
 
 def test_mlp_forward_from_a_later_layer_reuses_the_given_activation():
@@ -336,20 +317,16 @@ def test_touch_row_lists_each_row_once_per_stamp():
 
 
 @needs_two_threads
-def test_batch_gradients_are_the_same_at_one_and_two_threads():
+def test_dense_gradients_are_the_same_at_one_and_two_threads():
     rng = np.random.default_rng(7)
-    sizes, codes, theta, X = mlp_case(rng, (16, 40, 8, 1), (nn.ELU, nn.RELU, nn.IDENTITY), 300,
-                                      np.float32)
-    dout = rng.normal(size=(300, 1)).astype(np.float32)
-    A, D, _ = kernel_mlp(sizes, codes, theta, X, dout)
+    X = rng.normal(size=(300, 16)).astype(np.float32)
+    Dz = rng.normal(size=(300, 40)).astype(np.float32)
 
     def grads():
-        grad = np.empty_like(theta)
-        nn.mlp_grad(sizes, A, D, 300, grad, 1.0 / 300)
         gW = np.empty((16, 40), np.float32)
         gb = np.empty(40, np.float32)
-        nn.dense_grad(A[:, :16], D[:, 16:56], 300, gW, gb, 1.0)
-        return grad, gW, gb
+        nn.dense_grad(X, Dz, 300, gW, gb, 1.0)
+        return gW, gb
 
     for a, b in zip(at_threads(1, grads), at_threads(2, grads), strict=True):
         np.testing.assert_array_equal(a, b)
