@@ -93,7 +93,7 @@ def main():
     }
     makers["NeuMF"](num_epochs=1).fit(train)  # warm-up, untimed
     out = {"versions": f"cornac {cornac.__version__}, torch {torch.__version__}",
-           "batch_positives": common["batch_size"]}
+           "batch_positives": common["batch_size"], "threads": torch.get_num_threads()}
     users, items, negatives = split["test_users"], split["test_items"], split["negatives"]
     for name, make in makers.items():
         train.reset()

@@ -14,10 +14,11 @@ Prints two markdown tables. The first: model, s per epoch (whole fit / epochs), 
 NDCG@10 and the full-ranking nDCG@10. The second: fastmf's NCF GMF, MLP and NeuMF (the fits
 of the first table) beside cornac's GMF, MLP and NeuMF (pre-trained from that GMF and MLP),
 fitted by ``ncf_cornac.py`` in its own process (``--cornac-python``: the interpreter that has
-cornac and PyTorch; default this one) with fastmf's NCF defaults and the same threads, and
-ranked on the same split and negatives by the same rule as ``sampled_ranking_metrics``
-(cornac's quirks: ``ncf_cornac.py``). Its "cornac / fastmf" column is cornac's s per epoch
-over fastmf's.
+cornac and PyTorch; default this one) with fastmf's NCF defaults and the same threads
+(``--cornac-threads`` to differ), and ranked on the same split and negatives by the same rule
+as ``sampled_ranking_metrics`` (cornac's quirks: ``ncf_cornac.py``). Its "cornac / fastmf"
+column is cornac's s per epoch over fastmf's. fastmf's NCF epoch runs in one thread whatever
+``n_threads`` is (see ``fastmf._kernels.ncf.ncf_epoch``).
 """
 
 import argparse
@@ -129,8 +130,8 @@ def cornac_table(ours, theirs):
         print(f"| {name} | {f['seconds']:.3f} | {per:.2f} | {per / f['seconds']:.0f} | "
               f"{f['hit_rate']:.4f} | {m['hit_rate']:.4f} | {f['ndcg']:.4f} | "
               f"{m['ndcg']:.4f} |", flush=True)
-    print(f"\n{theirs['versions']}; cornac batches of {theirs['batch_positives']} positives "
-          "and their negatives")
+    print(f"\n{theirs['versions']}, {theirs['threads']} threads; batches of "
+          f"{theirs['batch_positives']} positives and their negatives")
 
 
 def main():
@@ -139,6 +140,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--cornac-python", default=sys.executable,
                     help="the Python that runs ncf_cornac.py (has cornac and torch)")
+    ap.add_argument("--cornac-threads", type=int, default=None,
+                    help="cornac's threads (default --threads)")
     args = ap.parse_args()
     ratings = fastmf.datasets.load_movielens("100k", path=args.path)
     binary = fastmf.Ratings(ratings.users, ratings.items, np.ones(ratings.nnz),
@@ -147,7 +150,9 @@ def main():
     train, test = leave_one_out(binary, method="time", random_state=0)
     negatives = sample_negatives(train, test, n=99, random_state=0)
     ours = fastmf_table(train, test, negatives, args.threads)
-    cornac_table(ours, run_cornac(train, test, negatives, args.threads, args.cornac_python))
+    cornac_table(ours, run_cornac(train, test, negatives,
+                                        args.cornac_threads or args.threads,
+                                        args.cornac_python))
 
 
 if __name__ == "__main__":
