@@ -130,7 +130,7 @@ def cornac_table(ours, theirs):
         print(f"| {name} | {f['seconds']:.3f} | {per:.2f} | {per / f['seconds']:.0f} | "
               f"{f['hit_rate']:.4f} | {m['hit_rate']:.4f} | {f['ndcg']:.4f} | "
               f"{m['ndcg']:.4f} |", flush=True)
-    print(f"\n{theirs['versions']}, {theirs['threads']} threads; batches of "
+    print(f"\n{theirs['versions']}, {theirs['threads']} thread(s); batches of "
           f"{theirs['batch_positives']} positives and their negatives")
 
 
