@@ -73,6 +73,12 @@ MODELS = {
          "lightfm": (f"{_P}lightfm:lightfm", dict(loss="bpr", learning_rate=0.05))},
         "BPR by SGD, lr 0.05, L2 0.01 in implicit's convention (lambda/2: fastmf's reg 0.005; "
         "LightFM: AdaGrad, no L2)"),
+    "warp": Model(
+        "ranking", 40,
+        (f"{_F}:estimator", dict(name="WARP", ranking_model=True)),
+        {"lightfm": (f"{_P}lightfm:lightfm", dict(loss="warp"))},
+        "WARP at fastmf's defaults (AdaGrad 0.03, L2 0.15, max_sampled 20); LightFM: its WARP "
+        "with AdaGrad 0.05, max_sampled 10, no L2"),
     "nmf": Model(
         "ranking", 200,
         (f"{_F}:estimator", dict(name="NMF", ranking_model=True, loss="frobenius", init="nndsvd",
@@ -88,4 +94,4 @@ MODELS = {
         "Poisson NMF (KL divergence); poismf: 10 truncated-Newton iterations, L2 1"),
 }
 
-DEFAULT_MODELS = ("als", "sgd", "ials", "bpr")
+DEFAULT_MODELS = ("als", "sgd", "ials", "bpr", "warp")
