@@ -105,7 +105,9 @@ class NCF(Recommender):
         uniform weights, the output layer from LeCun uniform ones; biases from 0.
     dtype : {"float32", "float64"}, default="float32"
     n_threads : int or None, default=None
-        Threads; ``None`` uses every core. The model does not depend on it.
+        Threads of scoring, prediction and fold-in; ``None`` uses every core. A training
+        epoch runs in one thread (each batch's tower is one BLAS product per layer, in the
+        calling thread), so the model does not depend on it.
     random_state : int, numpy Generator or None, default=None
         Seed of the initial parameters, the order of every epoch and its negatives.
     verbose : bool, default=False
