@@ -133,7 +133,7 @@ def _sgd_epoch(const int64_t[::1] indptr, const int32_t[::1] indices, const floa
     cdef double *b
     cdef double pred, g, x, lw, lv, vjf, total = 0.0, loss, m, start = w0[0], moved = 0.0
     cdef double *deltas
-    cdef int64_t *counts
+    cdef double *counts
     cdef int k
     cdef floating *Vp
     cdef floating *wp
@@ -143,14 +143,15 @@ def _sgd_epoch(const int64_t[::1] indptr, const int32_t[::1] indices, const floa
     wp = &w[0]
     n_threads = max(n_threads, 1)
     deltas = <double *> calloc(n_threads, sizeof(double))
-    counts = <int64_t *> calloc(n_threads, sizeof(int64_t))
+    counts = <double *> calloc(n_threads, sizeof(double))
     with nogil, parallel(num_threads=n_threads):
         s = <double *> malloc((r + 1) * sizeof(double))
-        b = <double *> malloc(sizeof(double))
+        b = <double *> malloc(2 * sizeof(double))  # the thread's w0 and its row count
         b[0] = start
+        b[1] = 0.0
         for t in prange(n, schedule="dynamic", chunksize=256):
             i = order[t]
-            counts[threadid()] += 1
+            b[1] = b[1] + 1.0
             pred = _row_predict(&indptr[0], &indices[0], &data[0], b[0], wp, Vp, r, i, s)
             if logistic:
                 m = y[i] * pred
@@ -176,10 +177,11 @@ def _sgd_epoch(const int64_t[::1] indptr, const int32_t[::1] indices, const floa
                     vjf = Vp[j * r + f]
                     Vp[j * r + f] = <floating>(vjf - lr * (g * x * (s[f] - vjf * x) + lv * vjf))
         deltas[threadid()] = b[0] - start
+        counts[threadid()] = b[1]
         free(b)
         free(s)
     for k in range(n_threads):
-        moved += deltas[k] * (<double> counts[k] / n)
+        moved += deltas[k] * (counts[k] / n)
     free(deltas)
     free(counts)
     w0[0] = start + moved
