@@ -50,6 +50,19 @@ class Recommender(SolverFit, SaveMixin, RegressorMixin, BaseEstimator):
     Users or items never seen in training (an index past the training range, or a raw ID the
     model does not know) are predicted by the model's fallback (for factor models,
     ``global_mean_`` plus whatever bias is known).
+
+    Examples
+    --------
+    Every estimator is one, the neural ones included:
+
+    >>> import numpy as np, fastmf
+    >>> ratings = fastmf.datasets.make_ratings(60, 40, 800, random_state=0)
+    >>> model = fastmf.NCF(model="gmf", n_iter=2, random_state=0).fit(ratings)
+    >>> isinstance(model, fastmf.base.Recommender)
+    True
+    >>> items, scores = model.recommend([0, 1], n=3, exclude=ratings)
+    >>> items.shape
+    (2, 3)
     """
 
     #: Whether the interactions the model reads must be non-negative (implicit counts, NMF).
@@ -564,6 +577,20 @@ class FactorModel(Recommender):
     ``_symmetric_fold_in = True`` declares that folding in items is the users' fold-in on the
     transposed problem (item factors and biases playing the users' part); other models
     implement ``_fold_in_items`` themselves.
+
+    Examples
+    --------
+    A prediction is the inner product of the factors plus the biases:
+
+    >>> import numpy as np, fastmf
+    >>> ratings = fastmf.datasets.make_ratings(60, 40, 800, random_state=0)
+    >>> mf = fastmf.MatrixFactorization(4, n_iter=3, clip=False, random_state=0).fit(ratings)
+    >>> isinstance(mf, fastmf.base.FactorModel)
+    True
+    >>> by_hand = (mf.global_mean_ + mf.user_bias_[0] + mf.item_bias_[5]
+    ...            + mf.user_factors_[0] @ mf.item_factors_[5])
+    >>> bool(np.isclose(mf.predict([0], [5])[0], by_hand, rtol=1e-5))
+    True
     """
 
     _fitted_arrays = ("user_factors_", "item_factors_")
