@@ -60,6 +60,9 @@ def main():
     args = ap.parse_args()
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(args.threads)
+    # PyTorch under its own OpenMP default (PASSIVE, set for Numba's workers, slows its
+    # small ops; fastmf.bench.peers.pytorch does the same)
+    os.environ.pop("OMP_WAIT_POLICY", None)
     try:
         import cornac
         import torch

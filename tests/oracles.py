@@ -996,3 +996,23 @@ def residual_mf_fold_in(indptr, indices, y, other, other_bias, theta, sizes, cod
             x, c = x - lr * vx, c - lr * vb
         X[r], b[r] = best[1], best[2]
     return X, b
+
+
+# ---------------------------------------------------------------------------- L-BFGS (lbfgs.py)
+
+def lbfgs_two_loop(g, pairs):
+    """``-H g`` by the textbook two-loop recursion (Nocedal & Wright, Algorithm 7.4) over the
+    stored ``pairs`` [(s, y), ...], oldest first, with ``H0 = (s.y / y.y) I`` of the newest."""
+    q = -np.asarray(g, float)
+    alphas = []
+    for s, y in reversed(pairs):
+        a = (s @ q) / (s @ y)
+        alphas.append(a)
+        q = q - a * y
+    if pairs:
+        s, y = pairs[-1]
+        q = q * (s @ y) / (y @ y)
+    for (s, y), a in zip(pairs, reversed(alphas), strict=True):
+        b = (y @ q) / (s @ y)
+        q = q + (a - b) * s
+    return q

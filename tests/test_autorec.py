@@ -1,7 +1,5 @@
 import copy
-import gc
 import os
-import threading
 
 import numpy as np
 import pytest
@@ -48,14 +46,6 @@ def test_lbfgs_objective_never_increases_and_is_the_reported_loss():
     # and the item factors are the codes of the fitted encoder (an item's fold-in)
     grown = copy.deepcopy(model).partial_fit_items([TRAIN.n_items], X[:, [3]].T.tocsr())
     np.testing.assert_allclose(grown.item_factors_[-1], model.item_factors_[3], rtol=1e-12)
-
-
-def test_the_worker_thread_of_lbfgs_ends_with_the_fit():
-    before = threading.active_count()
-    small(n_iter=3).fit(TRAIN)
-    small(n_iter=20, tol=0.5).fit(TRAIN)  # stopped early by tol: the thread is told to stop
-    gc.collect()
-    assert threading.active_count() == before
 
 
 def test_float32_and_float64_fits_agree():

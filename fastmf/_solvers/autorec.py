@@ -1,4 +1,4 @@
-"""AutoRec's solvers: full-batch L-BFGS-B, and minibatch Adam / SGD with momentum.
+"""AutoRec's solvers: full-batch L-BFGS, and minibatch Adam / SGD with momentum.
 
 The fitted state (see :class:`fastmf.AutoRec`) names the decoder by the side it decodes: for
 I-AutoRec (``kind="item"``, rows = items) ``user_factors_`` is the decoder ``W`` and
@@ -12,7 +12,7 @@ import numpy as np
 from .._kernels.autorec import autorec_encode, autorec_epoch, autorec_loss_grad, param_views
 from .._kernels.nn import ACTIVATIONS, ADAM, SGD
 from .base import Solver
-from .lbfgs import LBFGSIterations
+from .lbfgs import LBFGS
 
 DIVERGENCE_HINT = ("Lower learning_rate (or raise reg, or use solver='lbfgs'); minibatch steps "
                    "that are too large blow up.")
@@ -67,51 +67,35 @@ class _AutoRecSolver(Solver):
 
 
 class LBFGSSolver(_AutoRecSolver):
-    """One ``step()`` = one iteration of SciPy's L-BFGS-B on the full objective (one call of
-    ``minimize`` across all steps, see :mod:`fastmf._solvers.lbfgs`).
-
-    The kernel evaluates the loss and gradient in the model's dtype (float32 by default:
-    about twice as fast as float64, and L-BFGS-B's float64 iterates are rounded to float32
-    for each evaluation). ``step()`` returns ``2 J`` = the squared error plus ``reg`` times
-    the squared weights (the estimator's convention; the kernel's ``J`` halves it). When
-    L-BFGS-B stops by itself (its line search finds no decrease) the model is unchanged and
-    ``converged()`` becomes True.
+    """One ``step()`` = one iteration of L-BFGS (:class:`~fastmf._solvers.lbfgs.LBFGS`,
+    curvature memory 10) on the full objective, over one flat vector of the weights in the
+    model's dtype; each trial point of its line search is one call of the Numba loss and
+    gradient. ``step()`` returns ``2 J`` = the squared error plus ``reg`` times the squared
+    weights (the estimator's convention; the kernel's ``J`` halves it). When the line search
+    finds no decrease the model is unchanged and ``converged()`` becomes True.
     """
 
     def __init__(self, ratings, state, params, rng):
         super().__init__(ratings, state, params, rng)
-        V = self._state["encoder_weights_"]
-        n_cols, h = V.shape
-        x0 = np.concatenate([p.ravel() for p in self.params()]).astype(np.float64)
-        buf, gbuf = np.empty(len(x0), self.dtype), np.empty(len(x0), self.dtype)
-        views, gviews = param_views(buf, n_cols, h), param_views(gbuf, n_cols, h)
+        n_cols, h = self._state["encoder_weights_"].shape
         X, code, reg = self.X, self.code, self.reg
-        fitted = self.params()
-        self.last = [np.nan]
-        last = self.last
 
-        def fun(x):
-            buf[...] = x
-            J = autorec_loss_grad(*X, views, gviews, code, reg)
-            return J, gbuf.astype(np.float64)
+        def fun(theta, grad):
+            return autorec_loss_grad(*X, param_views(theta, n_cols, h),
+                                     param_views(grad, n_cols, h), code, reg)
 
-        def accept(x, J):
-            for dst, src in zip(fitted, param_views(x, n_cols, h), strict=True):
-                dst[...] = src
-            last[0] = 2.0 * J
-
-        self.iterations = LBFGSIterations(fun, x0, params["n_iter"], accept)
+        x0 = np.concatenate([p.ravel() for p in self.params()])
+        self.shape = (n_cols, h)
+        self.optimizer = LBFGS(fun, x0)
         self.stopped = False
 
     def step(self):
-        if not self.iterations.next():
+        opt = self.optimizer
+        if not opt.next():
             self.stopped = True
-            if not np.isfinite(self.last[0]):  # stopped before any iteration
-                V, mu, W, b = self.params()
-                self.last[0] = 2.0 * autorec_loss_grad(
-                    *self.X, (V, mu, W, b), tuple(np.empty_like(p) for p in (V, mu, W, b)),
-                    self.code, self.reg)
-        return self.last[0]
+        for dst, src in zip(self.params(), param_views(opt.x, *self.shape), strict=True):
+            dst[...] = src
+        return 2.0 * opt.f
 
     def converged(self):
         return self.stopped

@@ -1,110 +1,157 @@
-"""SciPy's L-BFGS-B one iteration at a time, for solvers whose ``step()`` is one iteration.
+"""L-BFGS one iteration at a time, on a flat parameter vector of the model's dtype.
 
-``scipy.optimize.minimize`` owns its loop; restarting it for every iteration (or chunk of
-iterations) would throw away its curvature memory and spend extra evaluations on each
-restart's first line search. Instead one ``minimize`` call runs in a worker thread that pauses
-in its callback after every iteration until the next one is asked for, so the iterates are
-exactly those of a single uninterrupted call. The objective function must release the GIL
-(the Numba kernels do) for nothing to be lost by the thread; only one of the two threads runs
-at any time.
+Unconstrained limited-memory BFGS (Nocedal & Wright, Algorithm 7.5): the direction from the
+last ``memory`` steps by the two-loop recursion with ``H0 = (s.y / y.y) I``, and a backtracking
+line search on the sufficient-decrease (Armijo) condition with safeguarded quadratic
+interpolation. The first step has length 1 along ``-g / |g|`` (as L-BFGS-B's), later ones try
+the full quasi-Newton step first. A pair with too little curvature (``s.y <= 1e-10 y.y``)
+is not stored, so the inverse Hessian estimate stays positive definite without a Wolfe
+curvature test; a direction that is not downhill resets the memory to steepest descent.
+
+The two-loop recursion runs on the Gram matrix of the stored vectors (the steps ``s``, the
+gradient changes ``y`` and the gradient; "vector-free" L-BFGS, Chen, Wang, Zhou & Yuan,
+NeurIPS 2014): the direction is a combination of those vectors whose coefficients come from
+their dot products, so an iteration makes two passes over the memory (new dot products, then
+the combination) instead of four per stored pair.
+
+Why not SciPy's L-BFGS-B: it keeps float64 copies of every vector, runs its O(memory * n)
+vector work on one thread and, for the bounds this use has none of, computes a generalised
+Cauchy point every iteration; on AutoRec's 10^6-10^7 weights that cost several times the
+objective and gradient themselves. Here the vectors are the model's dtype (half the memory in
+float32), every pass is a parallel kernel (:mod:`fastmf._kernels.lbfgs`) and every dot product
+has a fixed summation order, so the iterates are the same at any thread count.
 """
 
-import queue
-import threading
-import weakref
+import numpy as np
 
-import numba
+from .._kernels.lbfgs import combine, difference, gram_rows, step_to
+
+#: Sufficient-decrease constant of the line search.
+ARMIJO = 1e-4
+#: Trial steps per line search before the iteration gives up.
+MAX_TRIALS = 20
 
 
-class _Stop(Exception):
-    """Raised in the callback to end the ``minimize`` call."""
+class LBFGS:
+    """Minimise ``fun`` from ``x0`` by L-BFGS, one iteration per :meth:`next`.
 
-
-class LBFGSIterations:
-    """``minimize(fun, x0, jac=True, method="L-BFGS-B")`` driven one iteration per ``next()``.
-
-    ``fun(x) -> (f, g)`` evaluates the objective and its float64 gradient; ``accept(x, f)`` is
-    called with each accepted iterate (``x`` is the optimizer's own buffer: copy from it).
-    Neither may hold a reference to the object that owns this one (the worker thread would
-    keep it alive). SciPy's own stopping tests are off (``ftol = gtol = 0``): the caller
-    decides when to stop; L-BFGS-B still stops by itself when its line search finds no
-    decrease (then ``next()`` returns False). The thread ends on :meth:`close` or when this
-    object is garbage-collected. The numba thread count of the creating thread is used in
-    the worker.
+    ``fun(x, g)`` returns the objective at ``x`` (a float) and writes its gradient into ``g``
+    (both of ``x0``'s dtype and length). :attr:`x` and :attr:`f` are the current iterate and
+    its objective. ``next()`` returns False, leaving the iterate unchanged, when the line
+    search finds no decrease (the gradient vanishes, or the objective is flat to rounding
+    along the direction): the minimisation has stopped.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from fastmf._solvers.lbfgs import LBFGSIterations
-    >>> seen = []
-    >>> it = LBFGSIterations(lambda x: (float(x @ x), 2 * x), np.ones(3), 10,
-    ...                      lambda x, f: seen.append(f))
-    >>> it.next(), it.next(), bool(seen[1] < seen[0] < 3)
-    (True, True, True)
-    >>> it.close()
+    >>> from fastmf._solvers.lbfgs import LBFGS
+    >>> scale = np.array([1.0, 10.0, 100.0])
+    >>> def fun(x, g):
+    ...     g[:] = scale * (x - 1)
+    ...     return float(0.5 * scale @ (x - 1) ** 2)
+    >>> opt = LBFGS(fun, np.zeros(3))
+    >>> while opt.next():
+    ...     pass
+    >>> np.allclose(opt.x, 1)
+    True
     """
 
-    def __init__(self, fun, x0, maxiter, accept, memory=10):
-        self._go, self._out = queue.Queue(), queue.Queue()
-        self._thread = threading.Thread(
-            target=_run, args=(fun, x0, maxiter, accept, memory, numba.get_num_threads(),
-                               self._go, self._out), daemon=True)
-        self._started = self._done = False
-        self._finalizer = weakref.finalize(self, _stop, self._go, self._thread)
+    def __init__(self, fun, x0, memory=10):
+        self.fun = fun
+        self.x = np.array(x0, copy=True)
+        self._trial_x, self._d = np.empty_like(self.x), np.empty_like(self.x)
+        m = self._m = memory
+        # rows: steps s_j (j < m), gradient changes y_j (m + j), two gradients (2m, 2m + 1):
+        # the current one (self._g) and the one at the trial point
+        self._B = np.zeros((2 * m + 2, len(self.x)), self.x.dtype)
+        self._G = np.zeros((2 * m + 2, 2 * m + 2))  # the Gram matrix of the rows in use
+        self._g, self._t = 2 * m, 2 * m + 1
+        self._rho = np.zeros(m)
+        self._alpha = np.zeros(m)
+        self._slots = []  # the pairs in use, oldest first
+        self._gamma = 1.0
+        self.f = float(fun(self.x, self._B[self._g]))
+        self._update_gram([self._g])
+
+    @property
+    def g(self):
+        """The gradient at :attr:`x`."""
+        return self._B[self._g]
 
     def next(self):
-        """Run one more iteration; False when L-BFGS-B has stopped (nothing changed)."""
-        if self._done:
+        """One iteration; False when no decrease was found (nothing changed)."""
+        if not np.isfinite(self.f):
             return False
-        if self._started:
-            self._go.put(True)
+        coef = self._direction()
+        slope = float(coef @ self._G[self._g])  # g . d
+        if not slope < 0:  # not downhill (rounding in the memory): steepest descent
+            self._slots.clear()
+            coef = self._direction()
+            slope = float(coef @ self._G[self._g])
+            if not slope < 0:
+                return False
+        d = self._d
+        combine(self._B, coef, d)
+        t = 1.0 if self._slots else 1.0 / np.sqrt(-slope)
+        xt, gt = self._trial_x, self._B[self._t]
+        for _ in range(MAX_TRIALS):
+            step_to(self.x, t, d, xt)
+            ft = float(self.fun(xt, gt))
+            if ft <= self.f + ARMIJO * t * slope:
+                break
+            if np.isfinite(ft):  # minimiser of the quadratic through f, slope and ft
+                t = min(max(-slope * t * t / (2.0 * (ft - self.f - slope * t)), 0.1 * t),
+                        0.5 * t)
+            else:
+                t *= 0.1
         else:
-            self._thread.start()
-            self._started = True
-        kind, error = self._out.get()
-        if kind == "iteration":
-            return True
-        self._done = True
-        if error is not None:
-            raise error
-        return False
+            return False
+        self._remember(xt)
+        self.x, self._trial_x = xt, self.x
+        self.f = ft
+        return True
 
-    def close(self):
-        """End the worker thread (idempotent)."""
-        self._finalizer()
+    def _direction(self):
+        """Coefficients over the rows of ``B`` of ``d = -H g`` (the two-loop recursion on the
+        Gram matrix: ``q . s_j`` is ``coef . G[j]``)."""
+        m, G, rho, alpha = self._m, self._G, self._rho, self._alpha
+        coef = np.zeros(len(G))
+        coef[self._g] = -1.0
+        for j in reversed(self._slots):
+            alpha[j] = rho[j] * (coef @ G[j])
+            coef[m + j] -= alpha[j]
+        if self._slots:
+            coef *= self._gamma
+        for j in self._slots:
+            beta = rho[j] * (coef @ G[m + j])
+            coef[j] += alpha[j] - beta
+        return coef
 
+    def _remember(self, xt):
+        """Store the pair of the accepted step to ``xt`` (whose gradient is in the trial row)
+        and make the trial gradient the current one."""
+        m, B = self._m, self._B
+        rows = [self._t]
+        if m:
+            j = self._slots.pop(0) if len(self._slots) == m else (
+                min(set(range(m)) - set(self._slots)))
+            difference(xt, self.x, B[j])
+            difference(B[self._t], B[self._g], B[m + j])
+            rows = [j, m + j, self._t]
+        self._g, self._t = self._t, self._g
+        self._update_gram(rows)
+        if m:
+            sy, yy = self._G[j, m + j], self._G[m + j, m + j]
+            if sy > 1e-10 * yy:
+                self._rho[j] = 1.0 / sy
+                self._slots.append(j)
+                self._gamma = sy / yy
 
-def _stop(go, thread):
-    if thread.is_alive():  # paused in its callback
-        go.put(False)
-        thread.join()
-
-
-def _run(fun, x0, maxiter, accept, memory, n_threads, go, out):
-    from scipy.optimize import minimize
-
-    numba.set_num_threads(n_threads)
-    last = {}
-
-    def evaluate(x):
-        f, g = fun(x)
-        last["f"] = f
-        return f, g
-
-    def callback(x):
-        # L-BFGS-B's accepted iterate is the last point its line search evaluated
-        accept(x, last["f"])
-        out.put(("iteration", None))
-        if not go.get():
-            raise _Stop
-
-    try:
-        minimize(evaluate, x0, jac=True, method="L-BFGS-B", callback=callback,
-                 options=dict(maxiter=maxiter, maxfun=max(2 * maxiter, 100) * 10,
-                              maxcor=memory, ftol=0.0, gtol=0.0))
-    except _Stop:
-        pass
-    except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
-        out.put(("done", e))
-        return
-    out.put(("done", None))
+    def _update_gram(self, rows):
+        G = self._G
+        rows = np.array(rows, np.int64)
+        out = np.empty((len(rows), len(G)))
+        gram_rows(self._B, rows, out)
+        G[rows, :] = out
+        G[:, rows] = out.T
+        G[self._t, :] = G[:, self._t] = 0.0  # the trial row: not in use

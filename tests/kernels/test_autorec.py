@@ -31,6 +31,25 @@ def csr(X):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_long_rows_and_more_rows_than_chunks_match_the_twin(dtype):
+    # rows and columns of 0 to ~40 entries (the kernels take four entries per pass, then the
+    # rest) and more rows than the kernels' interleaved chunks
+    X, mask, params = problem(300, 45, 6, density=0.5, seed=11, dtype=dtype, empty_row=7,
+                              empty_col=3)
+    X = sp.csr_matrix(X.multiply(np.random.default_rng(12).random((300, 1)) < 0.8))
+    X.eliminate_zeros()
+    X.sort_indices()
+    mask = X.toarray() != 0
+    grads = tuple(np.full_like(p, np.nan) for p in params)
+    J = autorec_loss_grad(*csr(X), params, grads, nn.SIGMOID, 0.3)
+    want_J, want, _ = oracles.autorec_objective(X.toarray(), mask, *params, nn.SIGMOID, 0.3)
+    loose = dict(rtol=2e-4, atol=2e-3) if dtype == np.float32 else dict(rtol=1e-10)
+    np.testing.assert_allclose(J, want_J, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    for got, ref in zip(grads, want, strict=True):
+        np.testing.assert_allclose(got, ref, **loose)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("code", [nn.SIGMOID, nn.IDENTITY, nn.TANH, nn.ELU])
 def test_loss_and_gradient_match_the_twin(code, dtype):
     X, mask, params = problem(9, 7, 4, seed=code, dtype=dtype)

@@ -9,9 +9,12 @@
   ``torch.optim.SGD(momentum=0.9)`` (MLP weight decay through a parameter group); the batch
   loss is fastmf's: mean of ``1/2 e^2 + reg/2 (|p|^2 + |q|^2) + reg_bias/2 (b^2 + c^2)``.
 
-Threads: ``torch.set_num_threads(threads)`` (and ``OMP_NUM_THREADS`` from the benchmark).
+Threads: ``torch.set_num_threads(threads)`` (and ``OMP_NUM_THREADS`` from the benchmark), with
+OpenMP's default wait policy (see :func:`_torch`).
 Predictions are clipped to the training range, as fastmf's ``clip=True``.
 """
+
+import os
 
 import numpy as np
 
@@ -19,6 +22,10 @@ from .._eval import rmse
 
 
 def _torch(threads, seed):
+    # PyTorch runs under its own OpenMP default: the OMP_WAIT_POLICY=PASSIVE the benchmarks
+    # set for Numba's workers (see RESULTS.md) made its small-op epochs up to 1.8x slower at
+    # 2 threads here. libgomp reads the variable when it loads, i.e. on this import.
+    os.environ.pop("OMP_WAIT_POLICY", None)
     import torch
 
     torch.set_num_threads(threads)
