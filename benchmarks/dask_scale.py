@@ -5,7 +5,8 @@ the same objective and reach the same RMSE), exact row solves, float32. Each run
 subprocess; the three libraries are interleaved (fastmf, Dask, Spark, then again), and the
 table gives the median per-iteration time over the repeats:
 
-- fastmf: ``MatrixFactorization(n_threads=2)``, one untimed warm-up fit (Numba cache);
+- fastmf: ``MatrixFactorization(n_threads=2, cg_steps=None)``, one untimed warm-up fit
+  (Numba cache);
   seconds per iteration from ``history_`` (all iterations);
 - fastmf.dask: ``LocalCluster(n_workers=2, threads_per_worker=1, processes=True)``, the
   training Parquet file read by the workers (``dask.dataframe.read_parquet``), a warm-up fit
@@ -103,8 +104,10 @@ def run_fastmf(case, train, test):
 
     n_users, n_items, _ = CASES[case]["shape"]
     tr, te = _local_ratings(train, n_users, n_items), warm_test(train, test)
+    # exact rows, as fastmf.dask's default and Spark (MatrixFactorization's own default is
+    # CG rows with a final exact sweep: less work per iteration than the other two do)
     kw = dict(n_factors=K, reg=REG, fit_biases=False, clip=False, n_threads=2,
-              random_state=0)
+              cg_steps=None, random_state=0)
     fastmf.MatrixFactorization(n_iter=1, **kw).fit(tr)  # warm-up: Numba's cache
     t0 = time.perf_counter()
     m = fastmf.MatrixFactorization(n_iter=CASES[case]["iters"], **kw).fit(tr)
