@@ -216,8 +216,7 @@ def markdown(results, repeats, command, conditions):
         loads = [x for runs in by_lib.values() for r in runs for x in r.get("load", [])]
         if loads:
             lines += ["", f"1-minute load average of the machine at the start and end of the "
-                      f"runs: {min(loads):.1f} to {max(loads):.1f} (2 cores; other work was "
-                      "running)."]
+                      f"runs: {min(loads):.1f} to {max(loads):.1f} (2 cores)."]
         d = by_lib.get("fastmf.dask")
         if d and "error" not in d[0]:
             lines += ["", f"fastmf.dask: set-up (ID mapping, shuffle into blocks, initial "
