@@ -55,12 +55,33 @@ def param_views(theta, n_cols, n_hidden):
     return V, mu, W, b
 
 
+@numba.njit(**JIT)
+def _add_rows(acc, Y, rows, weights, lo, hi, scale):
+    """``acc += scale sum_{lo <= q < hi} weights[q] Y[rows[q]]``, in order, four entries per
+    pass over ``acc`` (a quarter of its memory traffic)."""
+    k = acc.shape[0]
+    q = lo
+    while q + 4 <= hi:
+        w0, w1 = scale * weights[q], scale * weights[q + 1]
+        w2, w3 = scale * weights[q + 2], scale * weights[q + 3]
+        y0, y1, y2, y3 = Y[rows[q]], Y[rows[q + 1]], Y[rows[q + 2]], Y[rows[q + 3]]
+        for f in range(k):
+            acc[f] += w0 * y0[f] + w1 * y1[f] + w2 * y2[f] + w3 * y3[f]
+        q += 4
+    for p in range(q, hi):
+        w = scale * weights[p]
+        y = Y[rows[p]]
+        for f in range(k):
+            acc[f] += w * y[f]
+
+
 @numba.njit(**PARALLEL_JIT)
 def autorec_encode(indptr, indices, data, rows, V, mu, code, out):
     """Hidden codes ``out[j] = f(mu + sum_u x_iu V[u])`` of rows ``i = rows[j]``, from their
     observed entries: O(nnz_i h) each. With ``rows = arange(n_rows)`` and rows = items (I-AutoRec)
     these are the item factors."""
     k = V.shape[1]
+    one = V.dtype.type(1)
     n = rows.shape[0]
     n_chunks = min(n, CHUNKS)
     for c in prange(n_chunks):
@@ -69,19 +90,7 @@ def autorec_encode(indptr, indices, data, rows, V, mu, code, out):
             h = out[j]
             for f in range(k):
                 h[f] = mu[f]
-            p, end = indptr[i], indptr[i + 1]
-            while p + 4 <= end:  # four entries per pass over h: a quarter of its traffic
-                r0, r1, r2, r3 = data[p], data[p + 1], data[p + 2], data[p + 3]
-                v0, v1 = V[indices[p]], V[indices[p + 1]]
-                v2, v3 = V[indices[p + 2]], V[indices[p + 3]]
-                for f in range(k):
-                    h[f] += r0 * v0[f] + r1 * v1[f] + r2 * v2[f] + r3 * v3[f]
-                p += 4
-            for q in range(p, end):
-                r = data[q]
-                v = V[indices[q]]
-                for f in range(k):
-                    h[f] += r * v[f]
+            _add_rows(h, V, indices, data, indptr[i], indptr[i + 1], one)
             activate(h, code)
 
 
@@ -158,10 +167,10 @@ def _column_index(indptr, indices, rows, col):
 
 
 @numba.njit(**PARALLEL_JIT)
-def _column_sums(cptr, cent, crow, c, Y, X, reg, scale, G):
-    """``G[u] = reg X[u] + scale sum_q c[cent[q]] Y[crow[q]]`` over column ``u``'s entries, in
-    order, for every column in parallel: ``dJ/dW`` with ``(c, Y, X) = (E, H, W)``, ``dJ/dV``
-    with ``(data, D, V)``."""
+def _column_sums(cptr, crow, c, Y, X, reg, scale, G):
+    """``G[u] = reg X[u] + scale sum_q c[q] Y[crow[q]]`` over column ``u``'s entries ``q`` (in
+    column order, ``c`` gathered into it), in order, for every column in parallel: ``dJ/dW``
+    with ``(c, Y, X) = (E, H, W)``, ``dJ/dV`` with ``(data, D, V)``."""
     k = X.shape[1]
     T = X.dtype.type
     rg = T(reg)
@@ -174,19 +183,14 @@ def _column_sums(cptr, cent, crow, c, Y, X, reg, scale, G):
             x = X[u]
             for f in range(k):
                 g[f] = rg * x[f]
-            q, end = cptr[u], cptr[u + 1]
-            while q + 4 <= end:  # four entries per pass over g
-                w0, w1 = sc * c[cent[q]], sc * c[cent[q + 1]]
-                w2, w3 = sc * c[cent[q + 2]], sc * c[cent[q + 3]]
-                y0, y1, y2, y3 = Y[crow[q]], Y[crow[q + 1]], Y[crow[q + 2]], Y[crow[q + 3]]
-                for f in range(k):
-                    g[f] += w0 * y0[f] + w1 * y1[f] + w2 * y2[f] + w3 * y3[f]
-                q += 4
-            for q2 in range(q, end):
-                w = sc * c[cent[q2]]
-                y = Y[crow[q2]]
-                for f in range(k):
-                    g[f] += w * y[f]
+            _add_rows(g, Y, crow, c, cptr[u], cptr[u + 1], sc)
+
+
+@numba.njit(**JIT)
+def _gather(values, cent, m, out):
+    """``out[q] = values[cent[q]]`` for the first ``m`` entries of the column order."""
+    for q in range(m):
+        out[q] = values[cent[q]]
 
 
 @numba.njit(**JIT)
@@ -196,20 +200,23 @@ def _batch_grad(X, rows, params, grads, code, reg, scale, work, col):
     indptr, indices, data = X
     V, mu, W, b = params
     gV, gmu, gW, gb = grads
-    H, D, E = work
+    H, D, E, C = work
     n = rows.shape[0]
     autorec_encode(indptr, indices, data, rows, V, mu, code, H)
     _decode_backward(indptr, indices, data, rows, W, b, code, H, D, E)
     _column_index(indptr, indices, rows, col)
     cptr, _, cent, crow = col
-    _column_sums(cptr, cent, crow, E, H, W, reg, scale, gW)
-    _column_sums(cptr, cent, crow, data, D, V, reg, scale, gV)
+    m = cptr[cptr.shape[0] - 1]
     T = V.dtype.type
+    _gather(E, cent, m, C)
+    _column_sums(cptr, crow, C, H, W, reg, scale, gW)
     for u in range(gb.shape[0]):
         s = T(0)
         for q in range(cptr[u], cptr[u + 1]):
-            s += E[cent[q]]
+            s += C[q]
         gb[u] = T(scale) * s
+    _gather(data, cent, m, C)
+    _column_sums(cptr, crow, C, D, V, reg, scale, gV)
     grad_row(D, -1, D, 0, n, T(scale), gmu)
     sse = 0.0
     for j in range(n):
@@ -221,11 +228,12 @@ def _batch_grad(X, rows, params, grads, code, reg, scale, work, col):
 
 @numba.njit(**JIT)
 def _workspace(X, n_cols, batch_rows, k, like):
-    """Scratch for batches of up to ``batch_rows`` rows: ``(H, D, E)`` and the column index."""
+    """Scratch for batches of up to ``batch_rows`` rows: ``(H, D, E, C)`` (``C``: values in
+    column order) and the column index."""
     indptr, _, data = X
     nnz = data.shape[0]
     work = (np.empty((batch_rows, k), like.dtype), np.empty((batch_rows, k), like.dtype),
-            np.empty(nnz, like.dtype))
+            np.empty(nnz, like.dtype), np.empty(nnz, like.dtype))
     col = (np.empty(n_cols + 1, indptr.dtype), np.empty(n_cols, indptr.dtype),
            np.empty(nnz, indptr.dtype), np.empty(nnz, indptr.dtype))
     return work, col

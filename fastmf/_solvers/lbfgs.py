@@ -67,7 +67,6 @@ class LBFGS:
         self._G = np.zeros((2 * m + 2, 2 * m + 2))  # the Gram matrix of the rows in use
         self._g, self._t = 2 * m, 2 * m + 1
         self._rho = np.zeros(m)
-        self._alpha = np.zeros(m)
         self._slots = []  # the pairs in use, oldest first
         self._gamma = 1.0
         self.f = float(fun(self.x, self._B[self._g]))
@@ -114,7 +113,8 @@ class LBFGS:
     def _direction(self):
         """Coefficients over the rows of ``B`` of ``d = -H g`` (the two-loop recursion on the
         Gram matrix: ``q . s_j`` is ``coef . G[j]``)."""
-        m, G, rho, alpha = self._m, self._G, self._rho, self._alpha
+        m, G, rho = self._m, self._G, self._rho
+        alpha = np.zeros(m)
         coef = np.zeros(len(G))
         coef[self._g] = -1.0
         for j in reversed(self._slots):
