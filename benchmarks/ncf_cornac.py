@@ -10,12 +10,13 @@ space, ``n_users``, ``n_items``) and the test entries with their sampled negativ
 (``test_users``, ``test_items``, ``negatives``, in the order of
 :func:`fastmf.metrics.sampled_ranking_metrics`); ``settings.json`` holds fastmf's NCF
 hyper-parameters (``n_factors``, ``layers``, ``n_negatives``, ``batch_size``,
-``learning_rate``, ``optimizer``, ``reg``, ``n_iter``, ``alpha``, ``random_state``). After one
-untimed 1-epoch NeuMF fit (the warm-up) it fits a GMF and an MLP with them, then a NeuMF
-started from the two (``NeuMF.from_pretrained``, He et al. 3.4.1, as
-``fastmf.NCF(pretrain=True)`` does), and prints one JSON line: per model the seconds of its
-fit, its epochs, and the logits of the test pairs and of their negatives, for the caller to
-rank exactly as it ranks fastmf's.
+``learning_rate``, ``optimizer``, ``reg``, ``n_iter``, ``alpha``, ``finetune_optimizer``,
+``finetune_learning_rate``, ``random_state``). After one untimed 1-epoch NeuMF fit (the
+warm-up) it fits a GMF and an MLP with them, then a NeuMF started from the two
+(``NeuMF.from_pretrained``, He et al. 3.4.1, as ``fastmf.NCF(pretrain=True)`` does) with the
+fine-tuning optimiser and step (cornac's ``learner="sgd"`` is ``torch.optim.SGD``), and
+prints one JSON line: per model the seconds of its fit, its epochs, and the logits of the
+test pairs and of their negatives, for the caller to rank exactly as it ranks fastmf's.
 
 cornac 3.0.1's quirks, as met here:
 
@@ -32,7 +33,7 @@ cornac 3.0.1's quirks, as met here:
   the items of the training data; here ``Dataset.build`` gets identity maps over every user
   and item, so cornac's indices are fastmf's and an item without training interactions is a
   (negatives-only) row in both.
-- The optimiser is dense ``torch.optim.Adam`` over every parameter (``reg`` as its
+- The Adam optimiser is dense ``torch.optim.Adam`` over every parameter (``reg`` as its
   ``weight_decay``): an embedding row that no batch touched still moves by its moments;
   fastmf's Adam steps embedding rows lazily (as ``torch.optim.SparseAdam``).
 - Initialisation: embeddings and the output layer N(0, 0.01), the tower Glorot uniform,
@@ -87,12 +88,13 @@ def main():
                   num_neg=s["n_negatives"], lr=s["learning_rate"], learner=s["optimizer"],
                   reg=s["reg"], backend="pytorch", verbose=False, seed=s["random_state"])
     tower = dict(layers=tuple(s["layers"]), act_fn="relu")
+    finetune = dict(learner=s["finetune_optimizer"], lr=s["finetune_learning_rate"])
     fits = {}
     makers = {
         "GMF": lambda **kw: cornac.models.GMF(num_factors=s["n_factors"], **{**common, **kw}),
         "MLP": lambda **kw: cornac.models.MLP(**tower, **{**common, **kw}),
         "NeuMF": lambda **kw: cornac.models.NeuMF(num_factors=s["n_factors"], **tower,
-                                                  **{**common, **kw}),
+                                                  **{**common, **finetune, **kw}),
     }
     makers["NeuMF"](num_epochs=1).fit(train)  # warm-up, untimed
     out = {"versions": f"cornac {cornac.__version__}, torch {torch.__version__}",

@@ -195,7 +195,7 @@ def test_neumf_starts_from_the_merged_pretrained_models():
     # a learning rate so small that nothing moves: NeuMF's logit is alpha GMF's + (1 - alpha)
     # MLP's, with the sub-models' seeds drawn from NeuMF's random_state
     kw = dict(SMALL, learning_rate=1e-12, n_iter=1)
-    model = fastmf.NCF(**kw, alpha=0.3).fit(COUNTS)
+    model = fastmf.NCF(**kw, alpha=0.3, finetune_learning_rate=1e-12).fit(COUNTS)
     rng = np.random.default_rng(0)
     seeds = [int(rng.integers(2**31)) for _ in range(2)]
     gmf = fastmf.NCF(**{**kw, "model": "gmf", "random_state": seeds[0]}).fit(COUNTS)
@@ -207,6 +207,27 @@ def test_neumf_starts_from_the_merged_pretrained_models():
     assert set(model.pretrain_history_) == {"gmf", "mlp"}
     assert len(model.pretrain_history_["mlp"]["train_loss"]) == 1
     assert fit("neumf", pretrain=False).pretrain_history_ is None
+
+
+@pytest.mark.parametrize("finetune", ["sgd", "adam"])
+def test_neumf_fine_tunes_the_merged_model_with_its_own_optimizer(finetune):
+    # pre-training with Adam at learning_rate, then n_iter epochs of finetune_optimizer at
+    # finetune_learning_rate from the merged state: the same as running that solver by hand
+    from fastmf._solvers.ncf import NCFSolver
+
+    kw = dict(SMALL, n_iter=2, finetune_optimizer=finetune, finetune_learning_rate=0.05)
+    model = fastmf.NCF(**kw).fit(COUNTS)
+    p = model._check_params()
+    rng = np.random.default_rng(0)
+    data = model._validate_data(COUNTS, None)
+    state, _ = model._pretrained(data, None, p, rng)
+    solver = NCFSolver(data, state, {**p, "optimizer": finetune, "learning_rate": 0.05}, rng)
+    for _ in range(2):
+        solver.step()
+    np.testing.assert_array_equal(model.user_factors_, solver.U)
+    np.testing.assert_array_equal(model.item_factors_, solver.V)
+    other = fastmf.NCF(**{**kw, "finetune_optimizer": {"sgd": "adam", "adam": "sgd"}[finetune]})
+    assert not np.array_equal(other.fit(COUNTS).user_factors_, model.user_factors_)
 
 
 def test_scores_the_split_layer_gives_are_the_predictions():
@@ -288,6 +309,9 @@ def test_save_load_roundtrip_and_tampered_files(tmp_path):
     (dict(alpha=1.5), ValueError, r"^alpha must be <= 1"),
     (dict(alpha=-0.1), ValueError, r"^alpha must be >= 0"),
     (dict(optimizer="rmsprop"), ValueError, r"^optimizer must be one of 'adam', 'sgd'"),
+    (dict(finetune_optimizer="lbfgs"), ValueError,
+     r"^finetune_optimizer must be one of 'adam', 'sgd'"),
+    (dict(finetune_learning_rate=0.0), ValueError, r"^finetune_learning_rate must be > 0"),
     (dict(learning_rate=0.0), ValueError, r"^learning_rate must be > 0"),
     (dict(batch_size=0), ValueError, r"^batch_size must be >= 1"),
     (dict(reg=-1.0), ValueError, r"^reg must be >= 0"),
