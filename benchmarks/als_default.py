@@ -30,9 +30,11 @@ from fastmf.datasets import make_ratings  # noqa: E402
 
 MF = partial(estimator, name="MatrixFactorization")
 RUNNERS = {
-    "fastmf exact (count 0.1)": partial(MF, reg=0.1, cg_steps=None),
-    "fastmf default: CG 3 + final exact (count 0.1)": partial(MF, reg=0.1),
-    "fastmf CG 3, no final sweep (count 0.1)": partial(MF, reg=0.1, final_exact=False),
+    "fastmf exact (count 0.1)": partial(MF, reg=0.1, reg_exponent=1.0, cg_steps=None),
+    "fastmf CG 3 + final exact, the default rows (count 0.1)": partial(MF, reg=0.1,
+                                                                       reg_exponent=1.0),
+    "fastmf CG 3, no final sweep (count 0.1)": partial(MF, reg=0.1, reg_exponent=1.0,
+                                                      final_exact=False),
     "fastmf exact (none 10)": partial(MF, reg=10.0, reg_scaling="none", cg_steps=None),
     "fastmf CG 3 + final exact (none 10)": partial(MF, reg=10.0, reg_scaling="none"),
     "cmfrec CG (default)": partial(cmfrec.explicit_als, lambda_=10.0, use_cg=True),

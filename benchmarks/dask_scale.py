@@ -106,7 +106,7 @@ def run_fastmf(case, train, test):
     tr, te = _local_ratings(train, n_users, n_items), warm_test(train, test)
     # exact rows, as fastmf.dask's default and Spark (MatrixFactorization's own default is
     # CG rows with a final exact sweep: less work per iteration than the other two do)
-    kw = dict(n_factors=K, reg=REG, fit_biases=False, clip=False, n_threads=2,
+    kw = dict(n_factors=K, reg=REG, reg_exponent=1.0, fit_biases=False, clip=False, n_threads=2,
               cg_steps=None, random_state=0)
     fastmf.MatrixFactorization(n_iter=1, **kw).fit(tr)  # warm-up: Numba's cache
     t0 = time.perf_counter()
@@ -126,7 +126,8 @@ def run_dask(case, train, test):
     from fastmf.dask import DaskMatrixFactorization
 
     te = warm_test(train, test)
-    kw = dict(n_factors=K, reg=REG, fit_biases=False, clip=False, random_state=0)
+    kw = dict(n_factors=K, reg=REG, reg_exponent=1.0, fit_biases=False, clip=False,
+              random_state=0)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       memory_limit="10GiB", dashboard_address=":0") as cluster, \
             Client(cluster) as client:

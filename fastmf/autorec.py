@@ -293,7 +293,7 @@ class AutoRec(FactorModel):
         from ._solvers.mf_als import fold_in
 
         p = self._check_params()
-        return fold_in(X, codes, np.zeros(len(codes), codes.dtype), 0.0, p["reg"], 0.0, False)
+        return fold_in(X, codes, np.zeros(len(codes), codes.dtype), 0.0, p["reg"], 0.0, 0.0)
 
     def _encode_rows(self, X):
         p = self._check_params()

@@ -332,7 +332,7 @@ class ResidualMF(Recommender):
 
         p = self._check_params()
         start = fold_in(X, self.item_factors_, self.item_bias_, self.global_mean_, p["reg"],
-                        p["reg_bias"], True)
+                        p["reg_bias"], 1.0)
         W, b = self._fold_in(X, self.item_factors_, self.item_bias_, "user",
                              (start["user_factors_"], start["user_bias_"]))
         return {"user_factors_": W, "user_bias_": b}
@@ -342,7 +342,7 @@ class ResidualMF(Recommender):
 
         p = self._check_params()
         start = fold_in(X, self.user_factors_, self.user_bias_, self.global_mean_, p["reg"],
-                        p["reg_bias"], True)
+                        p["reg_bias"], 1.0)
         H, c = self._fold_in(X, self.user_factors_, self.user_bias_, "item",
                              (start["user_factors_"], start["user_bias_"]))
         return {"item_factors_": H, "item_bias_": c}

@@ -66,15 +66,16 @@ def ranking_metrics_naive(scores, train, test, k):
     return averages, per_user
 
 
-def _row_system(R_dense, mask, u, Y, y_bias, offset, reg, reg_bias, scale_reg, fit_bias):
+def _row_system(R_dense, mask, u, Y, y_bias, offset, reg, reg_bias, exponent, fit_bias):
     """Row ``u``'s ridge normal equations ``(A, b)`` (the bias as a constant column when
-    ``fit_bias``), or None for a row without observations."""
+    ``fit_bias``; the L2 weights times the row's count to the power ``exponent``), or None
+    for a row without observations."""
     obs = np.flatnonzero(mask[u])
     if len(obs) == 0:
         return None
     Z = Y[obs].astype(np.float64)
     t = R_dense[u, obs] - offset - (y_bias[obs] if len(y_bias) else 0.0)
-    s = len(obs) if scale_reg else 1.0
+    s = float(len(obs)) ** exponent
     pen = [reg * s] * Y.shape[1]
     if fit_bias:
         Z = np.hstack([Z, np.ones((len(obs), 1))])
@@ -82,7 +83,7 @@ def _row_system(R_dense, mask, u, Y, y_bias, offset, reg, reg_bias, scale_reg, f
     return Z.T @ Z + np.diag(pen), Z.T @ t
 
 
-def als_half_sweep(R_dense, mask, Y, y_bias, offset, reg, reg_bias, scale_reg, fit_bias):
+def als_half_sweep(R_dense, mask, Y, y_bias, offset, reg, reg_bias, exponent, fit_bias):
     """Row-by-row ridge regression by ``np.linalg.solve`` on the normal equations.
 
     ``R_dense``/``mask``: ratings and which cells are observed. Returns (X, x_bias).
@@ -90,7 +91,7 @@ def als_half_sweep(R_dense, mask, Y, y_bias, offset, reg, reg_bias, scale_reg, f
     m, k = R_dense.shape[0], Y.shape[1]
     X, xb = np.zeros((m, k)), np.zeros(m)
     for u in range(m):
-        system = _row_system(R_dense, mask, u, Y, y_bias, offset, reg, reg_bias, scale_reg,
+        system = _row_system(R_dense, mask, u, Y, y_bias, offset, reg, reg_bias, exponent,
                              fit_bias)
         if system is None:
             continue
@@ -101,14 +102,14 @@ def als_half_sweep(R_dense, mask, Y, y_bias, offset, reg, reg_bias, scale_reg, f
     return X, xb
 
 
-def als_cg_rows(R_dense, mask, X0, x0_bias, Y, y_bias, offset, reg, reg_bias, scale_reg,
+def als_cg_rows(R_dense, mask, X0, x0_bias, Y, y_bias, offset, reg, reg_bias, exponent,
                 fit_bias, steps):
     """``steps`` textbook conjugate-gradient steps on each row's normal equations (the system
     of :func:`als_half_sweep`), started from ``(X0, x0_bias)``. Returns (X, x_bias)."""
     m, k = R_dense.shape[0], Y.shape[1]
     X, xb = np.zeros((m, k)), np.zeros(m)
     for u in range(m):
-        system = _row_system(R_dense, mask, u, Y, y_bias, offset, reg, reg_bias, scale_reg,
+        system = _row_system(R_dense, mask, u, Y, y_bias, offset, reg, reg_bias, exponent,
                              fit_bias)
         if system is None:
             continue
@@ -133,14 +134,15 @@ def als_cg_rows(R_dense, mask, X0, x0_bias, Y, y_bias, offset, reg, reg_bias, sc
     return X, xb
 
 
-def mf_objective(R_dense, mask, W, H, ub, ib, mu, reg, reg_bias, scale_reg):
-    """The biased-MF objective of ``MatrixFactorization`` on a dense masked matrix."""
+def mf_objective(R_dense, mask, W, H, ub, ib, mu, reg, reg_bias, exponent):
+    """The biased-MF objective of ``MatrixFactorization`` on a dense masked matrix, each row's
+    L2 terms times its count to the power ``exponent`` (1: ALS-WR, 0: none)."""
     pred = mu + W @ H.T
     if ub is not None:
         pred = pred + ub[:, None] + ib[None, :]
     sse = np.sum(((R_dense - pred) * mask) ** 2)
-    su = mask.sum(1) if scale_reg else np.ones(len(W))
-    si = mask.sum(0) if scale_reg else np.ones(len(H))
+    su = mask.sum(1).astype(np.float64) ** exponent
+    si = mask.sum(0).astype(np.float64) ** exponent
     pen = reg * (su @ (W ** 2).sum(1) + si @ (H ** 2).sum(1))
     if ub is not None:
         pen += reg_bias * (su @ ub ** 2 + si @ ib ** 2)
@@ -400,8 +402,9 @@ def implicit_update(N_mask, G_scaled, Y, lr, reg):
 
 # --------------------------------------------------- CCD++, HALS, NMF (hals.py, poisson.py)
 
-def ccd_update(res, mask, x, y, l1, l2, scale_reg, nonneg):
-    """One exact coordinate update of ``x`` (rows of dense ``res``/``mask``); returns (x, res)."""
+def ccd_update(res, mask, x, y, l1, l2, exponent, nonneg):
+    """One exact coordinate update of ``x`` (rows of dense ``res``/``mask``; the L2 weight times
+    the row's count to the power ``exponent``); returns (x, res)."""
     x, res = x.astype(np.float64).copy(), res.astype(np.float64).copy()
     for u in range(len(x)):
         obs = np.flatnonzero(mask[u])
@@ -409,7 +412,7 @@ def ccd_update(res, mask, x, y, l1, l2, scale_reg, nonneg):
             x[u] = 0.0
             continue
         target = res[u, obs] + x[u] * y[obs]
-        num, den = target @ y[obs], y[obs] @ y[obs] + l2 * (len(obs) if scale_reg else 1.0)
+        num, den = target @ y[obs], y[obs] @ y[obs] + l2 * float(len(obs)) ** exponent
         new = np.sign(num) * max(abs(num) - l1, 0.0) / den
         if nonneg:
             new = max((num - l1) / den, 0.0) if den > 0 else 0.0

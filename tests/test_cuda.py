@@ -136,11 +136,11 @@ def _kernel_signatures():
         d1, d2, idx = np.zeros(2), np.zeros((2, 3)), np.zeros((2, 2), np.int64)
         yield from [
             (implicit_cg.implicit_cg_rows, sig(i32, i32, v, M, M, M, 3, 3, d1)),
-            (als.als_cg_rows, sig(i32, i32, v, M, v, M, v, 3.0, s, s, True, 3, 3)),
+            (als.als_cg_rows, sig(i32, i32, v, M, v, M, v, 3.0, s, s, 1.0, 3, 3)),
             (als.als_sse_rows, sig(i32, i32, v, M, v, M, v, 3.0, 3, d1)),
             (linalg.gram_partial, sig(M, 3, T)),
             (linalg.gram_finish, sig(T, s, M)),
-            (linalg.sum_squares, sig(M, i64, d1)),
+            (linalg.sum_squares, sig(M, d1, d1)),
             (sgd.sgd_epoch, sig(i64, i64, i64, i32, i32, v, M, M, v, v, s, s, s, s, d1)),
             (bpr.bpr_epoch, sig(i32, i32, M, M, v, 3, np.zeros(2, np.uint64), s, s, i64, True,
                                 d2)),

@@ -27,21 +27,21 @@ def dense(r):
 
 
 @pytest.mark.parametrize("cg_steps", [None, 3])  # exact rows; CG rows + final exact sweep
-@pytest.mark.parametrize("scaling", ["count", "none"])
+@pytest.mark.parametrize("scaling,exponent", [("count", 1.0), ("count", 0.75), ("none", 1.0)])
 @pytest.mark.parametrize("fit_biases", [True, False])
-def test_als_objective_never_increases_and_matches_oracle(planted, scaling, fit_biases,
-                                                          cg_steps):
+def test_als_objective_never_increases_and_matches_oracle(planted, scaling, exponent,
+                                                          fit_biases, cg_steps):
     _, train, _, _ = planted
     model = fastmf.MatrixFactorization(n_factors=6, n_iter=8, reg=0.05, reg_bias=0.02,
-                                       reg_scaling=scaling, fit_biases=fit_biases,
-                                       cg_steps=cg_steps, dtype="float64",
-                                       random_state=0).fit(train)
+                                       reg_scaling=scaling, reg_exponent=exponent,
+                                       fit_biases=fit_biases, cg_steps=cg_steps,
+                                       dtype="float64", random_state=0).fit(train)
     loss = np.array(model.history_["train_loss"])
     assert np.all(np.diff(loss) <= 1e-9 * loss[:-1])
     R, mask = dense(train)
     want = oracles.mf_objective(R, mask, model.user_factors_, model.item_factors_,
                                 model.user_bias_, model.item_bias_, model.global_mean_,
-                                0.05, 0.02, scaling == "count")
+                                0.05, 0.02, exponent if scaling == "count" else 0.0)
     np.testing.assert_allclose(loss[-1], want, rtol=1e-9)
 
 
@@ -53,7 +53,8 @@ def test_default_cg_rows_reach_the_exact_fit(planted, scaling):
     # overfits, and which poor local optimum it lands in changes with the last bits of
     # rounding (seen: eval RMSE 0.146 on one machine, 0.278 on another).
     reg = 0.05 if scaling == "count" else 1.0
-    kw = dict(n_factors=6, reg=reg, reg_scaling=scaling, random_state=0)  # float32, 15 its
+    kw = dict(n_factors=6, reg=reg, reg_scaling=scaling, reg_exponent=1.0,
+              random_state=0)  # float32, 15 its
     cg = fastmf.MatrixFactorization(**kw).fit(train, eval_set=test)  # the default rows
     exact = fastmf.MatrixFactorization(cg_steps=None, **kw).fit(train, eval_set=test)
     loss = np.array(cg.history_["train_loss"])
@@ -65,7 +66,8 @@ def test_default_cg_rows_reach_the_exact_fit(planted, scaling):
 
 def test_final_exact_sweep_moves_only_the_users_and_lowers_the_objective(planted):
     _, train, test, _ = planted
-    kw = dict(n_factors=6, n_iter=5, reg=0.05, dtype="float64", random_state=0)
+    kw = dict(n_factors=6, n_iter=5, reg=0.05, reg_exponent=0.75, dtype="float64",
+              random_state=0)
     plain = fastmf.MatrixFactorization(final_exact=False, **kw).fit(train, eval_set=test)
     final = fastmf.MatrixFactorization(**kw).fit(train, eval_set=test)
     np.testing.assert_array_equal(final.item_factors_, plain.item_factors_)
@@ -78,7 +80,7 @@ def test_final_exact_sweep_moves_only_the_users_and_lowers_the_objective(planted
     R, mask = dense(train)
     want = oracles.mf_objective(R, mask, final.user_factors_, final.item_factors_,
                                 final.user_bias_, final.item_bias_, final.global_mean_,
-                                0.05, 0.05, True)
+                                0.05, 0.05, 0.75)
     np.testing.assert_allclose(final.history_["train_loss"][-1], want, rtol=1e-9)
 
 
@@ -277,6 +279,9 @@ def test_ctrl_c_finishes_the_iteration_then_stops(planted, monkeypatch, default_
     (dict(solver="newton"), "solver must be one of"),
     (dict(n_iter=0), "n_iter must be >= 1"),
     (dict(reg_scaling="rows"), "reg_scaling must be one of"),
+    (dict(reg_exponent=-0.5), "reg_exponent must be >= 0"),
+    (dict(reg_exponent=2.5), "reg_exponent must be <= 2"),
+    (dict(reg_exponent="1"), "reg_exponent must be a"),
     (dict(dtype="int32"), "dtype must be float32 or float64"),
     (dict(early_stopping_rounds=2), "early_stopping_rounds needs an eval_set"),
     (dict(cg_steps=0), "cg_steps must be >= 1"),

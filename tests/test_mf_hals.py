@@ -21,12 +21,14 @@ def either_shape(request, planted):
                                         random_state=1)
 
 
-@pytest.mark.parametrize("scaling", ["count", "none"])
+@pytest.mark.parametrize("scaling,exponent", [("count", 1.0), ("count", 0.75), ("none", 1.0)])
 @pytest.mark.parametrize("fit_biases", [True, False])
-def test_ccd_objective_never_increases_and_matches_oracle(either_shape, scaling, fit_biases):
+def test_ccd_objective_never_increases_and_matches_oracle(either_shape, scaling, exponent,
+                                                          fit_biases):
     planted = either_shape
     model = fastmf.MatrixFactorization(n_factors=4, solver="hals", n_iter=8, reg=0.1,
-                                       reg_scaling=scaling, fit_biases=fit_biases,
+                                       reg_scaling=scaling, reg_exponent=exponent,
+                                       fit_biases=fit_biases,
                                        dtype="float64", random_state=0).fit(planted)
     loss = np.array(model.history_["train_loss"])
     assert np.all(np.diff(loss) <= 1e-9 * loss[1:])
@@ -34,7 +36,8 @@ def test_ccd_objective_never_increases_and_matches_oracle(either_shape, scaling,
     ub = model.user_bias_ if fit_biases else None
     ib = model.item_bias_ if fit_biases else None
     want = oracles.mf_objective(R, mask, model.user_factors_, model.item_factors_, ub, ib,
-                                model.global_mean_, 0.1, 0.1, scaling == "count")
+                                model.global_mean_, 0.1, 0.1,
+                                exponent if scaling == "count" else 0.0)
     assert np.isclose(loss[-1], want, rtol=1e-9)
 
 

@@ -166,6 +166,7 @@ def test_regressor_view(planted):
     ({"lr_decay": -1.0}, "lr_decay"),
     ({"lr_schedule": "adagrad", "momentum": 0.9}, "adagrad"),
     ({"reg_scaling": "none"}, "reg_scaling"),
+    ({"reg_exponent": 0.75}, "reg_exponent=1"),
 ])
 def test_bad_parameters_raise(planted, kw, match):
     train, _ = planted

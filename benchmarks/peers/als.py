@@ -39,11 +39,11 @@ global mean. Test RMSE is over the 10 % held out.
 
 RUNNERS = {
     "fastmf (count)": partial(estimator, name="MatrixFactorization", reg=REG_SCALED,
-                              reg_scaling="count", cg_steps=None),
+                              reg_scaling="count", reg_exponent=1.0, cg_steps=None),
     "fastmf (none)": partial(estimator, name="MatrixFactorization", reg=REG_UNSCALED,
                              reg_scaling="none", cg_steps=None),
-    "fastmf CG (count), the default": partial(estimator, name="MatrixFactorization", reg=REG_SCALED,
-                                 reg_scaling="count", cg_steps=3),
+    "fastmf CG (count)": partial(estimator, name="MatrixFactorization", reg=REG_SCALED,
+                                 reg_scaling="count", reg_exponent=1.0, cg_steps=3),
     "fastmf CG (none)": partial(estimator, name="MatrixFactorization", reg=REG_UNSCALED,
                                 reg_scaling="none", cg_steps=3),
     "cmfrec CG (default)": partial(cmfrec.explicit_als, lambda_=REG_UNSCALED, use_cg=True),

@@ -31,7 +31,7 @@ def _runner(solver, n_iter):
 
         def fit():
             return fastmf.MatrixFactorization(n_factors=case["k"], solver=solver, n_iter=n_iter,
-                                              reg=0.1, n_threads=threads,
+                                              reg=0.1, reg_exponent=1.0, n_threads=threads,
                                               random_state=0).fit(train)
 
         def evaluate(m):

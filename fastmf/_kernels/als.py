@@ -29,8 +29,9 @@ def als_half_sweep(csr, solve, fixed, hyper):
         bias for this side.
     fixed : (Y, y_bias)
         The other side's factors (n, k), C-contiguous, and biases (zero-length: none).
-    hyper : (offset, reg, reg_bias, scale_reg)
-        The global offset and the L2 weights, times the row's count when ``scale_reg``.
+    hyper : (offset, reg, reg_bias, exponent)
+        The global offset and the L2 weights, each times the row's count to the power
+        ``exponent`` (a float: 1 is ALS-WR, 0 the same weight for every row).
 
     Notes
     -----
@@ -38,9 +39,9 @@ def als_half_sweep(csr, solve, fixed, hyper):
 
         sum_i (r_ui - offset - y_bias[i] - b_u - X[u] . Y[i])^2 + l ||X[u]||^2 + l_b b_u^2
 
-    with ``l = reg`` and ``l_b = reg_bias``, both times the row's count when ``scale_reg``
-    (ALS-WR). The bias is solved jointly with the factors by augmenting the system with a
-    constant column. Rows without entries get zeros.
+    with ``l = reg * n_u ** exponent`` and ``l_b = reg_bias * n_u ** exponent`` (``n_u`` the
+    row's count; ALS-WR when ``exponent`` is 1). The bias is solved jointly with the factors
+    by augmenting the system with a constant column. Rows without entries get zeros.
 
     The row's matrix ``Z^T Z + diag(l, .., l_b)`` is built by
     :func:`~fastmf._kernels.linalg.add_gathered_rows` (blocks of
@@ -56,7 +57,7 @@ def als_half_sweep(csr, solve, fixed, hyper):
     X = solve[0]
     x_bias = solve[1]
     Y, y_bias = fixed
-    offset, reg, reg_bias, scale_reg = hyper
+    offset, reg, reg_bias, exponent = hyper
     m, k = X.shape
     fit_bias = x_bias.shape[0] > 0
     d = k + 1 if fit_bias else k
@@ -73,7 +74,7 @@ def als_half_sweep(csr, solve, fixed, hyper):
             if n == 0:
                 _clear_row(X, x_bias, u)
                 continue
-            scale = n if scale_reg else 1
+            scale = n ** exponent
             lam, lam_b = reg * scale, reg_bias * scale if fit_bias else 1.0
             if n < d and n <= GATHER_ROWS and lam > 0 and lam_b > 0:  # a short row: dual
                 _targets(csr, start, n, offset, y_bias, targets)
@@ -143,7 +144,7 @@ def _cg_row(u, csr, solve, fixed, hyper, cg_steps, scratch):
     indptr, indices, data = csr
     X, x_bias = solve
     Y, y_bias = fixed
-    offset, reg, reg_bias, scale_reg = hyper
+    offset, reg, reg_bias, exponent = hyper
     x, r, s, q = scratch
     k = X.shape[1]
     fit_bias = x_bias.shape[0] > 0
@@ -154,7 +155,7 @@ def _cg_row(u, csr, solve, fixed, hyper, cg_steps, scratch):
     if n == 0:
         _clear_row(X, x_bias, u)
         return
-    scale = n if scale_reg else 1
+    scale = n ** exponent
     lam = X.dtype.type(reg * scale)
     lam_b = X.dtype.type(reg_bias * scale)
     for a in range(k):

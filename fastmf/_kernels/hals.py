@@ -52,16 +52,16 @@ def ccd_sweep(csr, factors, per_factor, layout, hyper):
         other side is all ones and stays fixed) and its L2 weight.
     layout : (chunk_ptr, col_counts)
         Contiguous row ranges (:func:`ccd_chunks`) and the stored entries per column.
-    hyper : (l1, scale_reg, nonneg)
-        The L1 weight and the two switches below.
+    hyper : (l1, exponent, nonneg)
+        The L1 weight, the exponent of the count scaling and the switch below.
 
     Notes
     -----
     Row ``u`` minimises
     ``sum_i (res_ui + x_old y_i - x_u y_i)^2 + l2[f] s_u x_u^2 + 2 l1 |x_u|`` over its stored
-    entries (``s_u`` = its count when ``scale_reg``, else 1), projected to ``x_u >= 0`` when
-    ``nonneg`` (then the L1 term is linear); columns likewise. Rows and columns without entries
-    get 0.
+    entries (``s_u`` = its count to the power ``exponent``: 1 is ALS-WR, 0 no scaling),
+    projected to ``x_u >= 0`` when ``nonneg`` (then the L1 term is linear); columns likewise.
+    Rows and columns without entries get 0.
 
     Everything streams through the entries in CSR order, once per factor. The column update
     needs column sums, which each chunk of rows (``chunk_ptr``: contiguous row ranges)
@@ -77,7 +77,7 @@ def ccd_sweep(csr, factors, per_factor, layout, hyper):
     Yt = factors[1]
     update_x, update_y, l2 = per_factor
     chunk_ptr, col_counts = layout
-    l1, scale_reg, nonneg = hyper
+    l1, exponent, nonneg = hyper
     K = Xt.shape[0]
     n_cols = Yt.shape[1]
     n_chunks = chunk_ptr.shape[0] - 1
@@ -92,7 +92,7 @@ def ccd_sweep(csr, factors, per_factor, layout, hyper):
         for c in prange(n_chunks):
             _ccd_rows(chunk_ptr[c], chunk_ptr[c + 1], csr, (Xt[f], Yt[f], prev, delta_y),
                       (pending >= 0, update_x[f]), acc[c] if update_y[f] else acc[:0, 0],
-                      (l2[f], l1, scale_reg, nonneg))
+                      (l2[f], l1, exponent, nonneg))
         pending = -1
         if update_y[f]:
             y = Yt[f]
@@ -105,7 +105,7 @@ def ccd_sweep(csr, factors, per_factor, layout, hyper):
                     for c in range(n_chunks):
                         num += acc[c, i, 0]
                         den += acc[c, i, 1]
-                    reg = l2[f] * (col_counts[i] if scale_reg else 1.0)
+                    reg = l2[f] * col_counts[i] ** exponent
                     new = _coordinate(num + old * den, den + reg, l1, nonneg)
                 y[i] = new
                 delta_y[i] = old - new
@@ -125,7 +125,7 @@ def _ccd_rows(r0, r1, csr, vectors, flags, acc, hyper):
 
     ``vectors = (x, y, prev, delta_y)``: the factor's row and column values, the previous
     factor's row values and its pending column change; ``flags = (pending, update_x)``;
-    ``hyper = (l2, l1, scale_reg, nonneg)`` with this factor's ``l2``. First the previous
+    ``hyper = (l2, l1, exponent, nonneg)`` with this factor's ``l2``. First the previous
     factor's column correction ``delta_y[i] * prev[u]`` goes into each entry (when
     ``pending``), then row ``u``'s update (when ``update_x``), then (when ``acc`` has rows) the
     column sums ``acc[i] += (res_ui x_u, x_u^2)`` with the corrected residual.
@@ -133,7 +133,7 @@ def _ccd_rows(r0, r1, csr, vectors, flags, acc, hyper):
     indptr, indices, res = csr
     x, y, prev, delta_y = vectors
     pending, update_x = flags
-    l2, l1, scale_reg, nonneg = hyper
+    l2, l1, exponent, nonneg = hyper
     has_acc = acc.shape[0] > 0
     if has_acc:
         acc[:, :] = 0.0
@@ -161,7 +161,7 @@ def _ccd_rows(r0, r1, csr, vectors, flags, acc, hyper):
                     num += res[p] * yi
                     den += yi * yi
             old = x[u]
-            reg = l2 * ((end - start) if scale_reg else 1.0)
+            reg = l2 * float(end - start) ** exponent
             new = _coordinate(num + old * den, den + reg, l1, nonneg)
             x[u] = new
             delta = old - new

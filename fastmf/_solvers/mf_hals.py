@@ -5,7 +5,7 @@ import numpy as np
 from .._kernels.hals import ccd_chunks, ccd_sweep
 from .._kernels.linalg import residual
 from .base import Solver
-from .mf_als import bias_arrays, objective, sides
+from .mf_als import bias_arrays, objective, reg_exponent, sides
 
 
 class CCDSolver(Solver):
@@ -33,7 +33,7 @@ class CCDSolver(Solver):
         self.col_counts = np.diff(cols[0]).astype(np.float64)
         self.res = np.empty(ratings.nnz, dt)
         self.reg, self.reg_bias = params["reg"], params["reg_bias"]
-        self.scale = params["reg_scaling"] == "count"
+        self.exponent = reg_exponent(params)
 
     def step(self):
         s = self._state
@@ -59,9 +59,9 @@ class CCDSolver(Solver):
             residual(self.rows, (H, ib), (W, ub), mu, self.res)
             factors, moves = (Ht, Wt), (move_h, move_w, l2)
         ccd_sweep((self.rows[0], self.rows[1], self.res), factors, moves,
-                  (self.chunk_ptr, self.col_counts), (0.0, self.scale, False))
+                  (self.chunk_ptr, self.col_counts), (0.0, self.exponent, False))
         W[...] = Wt[:k].T
         H[...] = Ht[:k].T
         if len(ub):
             ub[...], ib[...] = Wt[k], Ht[k + 1]
-        return objective(s, self.by_user, self.by_item, self.reg, self.reg_bias, self.scale)
+        return objective(s, self.by_user, self.by_item, self.reg, self.reg_bias, self.exponent)

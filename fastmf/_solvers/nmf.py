@@ -75,7 +75,7 @@ class NMFProblem:
         k = W.shape[1]
         ccd_sweep((self.by_row[0], self.by_row[1], self.res), (Wt, Ht),
                   (np.ones(k, np.bool_), np.full(k, update_cols), np.full(k, self.l2)),
-                  (self.chunk_ptr, self.col_counts), (self.l1, False, True))
+                  (self.chunk_ptr, self.col_counts), (self.l1, 0.0, True))
         W[...] = Wt.T
         H[...] = Ht.T
 

@@ -25,7 +25,8 @@ class Model:
 MODELS = {
     "als": Model(
         "rating", 15,
-        (f"{_F}:estimator", dict(name="MatrixFactorization", solver="als", reg=0.1)),
+        (f"{_F}:estimator", dict(name="MatrixFactorization", solver="als", reg=0.1,
+                                 reg_exponent=1.0)),
         {"cmfrec": (f"{_P}cmfrec:explicit_als", dict(lambda_=0.1, scale_lam=True,
                                                       use_cg=False)),
          "pyspark": (f"{_P}spark:als", dict(reg=0.1))},
@@ -39,7 +40,8 @@ MODELS = {
         "explicit MF by SGD, lr 0.01, L2 0.05 (LIBMF: its AdaGrad, lr 0.1, no biases)"),
     "hals": Model(
         "rating", 15,
-        (f"{_F}:estimator", dict(name="MatrixFactorization", solver="hals", reg=0.1)),
+        (f"{_F}:estimator", dict(name="MatrixFactorization", solver="hals", reg=0.1,
+                                 reg_exponent=1.0)),
         {}, "explicit MF by coordinate descent (CCD++), L2 0.1 per rating"),
     "mcmc": Model(
         "rating", 100,

@@ -90,21 +90,21 @@ class Gram:
 
 
 class SumSquares:
-    """``sum_u w_u ||X[u]||^2`` of device matrices, with weights from an indptr (or none)."""
+    """``sum_u w_u ||X[u]||^2`` of device matrices, with float64 row weights (or none)."""
 
     def __init__(self, nt, max_blocks=256):
         self.nt = nt
         self.max_blocks = max_blocks
         self.reducers = {}
-        self.empty = cuda.to_device(np.zeros(0, dtype=np.int64))
+        self.empty = cuda.to_device(np.zeros(0, dtype=np.float64))
 
-    def __call__(self, X, indptr=None):
+    def __call__(self, X, weights=None):
         if X.ndim == 1:
             X = X.reshape(X.shape[0], 1)
         grid = max(1, min(self.max_blocks, -(-X.shape[0] * X.shape[1] // self.nt)))
         if grid not in self.reducers:
             self.reducers[grid] = Reducer(grid)
         reducer = self.reducers[grid]
-        sum_squares[grid, self.nt](X, self.empty if indptr is None else indptr,
+        sum_squares[grid, self.nt](X, self.empty if weights is None else weights,
                                    reducer.partial)
         return reducer.total()

@@ -13,6 +13,7 @@ without numba-cuda or a GPU, construction raises :class:`~fastmf.cuda.CudaUnavai
 import numpy as np
 
 from .._solvers.implicit_als import confidence_rows
+from .._solvers.mf_als import reg_exponent
 from ._device import require_cuda
 
 #: The estimators' state names of the device solvers' arrays.
@@ -99,7 +100,7 @@ class MFALSAdapter(_DeviceAdapter):
                                "use cg_steps >= 1, or backend='cpu' for exact rows")
         self._device = ALSCGSolver(**_mf_arrays(ratings, state), reg=params["reg"],
                                    reg_bias=params["reg_bias"],
-                                   scale_reg=params["reg_scaling"] == "count",
+                                   reg_exponent=reg_exponent(params),
                                    cg_steps=params["cg_steps"], rng=rng)
         self._ratings, self._params = ratings, params
 

@@ -240,7 +240,7 @@ class _ExplicitSolver(_DeviceSolver):
 
     def _penalty(self, w_users, w_items):
         """``reg (sum_u w_u |w_u|^2 + sum_i w_i |h_i|^2) + reg_bias (... biases)``, the weights
-        given as indptr-like device arrays (None: weight 1)."""
+        given as float64 device arrays (None: weight 1)."""
         s = self._sum_squares
         pen = self.reg * (s(self._dev["user_factors"], w_users)
                           + s(self._dev["item_factors"], w_items))
@@ -258,7 +258,8 @@ class ALSCGSolver(_ExplicitSolver):
     ``cg_steps`` conjugate-gradient steps on its regularised least-squares problem (kernel
     :func:`fastmf._kernels.cuda.als.als_cg_rows`, the twin of the CPU's
     ``als_cg_half_sweep``), and returns the squared error on the stored entries plus the L2
-    terms (count-scaled with ``scale_reg``), as the CPU ALS solver records it.
+    terms (each row's times its count to the power ``reg_exponent``), as the CPU ALS solver
+    records it.
 
     Parameters
     ----------
@@ -272,8 +273,9 @@ class ALSCGSolver(_ExplicitSolver):
     reg : float
     reg_bias : float, optional
         L2 weight of the biases; default ``reg``.
-    scale_reg : bool, default=False
-        Multiply a row's L2 weights by its number of ratings (ALS-WR).
+    reg_exponent : float, default=0.0
+        Multiply a row's L2 weights by its number of ratings to this power (1: ALS-WR; 0: the
+        same weights for every row), in [0, 2].
     cg_steps : int, default=3
     rng : numpy Generator, optional
         Unused (deterministic); accepted for the solver protocol.
@@ -298,12 +300,12 @@ class ALSCGSolver(_ExplicitSolver):
     """
 
     def __init__(self, *, data, user_factors, item_factors, user_bias=None, item_bias=None,
-                 global_mean=0.0, reg, reg_bias=None, scale_reg=False, cg_steps=3, rng=None,
+                 global_mean=0.0, reg, reg_bias=None, reg_exponent=0.0, cg_steps=3, rng=None,
                  threads=None, blocks=None, chunk=None):
         by_user, (m, n, k, dtype) = self._setup_mf(data, user_factors, item_factors, user_bias,
                                                    item_bias, global_mean, reg, reg_bias,
                                                    threads, blocks)
-        self.scale_reg = check_bool(scale_reg, "scale_reg")
+        self.reg_exponent = check_float_param(reg_exponent, "reg_exponent", low=0, high=2)
         self.cg_steps = check_int_param(cg_steps, "cg_steps", low=1)
         by_item = _transpose(*by_user, (m, n))
         self._csr = {side: tuple(cuda.to_device(a) for a in csr)
@@ -312,6 +314,9 @@ class ALSCGSolver(_ExplicitSolver):
         self._sse_chunk, self._sse_shared = row_chunk(k, dtype, 1, self.threads, chunk)
         self._grid = {"users": n_blocks(m, self.blocks), "items": n_blocks(n, self.blocks)}
         self._sse = Reducer(self._grid["users"])
+        self._weights = (None, None) if self.reg_exponent == 0 else tuple(
+            cuda.to_device(np.diff(indptr).astype(np.float64) ** self.reg_exponent)
+            for indptr in (by_user[0], by_item[0]))
 
     def step(self):
         """Items, then users; returns squared error plus L2 terms at the new factors."""
@@ -321,14 +326,11 @@ class ALSCGSolver(_ExplicitSolver):
         for side, X, xb, Y, yb in (("items", H, ib, W, ub), ("users", W, ub, H, ib)):
             als_cg_rows[self._grid[side], self.threads, 0, self._shared](
                 *self._csr[side], X, xb, Y, yb, self.global_mean, f(self.reg),
-                f(self.reg_bias), self.scale_reg, self.cg_steps, self._chunk)
+                f(self.reg_bias), self.reg_exponent, self.cg_steps, self._chunk)
         als_sse_rows[self._grid["users"], self.threads, 0, self._sse_shared](
             *self._csr["users"], W, ub, H, ib, self.global_mean, self._sse_chunk,
             self._sse.partial)
-        if self.scale_reg:
-            return self._sse.total() + self._penalty(self._csr["users"][0],
-                                                     self._csr["items"][0])
-        return self._sse.total() + self._penalty(None, None)
+        return self._sse.total() + self._penalty(*self._weights)
 
 
 class SGDSolver(_ExplicitSolver):
@@ -410,9 +412,8 @@ class SGDSolver(_ExplicitSolver):
         self._block_ptr = cuda.to_device(block_ptr)
         self._seq = cuda.device_array(self.P * self.P, dtype=np.int64)
         self._seq_ptr = cuda.device_array(self.P * self.P + 1, dtype=np.int64)
-        counts_i = np.bincount(items, minlength=n)
-        self._weights = (cuda.to_device(indptr),
-                         cuda.to_device(np.concatenate([[0], np.cumsum(counts_i)])))
+        self._weights = (cuda.to_device(np.diff(indptr).astype(np.float64)),
+                         cuda.to_device(np.bincount(items, minlength=n).astype(np.float64)))
         self._grid = n_blocks(max(1, nnz), self.blocks)
         self._loss = Reducer(self._grid)
 

@@ -15,6 +15,7 @@ again from the last checkpoint and replays the iterations since, with the same r
 
 import numpy as np
 
+from .._solvers import mf_als
 from . import _checkpoint as ckpt
 from ._blocks import shuffle
 from ._client import block_workers
@@ -137,7 +138,7 @@ class DaskALSSolver(DaskSolver):
     def _task_params(self, state, p):
         self.biases = state.get("user_bias_") is not None
         return {"kind": "explicit", "mu": float(state["global_mean_"]), "reg": p["reg"],
-                "reg_bias": p["reg_bias"], "scale": p["reg_scaling"] == "count",
+                "reg_bias": p["reg_bias"], "count_exponent": mf_als.reg_exponent(p),
                 "cg_steps": p["cg_steps"], "n_threads": p["n_threads"]}
 
     def _values(self):
@@ -242,7 +243,7 @@ class DaskImplicitALSSolver(DaskALSSolver):
     def _task_params(self, state, p):
         self.biases = False
         return {"kind": "implicit", "mu": 0.0, "reg": p["reg"], "reg_bias": 0.0,
-                "scale": False, "cg_steps": p["cg_steps"], "n_threads": p["n_threads"],
+                "count_exponent": 0.0, "cg_steps": p["cg_steps"], "n_threads": p["n_threads"],
                 **{k: p[k] for k in ("reg_scaling", "reg_exponent", "unobserved_weight")}}
 
     def _values(self):

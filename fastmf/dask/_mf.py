@@ -29,7 +29,8 @@ class DaskMatrixFactorization(DaskMixin, MatrixFactorization):
 
     Parameters
     ----------
-    n_factors, n_iter, tol, reg, reg_bias, reg_scaling, fit_biases, init_scale, dtype
+    n_factors, n_iter, tol, reg, reg_bias, reg_scaling, reg_exponent, fit_biases, init_scale,
+    dtype
         As :class:`fastmf.MatrixFactorization` (``solver="als"``).
     cg_steps, random_state, verbose, warm_start, clip
         As :class:`fastmf.MatrixFactorization` (``solver="als"``).""" + _DASK_PARAMS_DOC + """
@@ -62,18 +63,18 @@ class DaskMatrixFactorization(DaskMixin, MatrixFactorization):
     _local_class = MatrixFactorization
     _family = "MatrixFactorization"
     _local_params = ("n_factors", "n_iter", "tol", "reg", "reg_bias", "reg_scaling",
-                     "fit_biases", "init_scale", "dtype", "cg_steps", "random_state",
-                     "verbose", "clip")
+                     "reg_exponent", "fit_biases", "init_scale", "dtype", "cg_steps",
+                     "random_state", "verbose", "clip")
     solver = "als"
     early_stopping_rounds = None
     final_exact = False  # CG rows stay CG rows here: no final exact sweep of the users
     init_std = DEPRECATED
 
-    def __init__(self, n_factors=64, *, n_iter=15, tol=0.0, reg=0.1, reg_bias=None,
-                 reg_scaling="count", fit_biases=True, init_scale=0.1, dtype="float32",
-                 cg_steps=None, random_state=None, verbose=False, warm_start=False, clip=True,
-                 client=None, n_blocks=None, n_threads=1, checkpoint_interval=10,
-                 checkpoint_dir=None, resume=False, strategy="auto",
+    def __init__(self, n_factors=64, *, n_iter=15, tol=0.0, reg=None, reg_bias=None,
+                 reg_scaling="count", reg_exponent=None, fit_biases=True, init_scale=0.1,
+                 dtype="float32", cg_steps=None, random_state=None, verbose=False,
+                 warm_start=False, clip=True, client=None, n_blocks=None, n_threads=1,
+                 checkpoint_interval=10, checkpoint_dir=None, resume=False, strategy="auto",
                  columns=("user", "item", "rating")):
         self.n_factors = n_factors
         self.n_iter = n_iter
@@ -81,6 +82,7 @@ class DaskMatrixFactorization(DaskMixin, MatrixFactorization):
         self.reg = reg
         self.reg_bias = reg_bias
         self.reg_scaling = reg_scaling
+        self.reg_exponent = reg_exponent
         self.fit_biases = fit_biases
         self.init_scale = init_scale
         self.dtype = dtype

@@ -3,8 +3,8 @@
 :mod:`fastmf._solvers.implicit_als`), or from partial normal equations reduced to it.
 
 ``hp`` is the dict of hyper-parameters a task needs: ``kind`` ("explicit" or "implicit"),
-``mu``, ``reg``, ``reg_bias``, ``scale`` (ALS-WR), ``cg_steps``, ``n_threads``, implicit
-ALS's ``reg_scaling``, ``reg_exponent``, ``unobserved_weight`` and ``n_other`` (the other
+``mu``, ``reg``, ``reg_bias``, ``count_exponent`` (1: ALS-WR), ``cg_steps``, ``n_threads``,
+implicit ALS's ``reg_scaling``, ``reg_exponent``, ``unobserved_weight`` and ``n_other`` (the other
 side's size, for :func:`fastmf._solvers.implicit_als.row_reg`), and ``data_loss`` (whether
 the block returns its rows' whole objective share, data term included, or only their L2
 terms: the first half-step of an iteration, whose data term the second one counts).
@@ -36,9 +36,9 @@ def solve_rows(block, prev, pieces, G, hp):
             if not hp["data_loss"]:
                 loss = implicit_als.penalty(reg, X)
             return X, xb, float(loss)
-        hpt = (hp["mu"], hp["reg"], hp["reg_bias"], hp["scale"])
+        hpt = (hp["mu"], hp["reg"], hp["reg_bias"], hp["count_exponent"])
         mf_als.half_sweep(rows, X, xb, Y, yb, hpt, hp["cg_steps"])
-        counts = block["counts"] if hp["scale"] else 1.0
+        counts = block["counts"].astype(np.float64) ** hp["count_exponent"]
         loss = mf_als.penalty(counts, X, xb, hp["reg"], hp["reg_bias"])
         if hp["data_loss"]:
             loss += mf_als.squared_error(rows, X, xb, Y, yb, hp["mu"])
@@ -126,7 +126,7 @@ def solve_ne(block, prev, ulocs, pieces, G, hp):
         reg = implicit_als.row_reg(counts, hp["n_other"], hp, np.float64)
     has = np.flatnonzero(counts > 0)
     x = np.zeros((n, d))
-    scale = counts if hp["scale"] else np.ones(n)
+    scale = counts.astype(np.float64) ** hp["count_exponent"]
     per = max(1, CHUNK // (d * d))
     with threads(hp["n_threads"], blas=1):
         for c0 in range(0, len(has), per):
@@ -151,7 +151,8 @@ def solve_ne(block, prev, ulocs, pieces, G, hp):
     else:
         from .._solvers.mf_als import penalty
 
-        loss = penalty(counts if hp["scale"] else 1.0, X, xb, hp["reg"], hp["reg_bias"])
+        loss = penalty(counts.astype(np.float64) ** hp["count_exponent"], X, xb, hp["reg"],
+                       hp["reg_bias"])
     return X, xb, loss
 
 

@@ -17,9 +17,9 @@ def biases(m, n, seed, dtype=np.float64):
 
 
 @pytest.mark.parametrize("fit_bias", [True, False])
-@pytest.mark.parametrize("scale_reg", [True, False])
+@pytest.mark.parametrize("exponent", [1.0, 0.0, 0.75])
 @pytest.mark.parametrize("threads, chunk, grid, k", [(4, 3, 3, 6), (2, 2, 1, 1), (8, 5, 2, 3)])
-def test_rows_match_cpu_kernel(fit_bias, scale_reg, threads, chunk, grid, k):
+def test_rows_match_cpu_kernel(fit_bias, exponent, threads, chunk, grid, k):
     X = ratings(12, 9, 0.4, seed=k + threads, empty_row=5)
     W, H = factors(12, 9, k, seed=k)
     ub, ib = biases(12, 9, seed=k)
@@ -27,10 +27,10 @@ def test_rows_match_cpu_kernel(fit_bias, scale_reg, threads, chunk, grid, k):
     yb = ib if fit_bias else np.zeros(0)
     ref, ref_b = W.copy(), xb.copy()
     als_cg_half_sweep((X.indptr, X.indices, X.data), (ref, ref_b), (H, yb),
-                      (3.0, 0.3, 0.1, scale_reg), 3)
+                      (3.0, 0.3, 0.1, exponent), 3)
     out, out_b = W.copy(), xb.copy()
     als_cg_rows[grid, threads, 0, shared_elements(k, chunk, 4) * 8](
-        X.indptr, X.indices, X.data, out, out_b, H, yb, 3.0, 0.3, 0.1, scale_reg, 3, chunk)
+        X.indptr, X.indices, X.data, out, out_b, H, yb, 3.0, 0.3, 0.1, exponent, 3, chunk)
     assert rel_err(out, ref) < 1e-10
     np.testing.assert_array_equal(out[5], 0)
     if fit_bias:
@@ -43,7 +43,7 @@ def test_float32_rows_match_float64_reference():
     W, H = factors(12, 9, 4, seed=2)
     ub, ib = biases(12, 9, seed=2)
     ref, ref_b = W.copy(), ub.copy()
-    als_cg_half_sweep((X.indptr, X.indices, X.data), (ref, ref_b), (H, ib), (3.0, 0.5, 0.5, False),
+    als_cg_half_sweep((X.indptr, X.indices, X.data), (ref, ref_b), (H, ib), (3.0, 0.5, 0.5, 0.0),
                       3)
     f = np.float32
     out, out_b = W.astype(f), ub.astype(f)
@@ -66,30 +66,30 @@ def test_sse_matches_cpu_residual(with_bias):
     assert partial.sum() == pytest.approx(ref, rel=1e-12)
 
 
-@pytest.mark.parametrize("scale_reg", [True, False])
-def test_solver_matches_cpu_iterations_and_objective(scale_reg):
+@pytest.mark.parametrize("exponent", [1.0, 0.0, 0.75])
+def test_solver_matches_cpu_iterations_and_objective(exponent):
     X = ratings(11, 8, 0.45, seed=9)
     W, H = factors(11, 8, 3, seed=9)
     ub, ib = biases(11, 8, seed=9)
     solver = ALSCGSolver(data=(X.indptr, X.indices, X.data), user_factors=W.copy(),
                          item_factors=H.copy(), user_bias=ub.copy(), item_bias=ib.copy(),
-                         global_mean=3.0, reg=0.2, reg_bias=0.05, scale_reg=scale_reg,
+                         global_mean=3.0, reg=0.2, reg_bias=0.05, reg_exponent=exponent,
                          cg_steps=2, threads=2, blocks=4)
     C = X.tocsc()
     Wc, Hc, ubc, ibc = W.copy(), H.copy(), ub.copy(), ib.copy()
     for _ in range(2):
         obj = solver.step()
         als_cg_half_sweep((C.indptr, C.indices, C.data), (Hc, ibc), (Wc, ubc),
-                          (3.0, 0.2, 0.05, scale_reg), 2)
+                          (3.0, 0.2, 0.05, exponent), 2)
         als_cg_half_sweep((X.indptr, X.indices, X.data), (Wc, ubc), (Hc, ibc),
-                          (3.0, 0.2, 0.05, scale_reg), 2)
+                          (3.0, 0.2, 0.05, exponent), 2)
     state = solver.state()
     for name, ref in (("user_factors", Wc), ("item_factors", Hc), ("user_bias", ubc),
                       ("item_bias", ibc)):
         assert rel_err(state[name], ref) < 1e-10, name
     mask = X.toarray() != 0
     ref_obj = oracles.mf_objective(X.toarray(), mask, Wc, Hc, ubc, ibc, 3.0, 0.2, 0.05,
-                                   scale_reg)
+                                   exponent)
     assert obj == pytest.approx(ref_obj, rel=1e-10)
 
 

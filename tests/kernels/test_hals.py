@@ -31,14 +31,15 @@ def test_residual_matches_dense(dtype, k):
     sse_only = residual((X.indptr, X.indices, X.data.astype(dtype)), (W, empty), (H, empty), 0.0,
                         empty)
     want = oracles.mf_objective(R, mask, W.astype(float), H.astype(float), None, None, 0.0,
-                                0.0, 0.0, False)
+                                0.0, 0.0, 0.0)
     np.testing.assert_allclose(sse_only, want, rtol=tol)
 
 
 @pytest.mark.parametrize("nonneg", [False, True])
-@pytest.mark.parametrize("l1,l2,scale", [(0.0, 0.0, False), (0.3, 0.5, True), (2.0, 0.1, False)])
+@pytest.mark.parametrize("l1,l2,exponent", [(0.0, 0.0, 0.0), (0.3, 0.5, 1.0), (2.0, 0.1, 0.0),
+                                            (0.3, 0.5, 0.75)])
 @pytest.mark.parametrize("n_chunks", [1, 3])
-def test_ccd_sweep_matches_oracle(nonneg, l1, l2, scale, n_chunks):
+def test_ccd_sweep_matches_oracle(nonneg, l1, l2, exponent, n_chunks):
     """Factor by factor: rows (oracle on res), then columns (oracle on res^T)."""
     R, mask, X, rng = problem(8, 6, 0.5, 3)
     mask[:, 2] = False  # an empty column too
@@ -56,14 +57,14 @@ def test_ccd_sweep_matches_oracle(nonneg, l1, l2, scale, n_chunks):
     for f in range(K):
         if move_x[f]:
             want_x[f], want_res = oracles.ccd_update(want_res, mask, want_x[f], want_y[f], l1,
-                                                     l2s[f], scale, nonneg)
+                                                     l2s[f], exponent, nonneg)
         if move_y[f]:
             want_y[f], res_t = oracles.ccd_update(want_res.T, mask.T, want_y[f], want_x[f], l1,
-                                                  l2s[f], scale, nonneg)
+                                                  l2s[f], exponent, nonneg)
             want_res = res_t.T
     got_x, got_y = Xt.copy(), Yt.copy()
     ccd_sweep((X.indptr, X.indices, res), (got_x, got_y), (move_x, move_y, l2s),
-              (chunk_ptr, counts), (l1, scale, nonneg))
+              (chunk_ptr, counts), (l1, exponent, nonneg))
     np.testing.assert_allclose(got_x, want_x, atol=1e-12)
     np.testing.assert_allclose(got_y, want_y, atol=1e-12)
     np.testing.assert_allclose(res, want_res[mask], atol=1e-12)

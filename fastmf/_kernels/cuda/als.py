@@ -16,13 +16,14 @@ from .block import ALS_RESID, ALS_STEP, RED2, block_sum, row_pass
 
 
 @cuda.jit(**CUDA_JIT)
-def als_cg_rows(indptr, indices, data, X, x_bias, Y, y_bias, offset, reg, reg_bias, scale_reg,
+def als_cg_rows(indptr, indices, data, X, x_bias, Y, y_bias, offset, reg, reg_bias, exponent,
                 cg_steps, chunk):
     """Move every row of ``X`` (and ``x_bias``) by ``cg_steps`` CG steps on its row objective
 
         sum_i (r_ui - offset - y_bias[i] - b_u - X[u] . Y[i])^2 + l ||X[u]||^2 + l_b b_u^2,
 
-    ``l = reg``, ``l_b = reg_bias``, both times the row's count when ``scale_reg``; starting
+    ``l = reg``, ``l_b = reg_bias``, both times the row's count to the power ``exponent`` (a
+    float64); starting
     from the current values. Zero-length ``x_bias`` fits no bias for this side, zero-length
     ``y_bias`` means the other side has none. Rows without entries get zeros. ``offset`` is a
     float64 scalar (the residuals are taken in float64, as on the CPU), ``reg`` and
@@ -51,7 +52,7 @@ def als_cg_rows(indptr, indices, data, X, x_bias, Y, y_bias, offset, reg, reg_bi
             if fit_bias and t == 0:
                 x_bias[u] = zero
             continue
-        scale = end - start if scale_reg else 1
+        scale = float64(end - start) ** exponent
         lam = X.dtype.type(reg * scale)
         lam_b = X.dtype.type(reg_bias * scale)
         xb = x_bias[u] if fit_bias else zero

@@ -61,18 +61,18 @@ def gram_finish(partial, reg, gram):
 
 
 @cuda.jit(**CUDA_JIT)
-def sum_squares(X, indptr, partial):
+def sum_squares(X, weights, partial):
     """Each block's share of ``sum_u w_u ||X[u]||^2`` into ``partial[blockIdx.x]`` (float64),
-    with ``w_u = indptr[u + 1] - indptr[u]`` (a row's entry count), or 1 for a zero-length
-    ``indptr``. A grid-stride loop over the elements; 1-D blocks of at most MAX_THREADS."""
+    with ``w_u = weights[u]`` (float64), or 1 for a zero-length ``weights``. A grid-stride
+    loop over the elements; 1-D blocks of at most MAX_THREADS."""
     m, k = X.shape
-    weighted = indptr.shape[0] > 0
+    weighted = weights.shape[0] > 0
     red = cuda.shared.array(MAX_THREADS, dtype=float64)
     total = 0.0
     for e in range(cuda.grid(1), m * k, cuda.gridsize(1)):
         u = e // k
         v = float64(X[u, e - u * k])
-        w = float64(indptr[u + 1] - indptr[u]) if weighted else 1.0
+        w = weights[u] if weighted else 1.0
         total += w * v * v
     t = cuda.threadIdx.x
     red[t] = total
