@@ -122,15 +122,17 @@ def _model_args(p, factors, iters):
     p.add_argument("--factors", type=int, default=factors, help=f"latent factors ({factors})")
     p.add_argument("--iters", type=int, default=iters, help=f"iterations ({iters})")
     p.add_argument("--reg", type=float, default=None,
-                   help="L2 regularisation (the solver's default: 0.3 for als, 0.1 for sgd)")
+                   help="L2 regularisation (the model's default, 0.3)")
     p.add_argument("--solver", default="als", help="MatrixFactorization solver ('als')")
     p.add_argument("--threads", type=int, default=None, help="threads (all cores)")
     p.add_argument("--seed", type=int, default=0)
 
 
 def _model(args, **kw):
+    if args.reg is not None:
+        kw["reg"] = args.reg
     return MatrixFactorization(n_factors=args.factors, solver=args.solver, n_iter=args.iters,
-                               reg=args.reg, n_threads=args.threads, random_state=args.seed,
+                               n_threads=args.threads, random_state=args.seed,
                                verbose=not args.quiet, **kw)
 
 
@@ -181,7 +183,7 @@ def _demo(args):
     pred = model.predict(test)
     baseline = np.full(len(test.values), train.values.mean())
     print(f"\nrating prediction: MatrixFactorization(solver={args.solver!r}, "
-          f"n_factors={args.factors}, n_iter={args.iters}, reg={model._check_params()['reg']})")
+          f"n_factors={args.factors}, n_iter={args.iters}, reg={model.reg})")
     rows = [("test RMSE", metrics.rmse(test.values, pred)),
             ("test MAE", metrics.mae(test.values, pred)),
             ("RMSE of the global mean", metrics.rmse(test.values, baseline)),

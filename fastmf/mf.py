@@ -15,9 +15,6 @@ from ._validation import (
 from .base import FactorModel
 
 SOLVERS = ("als", "hals", "sgd", "mcmc")
-#: The default L2 weight and count exponent of the row-exact solvers ("als", "hals"); how they
-#: were chosen: the ``reg`` entry of the class docstring.
-REG_EXACT, EXP_EXACT = 0.3, 0.75
 
 
 class MatrixFactorization(FactorModel):
@@ -53,9 +50,9 @@ class MatrixFactorization(FactorModel):
         LIBMF's FPSG: users and items cut into P x P blocks, P blocks sharing no row at once),
         so the result for a ``random_state`` is the same at any thread count (P is set by
         the data size: a power of two, about one per 16,384 ratings, at most 32; it bounds
-        the useful thread count). Supports only ``reg_scaling="count"`` with
-        ``reg_exponent=1``: SGD applies the L2 terms at every rating, which is exactly that
-        objective (as LIBMF and Surprise do). Its
+        the useful thread count). It minimises the same objective: the L2 terms are applied
+        at every rating (as LIBMF and Surprise do), each weighted by its row's count to the
+        power :math:`\nu - 1`. Its
         ``train_loss`` is the squared error of each rating seen just before its update plus
         the L2 terms at the end of the epoch. Fold-in (``transform``) is the ALS closed form.
     cg_steps : int or None, default=3
@@ -86,27 +83,26 @@ class MatrixFactorization(FactorModel):
     tol : float, default=0.0
         Stop early when the objective's relative decrease over one iteration falls to
         ``tol`` or below (0: run all ``n_iter``; not with ``"mcmc"``).
-    reg : float or None, default=None
-        L2 weight :math:`\lambda` on the factors; ``None``: 0.3 for ``"als"`` and
-        ``"hals"`` (with their ``reg_exponent`` 0.75), 0.1 for ``"sgd"`` (with 1).
+    reg : float, default=0.3
+        L2 weight :math:`\lambda` on the factors.
 
-        The exact solvers' pair (0.3, 0.75) replaced ALS-WR's (0.1, 1) in fastmf 0.2. Chosen
-        on validation carves (10 % of the 90 % training parts of MovieLens-100k, of a
-        synthetic MovieLens-1M-sized set and of a few-users-many-items set,
-        ``make_ratings(2000, 20000, 300000)``; k = 64, the default ALS) over exponents
-        0.5-1 and weights 0.05-3: it is the pair that is nowhere worse than (0.1, 1) and
-        gains the most (validation RMSE 0.9079 / 0.4979 / 0.6769 against 0.9079 / 0.5282 /
-        0.6798). Count scaling with exponent 1 over-regularises the rows with many
-        ratings: the best (reg, 1) on the 1M set (0.05) loses 0.028 on MovieLens-100k.
+        The pair ``reg=0.3, reg_exponent=0.75`` replaced ALS-WR's ``reg=0.1, reg_exponent=1``
+        in fastmf 0.2, for every solver. It was chosen on validation carves (10 % of the 90 %
+        training parts of MovieLens-100k, of a synthetic MovieLens-1M-sized set and of a
+        few-users-many-items set, ``make_ratings(2000, 20000, 300000)``; k = 64, the default
+        ALS) over exponents 0.5-1 and weights 0.05-3, as the pair nowhere worse than (0.1, 1)
+        that gains the most: validation RMSE 0.9079 / 0.4979 / 0.6769 against 0.9079 /
+        0.5282 / 0.6798 for ALS, 0.9026 / 0.4979 / 0.6738 against 0.9049 / 0.5280 / 0.6875
+        for SGD. Exponent 1 over-regularises the rows with many ratings: the best weight
+        with it on the 1M carve (0.05) loses 0.028 on MovieLens-100k.
     reg_bias : float or None, default=None
         L2 weight :math:`\lambda_b` on the biases; ``None`` uses ``reg``.
     reg_scaling : {"count", "none"}, default="count"
         ``"count"`` multiplies each row's penalty by its number of ratings to the power
         ``reg_exponent`` (with 1: ALS-WR, as Spark ALS does); ``"none"`` uses the same weight
         for every row (as cmfrec does).
-    reg_exponent : float or None, default=None
-        :math:`\nu` of ``reg_scaling="count"``, in [0, 2]; ``None``: 0.75 for ``"als"`` and
-        ``"hals"``, 1 for ``"sgd"`` (which supports only 1); see ``reg``.
+    reg_exponent : float, default=0.75
+        :math:`\nu` of ``reg_scaling="count"``, in [0, 2] (1: ALS-WR); see ``reg``.
     fit_biases : bool, default=True
         Fit :math:`\mu`, :math:`b_u` and :math:`c_i`. With ``False`` the model is
         :math:`w_u^\top h_i` alone.
@@ -145,12 +141,13 @@ class MatrixFactorization(FactorModel):
         ``"constant"`` when a ``learning_rate`` is given or with momentum or mini-batches (the
         setting of fastmf 0.1, whose default schedule it was).
 
-        The SGD defaults (AdaGrad, ``learning_rate=0.08``, ``reg=0.1``, ``init_scale=0.03``,
-        30 epochs) were chosen on a validation split carved from the training data (10 % of
-        the 90 % training part of MovieLens-100k and of a synthetic MovieLens-1M-sized set)
-        among constant, inverse and AdaGrad steps, rates 0.005-0.2, L2 0.02-0.15, starts
-        0.01-0.1 and 15-40 epochs; see benchmarks/RESULTS.md for the test figures against
-        LIBMF.
+        The SGD defaults (AdaGrad, ``learning_rate=0.08``, then ``reg=0.1`` with exponent 1,
+        ``init_scale=0.03``, 30 epochs) were chosen on a validation split carved from the training
+        data (10 % of the 90 % training part of MovieLens-100k and of a synthetic MovieLens-1M-sized
+        set) among constant, inverse and AdaGrad steps, rates 0.005-0.2, L2 0.02-0.15, starts
+        0.01-0.1 and 15-40 epochs; see benchmarks/RESULTS.md for the test figures against LIBMF.
+        With the L2 of ``reg`` the rates 0.05 and 0.12 and 20 or 40 epochs were tried again on the
+        same carves: 0.08 and 30 stayed best or within 0.003.
     lr_decay : float, default=0.1
         Decay of the ``"inverse"`` schedule.
     momentum : float in [0, 1), default=0.0
@@ -215,8 +212,8 @@ class MatrixFactorization(FactorModel):
     True
     """
 
-    def __init__(self, n_factors=64, *, solver="als", n_iter=None, tol=0.0, reg=None,
-                 reg_bias=None, reg_scaling="count", reg_exponent=None, fit_biases=True,
+    def __init__(self, n_factors=64, *, solver="als", n_iter=None, tol=0.0, reg=0.3,
+                 reg_bias=None, reg_scaling="count", reg_exponent=0.75, fit_biases=True,
                  init_scale=None,
                  dtype="float32", n_threads=None, random_state=None, verbose=False,
                  warm_start=False, early_stopping_rounds=None, learning_rate=None,
@@ -257,10 +254,6 @@ class MatrixFactorization(FactorModel):
         solver = check_option(self.solver, "solver", SOLVERS)
         n_iter = {"sgd": 30, "mcmc": 200}.get(solver, 15) if self.n_iter is None else \
             self.n_iter
-        exact = solver in ("als", "hals")  # the solvers that minimise the objective row by row
-        reg = (REG_EXACT if exact else 0.1) if self.reg is None else self.reg
-        exponent = (EXP_EXACT if exact else 1.0) if self.reg_exponent is None else \
-            self.reg_exponent
         init = renamed(self, "init_std", "init_scale")
         if init is None:
             init = 0.03 if solver == "sgd" else 0.1
@@ -271,9 +264,9 @@ class MatrixFactorization(FactorModel):
             tol=check_float_param(self.tol, "tol", low=0),
             cg_steps=check_int_param(self.cg_steps, "cg_steps", low=1, allow_none=True),
             final_exact=check_bool(self.final_exact, "final_exact"),
-            reg=check_float_param(reg, "reg", low=0),
+            reg=check_float_param(self.reg, "reg", low=0),
             reg_scaling=check_option(self.reg_scaling, "reg_scaling", ("count", "none")),
-            reg_exponent=check_float_param(exponent, "reg_exponent", low=0, high=2),
+            reg_exponent=check_float_param(self.reg_exponent, "reg_exponent", low=0, high=2),
             fit_biases=check_bool(self.fit_biases, "fit_biases"),
             init_scale=check_float_param(init, "init_scale", low=0),
             dtype=check_dtype(self.dtype),
@@ -323,10 +316,6 @@ class MatrixFactorization(FactorModel):
             p["learning_rate"] = check_float_param(lr, "learning_rate", low=0, low_open=True)
             if p["lr_schedule"] == "adagrad" and (p["momentum"] > 0 or p["batch_size"] > 1):
                 raise ValueError("lr_schedule='adagrad' needs momentum=0 and batch_size=1")
-            if p["reg_scaling"] != "count" or p["reg_exponent"] != 1:
-                raise ValueError(
-                    "solver='sgd' needs reg_scaling='count' and reg_exponent=1: SGD applies the "
-                    "L2 terms at every rating, which is that objective")
         return p
 
     def fit(self, X, y=None, *, eval_set=None):

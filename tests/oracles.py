@@ -279,9 +279,10 @@ def fm_cd_sweep(X_dense, target, w0, w, V, order, alpha, lam_w0, mu_w0, lam_w, m
 # ------------------------------------------------------------ SGD and SVD++ (sgd.py, svdpp.py)
 
 def sgd_epoch(block_order, block_ptr, users, items, values, W, H, bu, bi, mu, lr, reg, reg_bias,
-              acc_u=None, acc_i=None):
+              acc_u=None, acc_i=None, reg_u=None, reg_i=None):
     """Plain-Python SGD (or LIBMF's per-row AdaGrad when ``acc_u``/``acc_i`` are given) over
-    the blocks in ``block_order`` one after another. Works on float64 copies; returns
+    the blocks in ``block_order`` one after another, a rating's L2 weights times ``reg_u[u]``
+    and ``reg_i[i]`` when given. Works on float64 copies; returns
     ``(W, H, bu, bi, acc_u, acc_i, sse)``."""
     W, H = W.astype(np.float64).copy(), H.astype(np.float64).copy()
     bu, bi = bu.astype(np.float64).copy(), bi.astype(np.float64).copy()
@@ -295,9 +296,11 @@ def sgd_epoch(block_order, block_ptr, users, items, values, W, H, bu, bi, mu, lr
             pred = mu + (bu[u] + bi[i] if len(bu) else 0.0) + W[u] @ H[i]
             e = values[p] - pred
             sse += e * e
-            gw, gh = e * H[i] - reg * W[u], e * W[u] - reg * H[i]
-            gbu = e - reg_bias * bu[u] if len(bu) else 0.0
-            gbi = e - reg_bias * bi[i] if len(bu) else 0.0
+            su = 1.0 if reg_u is None else reg_u[u]
+            si = 1.0 if reg_i is None else reg_i[i]
+            gw, gh = e * H[i] - reg * su * W[u], e * W[u] - reg * si * H[i]
+            gbu = e - reg_bias * su * bu[u] if len(bu) else 0.0
+            gbi = e - reg_bias * si * bi[i] if len(bu) else 0.0
             lu = li = lr
             if adagrad:
                 d = k + 1 if len(bu) else k
@@ -313,7 +316,7 @@ def sgd_epoch(block_order, block_ptr, users, items, values, W, H, bu, bi, mu, lr
 
 
 def sgd_epoch_batched(block_order, block_ptr, users, items, values, W, H, bu, bi, mu, lr, reg,
-                      reg_bias, momentum, batch_size, VW, VH):
+                      reg_bias, momentum, batch_size, VW, VH, reg_u=None, reg_i=None):
     """Mini-batch SGD with lazy momentum, as plain Python: each batch of a block is scored at
     its start, a row's gradient is summed over the batch and divided by the batch length,
     ``v = momentum v + g`` and ``x -= lr v`` for the rows in the batch (bias = last column of
@@ -335,10 +338,12 @@ def sgd_epoch_batched(block_order, block_ptr, users, items, values, W, H, bu, bi
                 pred = mu + Wb[u, :k] @ Hb[i, :k] + (Wb[u, k] + Hb[i, k] if has_bias else 0.0)
                 e = values[p] - pred
                 sse += e * e
-                g = np.append(reg * Wb[u, :k] - e * Hb[i, :k],
-                              reg_bias * Wb[u, k] - e if has_bias else 0.0)
-                h = np.append(reg * Hb[i, :k] - e * Wb[u, :k],
-                              reg_bias * Hb[i, k] - e if has_bias else 0.0)
+                su = 1.0 if reg_u is None else reg_u[u]
+                si = 1.0 if reg_i is None else reg_i[i]
+                g = np.append(reg * su * Wb[u, :k] - e * Hb[i, :k],
+                              reg_bias * su * Wb[u, k] - e if has_bias else 0.0)
+                h = np.append(reg * si * Hb[i, :k] - e * Wb[u, :k],
+                              reg_bias * si * Hb[i, k] - e if has_bias else 0.0)
                 gu[u] = gu.get(u, 0.0) + g
                 gi[i] = gi.get(i, 0.0) + h
             for grads, X, V in ((gu, Wb, VW), (gi, Hb, VH)):

@@ -42,15 +42,17 @@ RUNNERS = {
 }
 
 NOTES = """
-fastmf's defaults: `MatrixFactorization()` is ALS with ALS-WR's count-scaled L2 (λ = 0.1 times
-each row's count) and three conjugate-gradient steps per row, then one exact sweep of the users;
-`MatrixFactorization(solver="sgd")` is SGD with LIBMF's per-row AdaGrad; `ImplicitALS()` is
-conjugate-gradient iALS with frequency-scaled L2 (reg 4 times the row's count to the power 0.5,
-α = 3). Each was chosen on a validation split carved from the training part, never on a test
-split reported here. The peers' defaults: cmfrec `CMF(lambda_=10, use_cg=True)` (with its final
-Cholesky pass) and `CMF_implicit(lambda_=1, alpha=1)`; LIBMF (the `libmf` binding)
+fastmf's defaults: `MatrixFactorization()` is ALS with L2 weight 0.3 times each row's count to
+the power 0.75 (`reg=0.3, reg_exponent=0.75`; ALS-WR is the power 1) and three
+conjugate-gradient steps per row, then one exact sweep of the users;
+`MatrixFactorization(solver="sgd")` is SGD on the same objective with LIBMF's per-row AdaGrad;
+`ImplicitALS()` is conjugate-gradient iALS with frequency-scaled L2 (reg 4 times the row's
+count to the power 0.5, α = 3). Each was chosen on a validation split carved from the
+training part, never on a test split reported here. The peers' defaults: cmfrec
+`CMF(lambda_=10, use_cg=True)` (with its final Cholesky pass) and
+`CMF_implicit(lambda_=1, alpha=1)`; LIBMF (the `libmf` binding)
 `eta=0.1, lambda_p2=lambda_q2=0.05` (no L1, no biases); implicit
 `AlternatingLeastSquares(regularization=0.01, alpha=1)`. The 1M set is planted low-rank data
-with little noise: it favours weak regularisation, where real ratings (ML-100k) favour the
-count-scaled L2.
+with little noise: it favours weak regularisation, where real ratings (ML-100k) favour a
+stronger one.
 """

@@ -26,7 +26,7 @@ PLAIN, BATCHED, SVDPP = 0, 1, 2
 
 
 @numba.njit(**PARALLEL_JIT)
-def sgd_epoch(kind, schedule, entries, model, hyper, state, implicit):
+def sgd_epoch(kind, schedule, entries, model, hyper, state, implicit, row_reg):
     """One epoch over all blocks; returns the sum of squared errors seen before each update.
 
     Parameters
@@ -50,6 +50,10 @@ def sgd_epoch(kind, schedule, entries, model, hyper, state, implicit):
         SVD++).
     implicit : (Z, G)
         SVD++'s implicit sums and gradient accumulators (n_users, k); zero rows otherwise.
+    row_reg : (reg_u, reg_i)
+        Per-row multipliers of ``reg`` and ``reg_bias`` (n_users,), (n_items,) in the factors'
+        dtype: the L2 terms of a rating of row ``u`` weigh ``reg * reg_u[u]``; zero-length for
+        1 (read by :data:`PLAIN` and :data:`BATCHED`; SVD++ has none).
     """
     block_order, block_ptr = schedule
     W, H = model[0], model[1]
@@ -65,9 +69,10 @@ def sgd_epoch(kind, schedule, entries, model, hyper, state, implicit):
             b = block_order[s, q]
             start, end = block_ptr[b], block_ptr[b + 1]
             if kind == PLAIN:
-                total += sgd_block(start, end, entries, model, hyper, state)
+                total += sgd_block(start, end, entries, model, hyper, state, row_reg)
             elif kind == BATCHED:
-                total += batch_block(start, end, entries, model, hyper, state, scratch)
+                total += batch_block(start, end, entries, model, hyper, state, scratch,
+                                     row_reg)
             else:
                 total += svdpp_block(start, end, entries, model, hyper, implicit)
     return total

@@ -21,8 +21,12 @@ from .rng import random_index, splitmix64
 
 
 @numba.njit(**JIT)
-def sgd_block(start, end, entries, model, hyper, state):
+def sgd_block(start, end, entries, model, hyper, state, row_reg):
     """Plain SGD (or AdaGrad, when ``state`` has rows) over the entries ``start:end``.
+
+    The L2 weights of a rating of user ``u`` and item ``i`` are ``reg * reg_u[u]`` and
+    ``reg * reg_i[i]`` (``reg_bias`` likewise) with ``row_reg = (reg_u, reg_i)``, or ``reg``
+    when they are zero-length.
 
     A plain step is ``w <- keep w + (lr e) h`` with ``keep = 1 - lr reg`` (``1 - lr
     reg_bias`` for the biases) rounded to the factors' precision: one multiply and one fused
@@ -35,17 +39,27 @@ def sgd_block(start, end, entries, model, hyper, state):
     W, H, bu, bi = model
     mu, lr, reg, reg_bias = hyper[0], hyper[1], hyper[2], hyper[3]
     acc_u, acc_i = state
+    reg_u, reg_i = row_reg
+    weighted = reg_u.shape[0] > 0
     k = W.shape[1]
     has_bias = bu.shape[0] > 0
     adagrad = acc_u.shape[0] > 0
-    keep = W.dtype.type(1 - lr * reg)  # the decay factors in the factors' precision
-    keep_bias = W.dtype.type(1 - lr * reg_bias)
+    one = W.dtype.type(1)
+    keep_u = keep_i = one - lr * reg  # the decay factors in the factors' precision
+    keep_bu = keep_bi = one - lr * reg_bias
+    ru = ri = reg
+    rbu = rbi = reg_bias
     loss = 0.0
     for p in range(start, end):
         u = users[p]
         i = items[p]
         w = W[u]
         h = H[i]
+        if weighted:
+            ru, ri = reg * reg_u[u], reg * reg_i[i]
+            rbu, rbi = reg_bias * reg_u[u], reg_bias * reg_i[i]
+            keep_u, keep_i = one - lr * ru, one - lr * ri
+            keep_bu, keep_bi = one - lr * rbu, one - lr * rbi
         pred = mu
         if has_bias:
             pred += bu[u] + bi[i]
@@ -56,18 +70,18 @@ def sgd_block(start, end, entries, model, hyper, state):
         if not adagrad:
             step = lr * e
             if has_bias:
-                bu[u] = keep_bias * bu[u] + step
-                bi[i] = keep_bias * bi[i] + step
+                bu[u] = keep_bu * bu[u] + step
+                bi[i] = keep_bi * bi[i] + step
             for f in range(k):
                 wf = w[f]
                 hf = h[f]
-                w[f] = keep * wf + step * hf
-                h[f] = keep * hf + step * wf
+                w[f] = keep_u * wf + step * hf
+                h[f] = keep_i * hf + step * wf
             continue
         gbu = gbi = e * 0  # typed like the data: float32 arithmetic stays float32
         if has_bias:
-            gbu = e - reg_bias * bu[u]
-            gbi = e - reg_bias * bi[i]
+            gbu = e - rbu * bu[u]
+            gbi = e - rbi * bi[i]
         # the step uses the accumulator before this update, which then grows by the row's
         # mean squared gradient
         lu = lr / np.sqrt(acc_u[u, 0])
@@ -77,8 +91,8 @@ def sgd_block(start, end, entries, model, hyper, state):
         for f in range(k):
             wf = w[f]
             hf = h[f]
-            a = e * hf - reg * wf
-            b = e * wf - reg * hf
+            a = e * hf - ru * wf
+            b = e * wf - ri * hf
             gu += a * a
             gi += b * b
             w[f] = wf + lu * a
@@ -96,7 +110,7 @@ def sgd_block(start, end, entries, model, hyper, state):
 
 
 @numba.njit(**JIT)
-def batch_block(start, end, entries, model, hyper, state, scratch):
+def batch_block(start, end, entries, model, hyper, state, scratch, row_reg):
     """Mini-batch SGD with (lazy) momentum over the entries ``start:end``.
 
     Each batch of ``batch_size`` consecutive entries is scored with the parameters as they were
@@ -105,13 +119,17 @@ def batch_block(start, end, entries, model, hyper, state, scratch):
     velocities, (n_users, k + 1) and (n_items, k + 1) with the bias in the last column, or
     zero rows for no momentum (``v = g``). ``scratch = (GW, GH, seen_u, seen_i)``: zeroed
     gradient sums shaped like the velocities and ``-1``-filled marks of the rows already
-    applied in a batch (the driver's, one per epoch).
+    applied in a batch (the driver's, one per epoch). ``row_reg`` as in :func:`sgd_block`.
     """
     users, items, values = entries
     W, H, bu, bi = model
     mu, lr, reg, reg_bias, momentum, batch_size = hyper
     VW, VH = state
     GW, GH, seen_u, seen_i = scratch
+    reg_u, reg_i = row_reg
+    weighted = reg_u.shape[0] > 0
+    ru = ri = reg
+    rbu = rbi = reg_bias
     k = W.shape[1]
     has_bias = bu.shape[0] > 0
     use_mom = VW.shape[0] > 0
@@ -132,12 +150,15 @@ def batch_block(start, end, entries, model, hyper, state, scratch):
             loss += e * e
             gw = GW[u]
             gh = GH[i]
+            if weighted:
+                ru, ri = reg * reg_u[u], reg * reg_i[i]
+                rbu, rbi = reg_bias * reg_u[u], reg_bias * reg_i[i]
             for f in range(k):
-                gw[f] += reg * w[f] - e * h[f]
-                gh[f] += reg * h[f] - e * w[f]
+                gw[f] += ru * w[f] - e * h[f]
+                gh[f] += ri * h[f] - e * w[f]
             if has_bias:
-                gw[k] += reg_bias * bu[u] - e
-                gh[k] += reg_bias * bi[i] - e
+                gw[k] += rbu * bu[u] - e
+                gh[k] += rbi * bi[i] - e
         rule = (lr, 1.0 / (b1 - b0), momentum, use_mom)
         for p in range(b0, b1):
             u = users[p]

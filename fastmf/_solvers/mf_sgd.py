@@ -12,7 +12,7 @@ import numpy as np
 from .._kernels.block_sgd import BATCHED, PLAIN, sgd_epoch
 from .._kernels.sgd import block_sort, gather_entries
 from .base import Solver
-from .mf_als import bias_arrays
+from .mf_als import bias_arrays, reg_exponent
 
 # Number of user groups (and item groups): a sub-epoch runs this many blocks in parallel, so
 # it bounds the useful thread count. It depends on the data only (not on n_threads), which keeps
@@ -107,8 +107,18 @@ def no_implicit(W):
     return empty, empty
 
 
+def row_reg(counts_u, counts_i, exponent, dtype):
+    """The epoch kernel's ``row_reg``: per-rating L2 multipliers ``n ** (exponent - 1)`` of
+    each user and item (``n`` its count), so that a row's L2 terms over its ratings add up to
+    ``reg * n ** exponent``; zero-length arrays (multiplier 1) for ``exponent == 1``."""
+    if exponent == 1:
+        return np.zeros(0, dtype), np.zeros(0, dtype)
+    return tuple((np.maximum(c, 1) ** (exponent - 1)).astype(dtype) for c in (counts_u, counts_i))
+
+
 def l2_penalty(reg, reg_bias, counts_u, counts_i, W, H, bu, bi):
-    """reg * sum_u n_u ||w_u||^2 + ... : the L2 terms SGD minimises (one per rating)."""
+    """reg * sum_u n_u ||w_u||^2 + ... : the L2 terms SGD minimises (one per rating; ``counts``
+    are the rows' weights, their counts to the power of the scaling's exponent)."""
     pen = reg * (counts_u @ np.einsum("ij,ij->i", W, W) + counts_i @ np.einsum("ij,ij->i", H, H))
     if len(bu):
         pen += reg_bias * (counts_u @ np.square(bu, dtype=np.float64)
@@ -138,8 +148,11 @@ class SGDSolver(Solver):
         m, n = ratings.shape
         self.P = n_blocks(m, n, ratings.nnz)
         self.entries, self.block_ptr = blocked_entries(ratings, self.P, s["sgd_seed_"], dt)
-        self.counts_u = np.bincount(ratings.users, minlength=m).astype(np.float64)
-        self.counts_i = np.bincount(ratings.items, minlength=n).astype(np.float64)
+        counts_u = np.bincount(ratings.users, minlength=m).astype(np.float64)
+        counts_i = np.bincount(ratings.items, minlength=n).astype(np.float64)
+        exponent = reg_exponent(params)
+        self.row_reg = row_reg(counts_u, counts_i, exponent, dt)
+        self.counts_u, self.counts_i = counts_u ** exponent, counts_i ** exponent
         self.params = params
         self.reg, self.reg_bias = params["reg"], params["reg_bias"]
         self.batched = params["batch_size"] > 1 or params["momentum"] > 0
@@ -169,7 +182,8 @@ class SGDSolver(Solver):
                  int(p["batch_size"]))
         state = (_rows(s["sgd_user_state_"]), _rows(s["sgd_item_state_"]))
         sse = sgd_epoch(BATCHED if self.batched else PLAIN, (order, self.block_ptr),
-                        self.entries, (W, H, ub, ib), hyper, state, no_implicit(W))
+                        self.entries, (W, H, ub, ib), hyper, state, no_implicit(W),
+                        self.row_reg)
         self.epoch += 1
         return sse + l2_penalty(self.reg, self.reg_bias, self.counts_u, self.counts_i,
                                 W, H, ub, ib)

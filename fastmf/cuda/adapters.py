@@ -128,6 +128,10 @@ class MFSGDAdapter(_DeviceAdapter):
         if params["momentum"] > 0 or params["batch_size"] > 1:
             raise _unsupported("mini-batch SGD (batch_size > 1 or momentum > 0)",
                                "use batch_size=1 and momentum=0, or backend='cpu'")
+        if reg_exponent(params) != 1:
+            raise _unsupported(f"reg_scaling={params['reg_scaling']!r} with reg_exponent="
+                               f"{params['reg_exponent']!r} (per-row L2 weights)",
+                               "use reg_scaling='count' and reg_exponent=1, or backend='cpu'")
         self._device = SGDSolver(**_mf_arrays(ratings, state),
                                  learning_rate=params["learning_rate"], reg=params["reg"],
                                  reg_bias=params["reg_bias"],

@@ -70,8 +70,8 @@ class DaskMatrixFactorization(DaskMixin, MatrixFactorization):
     final_exact = False  # CG rows stay CG rows here: no final exact sweep of the users
     init_std = DEPRECATED
 
-    def __init__(self, n_factors=64, *, n_iter=15, tol=0.0, reg=None, reg_bias=None,
-                 reg_scaling="count", reg_exponent=None, fit_biases=True, init_scale=0.1,
+    def __init__(self, n_factors=64, *, n_iter=15, tol=0.0, reg=0.3, reg_bias=None,
+                 reg_scaling="count", reg_exponent=0.75, fit_biases=True, init_scale=0.1,
                  dtype="float32", cg_steps=None, random_state=None, verbose=False,
                  warm_start=False, clip=True, client=None, n_blocks=None, n_threads=1,
                  checkpoint_interval=10, checkpoint_dir=None, resume=False, strategy="auto",

@@ -37,8 +37,8 @@ def test_sgd_and_bpr_fit_on_the_device_and_learn():
 
     def train_rmse(backend):  # Hogwild on the device: compare the fits statistically
         mf = fastmf.MatrixFactorization(2, solver="sgd", lr_schedule="constant",
-                                        learning_rate=0.1, n_iter=3, random_state=0,
-                                        backend=backend).fit(X)
+                                        learning_rate=0.1, n_iter=3, reg=0.1, reg_exponent=1.0,
+                                        random_state=0, backend=backend).fit(X)
         return np.sqrt(np.mean((mf.predict(*X.nonzero()) - X.data) ** 2))
 
     base = np.sqrt(np.mean((X.data - X.data.mean()) ** 2))
@@ -55,10 +55,12 @@ def test_sgd_and_bpr_fit_on_the_device_and_learn():
      "cg_steps=None"),
     (lambda: fastmf.ImplicitALS(2, backend="cuda"), "reg_scaling='frequency'"),
     (lambda: fastmf.MatrixFactorization(2, cg_steps=None, backend="cuda"), "cg_steps=None"),
-    (lambda: fastmf.MatrixFactorization(2, solver="sgd", backend="cuda"),
+    (lambda: fastmf.MatrixFactorization(2, solver="sgd", reg_exponent=1.0, backend="cuda"),
      "lr_schedule='adagrad' is not available with backend='cuda'"),
     (lambda: fastmf.MatrixFactorization(2, solver="sgd", lr_schedule="constant",
                                         batch_size=4, backend="cuda"), "mini-batch SGD"),
+    (lambda: fastmf.MatrixFactorization(2, solver="sgd", lr_schedule="constant",
+                                        backend="cuda"), "reg_exponent=0.75"),
     (lambda: fastmf.MatrixFactorization(2, solver="hals", backend="cuda"),
      r"backend='cuda' is not available for MatrixFactorization\(solver='hals'\)"),
 ])

@@ -12,7 +12,8 @@ def cpu_epoch(schedule, block_ptr, entries, model, mu, lr, reg, reg_bias):
     """One plain-SGD epoch of the CPU driver (float64, no optimiser state)."""
     empty, no_implicit = np.zeros((0, 1)), np.zeros((0, model[0].shape[1]))
     return sgd_epoch(PLAIN, (schedule, block_ptr), entries, model,
-                     (mu, lr, reg, reg_bias, 0.0, 1), (empty, empty), (no_implicit, no_implicit))
+                     (mu, lr, reg, reg_bias, 0.0, 1), (empty, empty), (no_implicit, no_implicit),
+                     (empty[:, 0], empty[:, 0]))
 
 
 def cpu_epochs(X, W, H, ub, ib, mu, lr, reg, reg_bias, seed, epochs, decay=0.0):

@@ -9,16 +9,17 @@ from tests import oracles
 
 
 def run_epoch(kind, order, ptr, entries, model, mu, lr, reg, reg_bias, momentum=0.0,
-              batch_size=1, state=None, implicit=None):
+              batch_size=1, state=None, implicit=None, row_reg=None):
     """The epoch driver with its tuples built from plain arguments (scalars in the factors'
-    dtype, zero-row arrays for the unused state and implicit terms)."""
+    dtype, zero-row arrays for the unused state, implicit terms and row weights)."""
     W = model[0]
     f = W.dtype.type
     empty = np.zeros((0, 1), W.dtype)
     no_implicit = np.zeros((0, W.shape[1]), W.dtype)
     hyper = (f(mu), f(lr), f(reg), f(reg_bias), f(momentum), int(batch_size))
     return sgd_epoch(kind, (order, ptr), entries, model, hyper, state or (empty, empty),
-                     implicit or (no_implicit, no_implicit))
+                     implicit or (no_implicit, no_implicit),
+                     row_reg or (empty[:, 0], empty[:, 0]))
 
 
 def blocked_problem(m, n, nnz, k, P, seed, dtype=np.float64, bias=True):
@@ -36,21 +37,31 @@ def blocked_problem(m, n, nnz, k, P, seed, dtype=np.float64, bias=True):
     return block_schedule(seed, 0, P), block_ptr, arrays, W, H, bu, bi
 
 
+def row_weights(m, n, weighted, dtype):
+    """Per-row L2 multipliers of the epoch kernel (``row_reg``), or None for none."""
+    if not weighted:
+        return None
+    rng = np.random.default_rng(7)
+    return rng.uniform(0.2, 2.0, m).astype(dtype), rng.uniform(0.2, 2.0, n).astype(dtype)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("adagrad", [False, True])
 @pytest.mark.parametrize("k", [1, 4])
-def test_sgd_epoch_matches_python_loop(dtype, bias, adagrad, k):
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sgd_epoch_matches_python_loop(dtype, bias, adagrad, k, weighted):
     order, ptr, (u, i, v), W, H, bu, bi = blocked_problem(12, 9, 50, k, 3, seed=k, dtype=dtype,
                                                           bias=bias)
     acc_u = np.ones((12 if adagrad else 0, 1), dtype)
     acc_i = np.ones((9 if adagrad else 0, 1), dtype)
     f = np.dtype(dtype).type
+    rows = row_weights(12, 9, weighted, dtype)
     ref = oracles.sgd_epoch(order, ptr, u, i, v, W, H, bu, bi, 3.0, float(f(0.05)),
                             float(f(0.1)), float(f(0.02)), acc_u[:, 0] if adagrad else None,
-                            acc_i[:, 0] if adagrad else None)
+                            acc_i[:, 0] if adagrad else None, *(rows or (None, None)))
     sse = run_epoch(PLAIN, order, ptr, (u, i, v), (W, H, bu, bi), 3.0, 0.05, 0.1, 0.02,
-                    state=(acc_u, acc_i))
+                    state=(acc_u, acc_i), row_reg=rows)
     tol = 1e-4 if dtype == np.float32 else 1e-10
     for got, want in zip((W, H, bu, bi), ref[:4], strict=False):
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
@@ -63,14 +74,16 @@ def test_sgd_epoch_matches_python_loop(dtype, bias, adagrad, k):
 @pytest.mark.parametrize("batch_size", [1, 3, 100])
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 @pytest.mark.parametrize("bias", [True, False])
-def test_sgd_epoch_batched_matches_python_loop(batch_size, momentum, bias):
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sgd_epoch_batched_matches_python_loop(batch_size, momentum, bias, weighted):
     order, ptr, (u, i, v), W, H, bu, bi = blocked_problem(10, 11, 60, 3, 2, seed=5, bias=bias)
     VW = np.full((10, 4) if momentum else (0, 4), 0.01)
     VH = np.full((11, 4) if momentum else (0, 4), -0.01)
+    rows = row_weights(10, 11, weighted, np.float64)
     ref = oracles.sgd_epoch_batched(order, ptr, u, i, v, W, H, bu, bi, 3.0, 0.1, 0.1, 0.05,
-                                    momentum, batch_size, VW, VH)
+                                    momentum, batch_size, VW, VH, *(rows or (None, None)))
     sse = run_epoch(BATCHED, order, ptr, (u, i, v), (W, H, bu, bi), 3.0, 0.1, 0.1, 0.05,
-                    momentum, batch_size, state=(VW, VH))
+                    momentum, batch_size, state=(VW, VH), row_reg=rows)
     cols = slice(None) if bias else slice(0, 3)  # without biases the last column is unused
     for got, want in zip((W, H, bu, bi, VW[:, cols], VH[:, cols]),
                          (*ref[:4], ref[4][:, cols], ref[5][:, cols]), strict=False):
@@ -207,7 +220,8 @@ def test_solver_epoch_with_mini_batches_is_the_batched_python_loop(momentum):
     state = {"user_factors_": W.copy(), "item_factors_": H.copy(), "user_bias_": np.zeros(m),
              "item_bias_": np.zeros(n), "global_mean_": 3.0, "sgd_seed_": 11}
     params = {"learning_rate": 0.05, "lr_schedule": "constant", "lr_decay": 0.0, "reg": 0.1,
-              "reg_bias": 0.02, "batch_size": 4, "momentum": momentum, "first_iter": 0}
+              "reg_bias": 0.02, "reg_scaling": "count", "reg_exponent": 0.5, "batch_size": 4,
+              "momentum": momentum, "first_iter": 0}
     solver = SGDSolver(ratings, state, params, np.random.default_rng(0))
     solver.step()
     got = solver.state()
@@ -215,7 +229,9 @@ def test_solver_epoch_with_mini_batches_is_the_batched_python_loop(momentum):
     V0 = np.zeros((m if momentum else 0, 4)), np.zeros((n if momentum else 0, 4))
     ref = oracles.sgd_epoch_batched(block_schedule(11, 0, solver.P), ptr, u, i, v, W, H,
                                     np.zeros(m), np.zeros(n), 3.0, 0.05, 0.1, 0.02, momentum, 4,
-                                    *V0)
+                                    *V0, *(np.maximum(np.bincount(x, minlength=size), 1) ** -0.5
+                                           for x, size in ((ratings.users, m),
+                                                           (ratings.items, n))))
     for name, want in zip(("user_factors_", "item_factors_", "user_bias_", "item_bias_"), ref,
                           strict=False):
         np.testing.assert_allclose(got[name], want, rtol=1e-10, atol=1e-12)
