@@ -104,11 +104,11 @@ def main(path):
         W, H, bu, bi = factors(train)
         sec = median_seconds(functools.partial(
             sgd_epoch, PLAIN, (order, block_ptr), entries, (W, H, bu, bi), hyper,
-            (empty, empty), no_implicit(W)))
+            (empty, empty), no_implicit(W), (empty[:, 0], empty[:, 0])))
         print(f"  fastmf sgd_epoch, {threads} thread(s): {sec / nnz * 1e9:6.1f}")
     epochs = 20
     model = fastmf.MatrixFactorization(64, solver="sgd", n_iter=epochs, learning_rate=0.01,
-                                       reg=0.05, n_threads=2, random_state=0)
+                                       reg=0.05, reg_exponent=1.0, n_threads=2, random_state=0)
     sec = median_seconds(lambda: model.fit(train), repeats=5)
     print(f"  fastmf fit (2 threads, {epochs} epochs, setup included): "
           f"{sec / (nnz * epochs) * 1e9:6.1f}")

@@ -25,7 +25,7 @@ RECIPE = dict(learning_rate=0.08, momentum=0.9, batch_size=128)
 RUNNERS = {
     "fastmf ResidualMF": partial(estimator, name="ResidualMF"),
     "fastmf MF (same recipe)": partial(estimator, name="MatrixFactorization", solver="sgd",
-                                       reg=0.05, **RECIPE),
+                                       reg=0.05, reg_exponent=1.0, **RECIPE),
     "PyTorch": partial(pytorch.residual_mf, **RECIPE),
 }
 

@@ -27,7 +27,8 @@ LR, REG = 0.01, 0.05            # fastmf plain SGD (and Surprise "same settings"
 ADAGRAD_LR = 0.1                # LIBMF's default eta; fastmf lr_schedule="adagrad"
 
 NOTES = """
-`fastmf sgd`: `MatrixFactorization(solver="sgd", learning_rate=0.01, reg=0.05)`, constant step;
+`fastmf sgd`: `MatrixFactorization(solver="sgd", learning_rate=0.01, reg=0.05, reg_exponent=1)`
+(per-rating L2, the objective of Surprise and LIBMF), constant step;
 `fastmf adagrad`: the same with `lr_schedule="adagrad", learning_rate=0.1` (LIBMF's per-row
 AdaGrad). `Surprise SVD (defaults)` is `SVD(n_factors=64)` with its defaults (lr 0.005, reg 0.02,
 the settings of its published 0.934 5-fold RMSE on ML-100k); `Surprise SVD (same lr/reg)` runs
@@ -66,9 +67,9 @@ def _rmse(y, p):
 
 RUNNERS = {
     "fastmf sgd": partial(estimator, name="MatrixFactorization", solver="sgd", reg=REG,
-                          learning_rate=LR),
+                          reg_exponent=1.0, learning_rate=LR),
     "fastmf adagrad": partial(estimator, name="MatrixFactorization", solver="sgd", reg=REG,
-                              learning_rate=ADAGRAD_LR, lr_schedule="adagrad"),
+                              reg_exponent=1.0, learning_rate=ADAGRAD_LR, lr_schedule="adagrad"),
     "Surprise SVD (defaults)": surprise.svd,
     "Surprise SVD (same lr/reg)": partial(surprise.svd, lr_all=LR, reg_all=REG),
     "LIBMF": partial(libmf.mf, eta=ADAGRAD_LR, reg=REG),
@@ -91,7 +92,8 @@ def five_fold_rmse(path):
 
     models = {
         "MatrixFactorization(solver='sgd')": lambda: fastmf.MatrixFactorization(
-            n_factors=64, solver="sgd", n_iter=20, learning_rate=LR, reg=REG, random_state=0),
+            n_factors=64, solver="sgd", n_iter=20, learning_rate=LR, reg=REG, reg_exponent=1.0,
+            random_state=0),
         "SVDpp()": lambda: fastmf.SVDpp(n_factors=64, n_iter=20, random_state=0),
     }
     for name, make in models.items():
