@@ -24,7 +24,7 @@ from ._init import random_factors
 from ._params import DEPRECATED, renamed
 from ._persist import SaveMixin
 from ._sklearn_compat import BaseEstimator, ClassifierMixin, RegressorMixin
-from ._solvers.fm import FMData, MCMCSolver, csr_arrays, predict
+from ._solvers.fm import FMData, MCMCSolver, csr_arrays, field_groups, predict
 from ._validation import (
     check_dtype,
     check_float_param,
@@ -91,10 +91,24 @@ _PARAMS_DOC = """
         data term is the sum of squared errors (regression) or of negative log-likelihoods
         (classification). ALS penalises the whole sum once; SGD applies the terms at every
         update of a feature (libFM's convention). Unused by MCMC, which samples them.
-    groups : array-like of int, shape (n_features,), optional
+    groups : "auto", array-like of int of shape (n_features,), or None, default="auto"
         Group of each feature (e.g. ``FMEncoder.groups_``): features of a group share an L2
         weight (ALS, SGD) or a prior (MCMC), and a group with at most one stored entry per row
-        is updated in parallel by ALS and MCMC. Default: one group.
+        is updated in parallel by ALS and MCMC. ``None``: one group. ``"auto"``: the one-hot
+        fields of ``X`` when it is made of them, else one group: the columns are cut, in
+        order, into maximal runs that share no row, and the runs are the groups when there
+        are two or more, each has an entry in at least half of the rows and one has two
+        columns or more (the user and item blocks of an MF design, the fields of a click
+        log; a multi-hot block such as SVD++'s implicit part is not fields). Per-group
+        ``reg_w`` / ``reg_v`` must then match the groups found.
+
+        Why "auto" is the default: MCMC on one-hot user + item designs (rank 10; validation
+        carves of the 90 % training parts, seeds 0 and 1) reached validation RMSE 0.6233 /
+        0.6254 with the two fields against 0.7494 / 0.7810 with one group on a sparse
+        synthetic set (2,000 users x 20,000 items), 0.8905 / 0.8921 against 0.8920 / 0.8924
+        on MovieLens-100k, and 0.4456 / 0.4455 against 0.4450 / 0.4452 on a synthetic
+        MovieLens-1M-sized set (100 samples): one prior for users and items together cannot
+        fit both when their scales differ.
     init_scale : float, default=0.1
         Standard deviation of the normal initial factors. (Old name ``init_std``: works until
         fastmf 0.3 with a FutureWarning.)
@@ -139,7 +153,7 @@ class _BaseFM(SolverFit, SaveMixin, BaseEstimator):
 
     def __init__(self, n_factors=8, *, solver="als", n_iter=100, tol=0.0, burn_in=None,
                  learning_rate=0.01, lr_decay=0.0, reg_w0=0.0, reg_w=None, reg_v=None,
-                 groups=None, init_scale=0.1, dtype="float32", n_threads=None,
+                 groups="auto", init_scale=0.1, dtype="float32", n_threads=None,
                  random_state=None, verbose=False, warm_start=False,
                  early_stopping_rounds=None, thin=1, init_std=DEPRECATED):
         self.n_factors = n_factors
@@ -211,9 +225,15 @@ class _BaseFM(SolverFit, SaveMixin, BaseEstimator):
                 raise ValueError("tol is not used with solver='mcmc': it samples n_iter sweeps")
         return p
 
-    def _check_groups(self, n_features):
+    def _check_groups(self, n_features, X=None):
         if self.groups is None:
             groups = np.zeros(n_features, dtype=np.int32)
+        elif isinstance(self.groups, str):
+            check_option(self.groups, "groups", ("auto",))
+            if X is None:
+                raise ValueError("groups='auto' needs the design matrix in one piece: pass "
+                                 "the groups (e.g. FMEncoder.groups_) or None")
+            groups = field_groups(X)
         else:
             groups = np.asarray(self.groups)
             if groups.ndim != 1 or len(groups) != n_features:
@@ -312,7 +332,7 @@ class _BaseFM(SolverFit, SaveMixin, BaseEstimator):
                 f"and the same dtype; the model has {self.n_features_in_} features, "
                 f"{self.factors_.shape[1]} factors, {self.factors_.dtype}; got "
                 f"{X.shape[1]}, {p['n_factors']}, {np.dtype(dtype)}")
-        groups, n_groups, regs = self._check_groups(X.shape[1])
+        groups, n_groups, regs = self._check_groups(X.shape[1], X)
         p.update(regs)
         eval_data = None
         if eval_set is not None:

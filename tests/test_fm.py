@@ -275,8 +275,61 @@ def test_group_wise_regularisation_shrinks_its_group():
     assert np.abs(model.coef_[:4]).max() > 0.1
 
 
+def one_hot_fields(sizes, n, seed=0, present=None):
+    """A design of one-hot fields of these sizes (field f absent from a row with probability
+    1 - present[f]), and the field of each column."""
+    rng = np.random.default_rng(seed)
+    present = present or [1.0] * len(sizes)
+    rows, cols, offset = [], [], 0
+    for size, p in zip(sizes, present, strict=True):
+        keep = np.flatnonzero(rng.random(n) < p)
+        rows.append(keep)
+        cols.append(offset + rng.integers(0, size, len(keep)))
+        offset += size
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    X = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, offset))
+    return X, np.repeat(np.arange(len(sizes)), sizes)
+
+
+def test_auto_groups_are_the_one_hot_fields():
+    from fastmf._solvers.fm import field_groups
+
+    X, fields = one_hot_fields([30, 20, 5], 400, present=[1.0, 1.0, 0.7])
+    np.testing.assert_array_equal(field_groups(X), fields)
+    # a numeric column in every row is a field of its own
+    age = sp.csr_matrix(np.random.default_rng(1).uniform(1, 2, (400, 1)))
+    np.testing.assert_array_equal(field_groups(sp.hstack([X, age], format="csr")),
+                                  np.append(fields, 3))
+    one = np.zeros(X.shape[1] + 40, np.int32)
+    # a multi-hot block (each row several of 40 columns, SVD++'s implicit part): one group
+    rng = np.random.default_rng(2)
+    multi = sp.csr_matrix((rng.random((400, 40)) < 0.3) * 0.5)
+    np.testing.assert_array_equal(field_groups(sp.hstack([X, multi], format="csr")), one)
+    # a field that most rows lack, a single field, a dense numeric design: one group
+    sparse_field, _ = one_hot_fields([30, 20], 400, present=[1.0, 0.3])
+    np.testing.assert_array_equal(field_groups(sparse_field), np.zeros(50, np.int32))
+    single, _ = one_hot_fields([30], 400)
+    np.testing.assert_array_equal(field_groups(single), np.zeros(30, np.int32))
+    dense = sp.csr_matrix(rng.normal(size=(50, 6)))
+    np.testing.assert_array_equal(field_groups(dense), np.zeros(6, np.int32))
+
+
+@pytest.mark.parametrize("solver", ["mcmc", "als"])
+def test_auto_groups_fit_as_the_explicit_fields(solver):
+    X, fields = one_hot_fields([40, 30], 1500, seed=3)
+    y = np.random.default_rng(4).normal(size=1500) + X @ np.linspace(-1, 1, 70)
+    kw = dict(solver=solver, n_factors=3, n_iter=12, random_state=0)
+    auto = fastmf.FMRegressor(**kw).fit(X, y)
+    explicit = fastmf.FMRegressor(**kw, groups=fields).fit(X, y)
+    one = fastmf.FMRegressor(**kw, groups=None).fit(X, y)
+    np.testing.assert_array_equal(auto.predict(X), explicit.predict(X))
+    if solver == "mcmc":  # a prior per field: another chain than with one prior
+        assert not np.array_equal(auto.predict(X), one.predict(X))
+
+
 @pytest.mark.parametrize("params, match", [
     (dict(n_factors=0), "n_factors must be >= 1"),
+    (dict(groups="fields"), "groups must be one of 'auto'"),
     (dict(reg_v=-1.0), "reg_v must be >= 0"),
     (dict(reg_w=[0.1, -1.0], groups=[0, 1] * 4), "reg_w must be finite and >= 0"),
     (dict(reg_w=[0.1, 0.2, 0.3]), "reg_w must be a float or have one entry per group"),

@@ -65,6 +65,45 @@ def csr_arrays(X):
             np.ascontiguousarray(X.indices, dtype=np.int32), X.data)
 
 
+def field_groups(X):
+    """The groups of ``groups="auto"``: the one-hot fields of a design, when it has them.
+
+    The features, in column order, are cut into maximal runs of columns that share no row
+    (:func:`~fastmf._kernels.fm_blocks.exclusive_runs` with one group): each row has at most
+    one entry in a run. The runs are the groups when there are at least two, each has an
+    entry in at least half of the rows, and one has two columns or more: one-hot categorical
+    variables (the user and item blocks of an MF design, the fields of a click log) and
+    numeric columns present in most rows. Otherwise one group: a multi-hot block (SVD++'s
+    implicit part, tags) splits into many runs that each touch few rows, and a dense
+    numeric design into single columns, neither of which are variables.
+
+    Parameters
+    ----------
+    X : scipy.sparse.csr_matrix of shape (n, d), canonical
+
+    Returns
+    -------
+    ndarray of int32, shape (d,)
+    """
+    n, d = X.shape
+    groups = np.zeros(d, dtype=np.int32)
+    if d == 0 or X.nnz == 0:
+        return groups
+    csc = X.tocsc()
+    csc.sort_indices()
+    starts = np.empty(d + 1, np.int64)
+    n_runs = exclusive_runs(csc.indptr.astype(np.int64),
+                            np.ascontiguousarray(csc.indices, dtype=np.int32),
+                            np.arange(d, dtype=np.int32), groups, n, starts)
+    starts = starts[:n_runs]
+    entries = np.add.reduceat(np.diff(csc.indptr), starts)
+    widths = np.diff(np.append(starts, d))
+    if n_runs >= 2 and entries.min() >= n / 2 and widths.max() >= 2:
+        groups[starts[1:]] = 1
+        groups = np.cumsum(groups, dtype=np.int32)
+    return groups
+
+
 def exclusive_blocks(csc_indptr, csc_indices, n_rows, groups):
     """Features ordered by group, the pointers of their exclusive runs, and whether each run is
     worth updating in parallel (two features or more).
