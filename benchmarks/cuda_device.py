@@ -329,7 +329,7 @@ def cpu_step(model, X, W, H, rng_seed=0):
             state, implicit = (np.zeros((0, 1), dt),) * 2, mf_sgd.no_implicit(W)
             return sgd_epoch(PLAIN, (schedule, block_ptr), entries, (W, H, ub, ib),
                              (mu, f(0.01), f(0.05), f(0.05), f(0), 1), state, implicit,
-                             (np.zeros(0, W.dtype), np.zeros(0, W.dtype)))
+                             mf_sgd.no_row_reg(W.dtype))
         return step, (W, H, ub, ib)
     rows = np.repeat(np.arange(m, dtype=X.indices.dtype), np.diff(X.indptr))
     pairs = pair_set(X.indptr, X.indices, n)

@@ -26,7 +26,13 @@ import numpy as np
 
 import fastmf
 from fastmf._kernels.block_sgd import PLAIN, sgd_epoch
-from fastmf._solvers.mf_sgd import block_schedule, blocked_entries, n_blocks, no_implicit
+from fastmf._solvers.mf_sgd import (
+    block_schedule,
+    blocked_entries,
+    n_blocks,
+    no_implicit,
+    no_row_reg,
+)
 
 C_LOOP = r"""
 #include <stdint.h>
@@ -104,7 +110,7 @@ def main(path):
         W, H, bu, bi = factors(train)
         sec = median_seconds(functools.partial(
             sgd_epoch, PLAIN, (order, block_ptr), entries, (W, H, bu, bi), hyper,
-            (empty, empty), no_implicit(W), (empty[:, 0], empty[:, 0])))
+            (empty, empty), no_implicit(W), no_row_reg(np.float32)))
         print(f"  fastmf sgd_epoch, {threads} thread(s): {sec / nnz * 1e9:6.1f}")
     epochs = 20
     model = fastmf.MatrixFactorization(64, solver="sgd", n_iter=epochs, learning_rate=0.01,

@@ -107,12 +107,17 @@ def no_implicit(W):
     return empty, empty
 
 
+def no_row_reg(dtype):
+    """The ``row_reg`` argument of the epoch kernel for unweighted L2 (multiplier 1)."""
+    return np.zeros(0, dtype), np.zeros(0, dtype)
+
+
 def row_reg(counts_u, counts_i, exponent, dtype):
     """The epoch kernel's ``row_reg``: per-rating L2 multipliers ``n ** (exponent - 1)`` of
     each user and item (``n`` its count), so that a row's L2 terms over its ratings add up to
     ``reg * n ** exponent``; zero-length arrays (multiplier 1) for ``exponent == 1``."""
     if exponent == 1:
-        return np.zeros(0, dtype), np.zeros(0, dtype)
+        return no_row_reg(dtype)
     return tuple((np.maximum(c, 1) ** (exponent - 1)).astype(dtype) for c in (counts_u, counts_i))
 
 

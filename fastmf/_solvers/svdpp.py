@@ -13,6 +13,7 @@ from .mf_sgd import (
     epoch_learning_rate,
     l2_penalty,
     n_blocks,
+    no_row_reg,
 )
 
 
@@ -68,7 +69,7 @@ class SVDppSolver(Solver):
         hyper = (f(s["global_mean_"]), f(lr), f(self.reg), f(self.reg_bias), f(0), 1)
         no_state = np.zeros((0, 1), H.dtype)
         sse = sgd_epoch(SVDPP, (order, self.block_ptr), self.entries, (W, H, bu, bi), hyper,
-                        (no_state, no_state), (self.Z, self.G), (no_state[:, 0], no_state[:, 0]))
+                        (no_state, no_state), (self.Z, self.G), no_row_reg(H.dtype))
         self.G *= self.scale_u
         implicit_update(self.N_t, self.G, Y, f(lr), f(self.reg_y))
         implicit_sums(self.N, Y, self.Z)

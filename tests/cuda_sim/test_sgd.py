@@ -13,7 +13,7 @@ def cpu_epoch(schedule, block_ptr, entries, model, mu, lr, reg, reg_bias):
     empty, no_implicit = np.zeros((0, 1)), np.zeros((0, model[0].shape[1]))
     return sgd_epoch(PLAIN, (schedule, block_ptr), entries, model,
                      (mu, lr, reg, reg_bias, 0.0, 1), (empty, empty), (no_implicit, no_implicit),
-                     (empty[:, 0], empty[:, 0]))
+                     mf_sgd.no_row_reg(model[0].dtype))
 
 
 def cpu_epochs(X, W, H, ub, ib, mu, lr, reg, reg_bias, seed, epochs, decay=0.0):

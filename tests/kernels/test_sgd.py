@@ -4,7 +4,13 @@ import pytest
 
 import fastmf
 from fastmf._kernels.block_sgd import BATCHED, PLAIN, sgd_epoch
-from fastmf._solvers.mf_sgd import block_layout, block_schedule, blocked_entries, n_blocks
+from fastmf._solvers.mf_sgd import (
+    block_layout,
+    block_schedule,
+    blocked_entries,
+    n_blocks,
+    no_row_reg,
+)
 from tests import oracles
 
 
@@ -19,7 +25,7 @@ def run_epoch(kind, order, ptr, entries, model, mu, lr, reg, reg_bias, momentum=
     hyper = (f(mu), f(lr), f(reg), f(reg_bias), f(momentum), int(batch_size))
     return sgd_epoch(kind, (order, ptr), entries, model, hyper, state or (empty, empty),
                      implicit or (no_implicit, no_implicit),
-                     row_reg or (empty[:, 0], empty[:, 0]))
+                     row_reg or no_row_reg(W.dtype))
 
 
 def blocked_problem(m, n, nnz, k, P, seed, dtype=np.float64, bias=True):
