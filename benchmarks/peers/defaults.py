@@ -42,8 +42,9 @@ RUNNERS = {
 }
 
 NOTES = """
-fastmf's defaults: `MatrixFactorization()` is ALS with L2 weight 0.3 times each row's count to
-the power 0.75 (`reg=0.3, reg_exponent=0.75`; ALS-WR is the power 1) and three
+fastmf's defaults (the L2 pair chosen by `python benchmarks/tune_mf_reg.py --solver als 1:0.1
+0.75:0.3 ...` on validation carves): `MatrixFactorization()` is ALS with L2 weight 0.3 times
+each row's count to the power 0.75 (`reg=0.3, reg_exponent=0.75`; ALS-WR is the power 1) and three
 conjugate-gradient steps per row, then one exact sweep of the users;
 `MatrixFactorization(solver="sgd")` is SGD on the same objective with LIBMF's per-row AdaGrad;
 `ImplicitALS()` is conjugate-gradient iALS with frequency-scaled L2 (reg 4 times the row's
