@@ -12,7 +12,7 @@ import pytest
 
 import fastmf
 from fastmf._config import resolve_n_threads
-from fastmf._solvers.fm import CDSolver, FMData, MCMCSolver, SGDSolver, predict
+from fastmf._solvers.fm import CDSolver, FMData, MCMCSolver, SGDSolver, csc_arrays, predict
 from fastmf.fm_features import FMEncoder
 
 pytest.importorskip("pytest_benchmark")
@@ -28,7 +28,8 @@ def design(request):
     ratings = fastmf.datasets.make_ratings(*SIZES[request.param], random_state=0)
     enc = FMEncoder().fit(ratings)
     X = enc.transform(ratings).astype(np.float32)
-    data = FMData(X, ratings.values, enc.groups_, 2, resolve_n_threads(None))
+    data = FMData(X, ratings.values, enc.groups_, 2, resolve_n_threads(None),
+                  csc=csc_arrays(X))
     return data
 
 
@@ -38,31 +39,30 @@ def _params(data, r):
     return np.array([data.target.mean()]), np.zeros(data.d, np.float32), V
 
 
-def _timed(benchmark, solver):
+def _timed(benchmark, cls, data, r, **params):
+    """One step of the solver ``cls`` (the solver protocol) timed after a warm-up step."""
+    w0, w, V = _params(data, r)
+    state = {"intercept_": w0, "coef_": w, "factors_": V}
+    solver = cls(data, state, {"classifier": False, "first_iter": 0, **params},
+                 np.random.default_rng(0))
     solver.step()  # warm-up
     benchmark(solver.step)
 
 
 @pytest.mark.parametrize("r", [10, 32])
 def test_sgd_epoch(benchmark, design, r):
-    w0, w, V = _params(design, r)
-    _timed(benchmark, SGDSolver(design, w0, w, V, np.random.default_rng(0), learning_rate=0.01,
-                                lr_decay=0.0, reg_w0=0.0, reg_w=0.01, reg_v=0.02, fit_w0=True,
-                                logistic=False))
+    _timed(benchmark, SGDSolver, design, r, learning_rate=0.01, lr_decay=0.0, reg_w0=0.0,
+           reg_w=0.01, reg_v=0.02)
 
 
 @pytest.mark.parametrize("r", [10, 32])
 def test_als_sweep(benchmark, design, r):
-    w0, w, V = _params(design, r)
-    _timed(benchmark, CDSolver(design, w0, w, V, reg_w0=0.0, reg_w=5.0, reg_v=15.0,
-                               fit_w0=True, probit=False))
+    _timed(benchmark, CDSolver, design, r, reg_w0=0.0, reg_w=5.0, reg_v=15.0)
 
 
 @pytest.mark.parametrize("r", [10, 32])
 def test_gibbs_sample(benchmark, design, r):
-    w0, w, V = _params(design, r)
-    _timed(benchmark, MCMCSolver(design, w0, w, V, np.random.default_rng(0), burn_in=10**9,
-                                 n_keep=0, probit=False))
+    _timed(benchmark, MCMCSolver, design, r, burn_in=10**9, thin=1, n_keep=0)
 
 
 @pytest.mark.parametrize("r", [10, 32])

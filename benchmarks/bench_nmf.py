@@ -2,15 +2,15 @@
 
 Run: ``NUMBA_NUM_THREADS=2 pytest benchmarks/bench_nmf.py -o addopts="" --benchmark-only``
 (the normal test run ignores ``benchmarks/``). Each benchmark fits once before timing, so JIT
-compilation is excluded; a timed call is one iteration (``step()`` of the fitted problem for
-NMF, a one-iteration warm-started ``fit`` for MatrixFactorization). Data: ``make_counts`` and
-``make_ratings`` at MovieLens-100k and MovieLens-1M scale.
+compilation is excluded; a timed call is one iteration (``step()`` of NMF's solver from the
+fitted factors, a one-iteration warm-started ``fit`` for MatrixFactorization). Data:
+``make_counts`` and ``make_ratings`` at MovieLens-100k and MovieLens-1M scale.
 """
 
 import pytest
 
 import fastmf
-from fastmf.nmf import _Problem
+from fastmf._solvers.nmf import NMFSolver
 
 pytest.importorskip("pytest_benchmark")
 
@@ -40,8 +40,9 @@ def ratings(request):
 def test_nmf_iteration(benchmark, counts, loss, missing, solver):
     model = fastmf.NMF(32, loss=loss, missing=missing, solver=solver, n_iter=1, tol=0,
                        random_state=0).fit(counts)
-    prob = _Problem(model, counts, counts.tocsc(), model.item_factors_.dtype, solver)
-    step = prob.stepper(model.user_factors_, model.item_factors_)
+    state = {"user_factors_": model.user_factors_.copy(),
+             "item_factors_": model.item_factors_.copy()}
+    step = NMFSolver((counts, counts.tocsc()), state, model._check_params(), None).step
     step()  # warm-up
     benchmark(step)
 

@@ -9,23 +9,18 @@ full-ranking ``ranking_metrics`` beside it, after one untimed run of each.
 """
 
 import argparse
-import time
+import sys
+from pathlib import Path
 
 import numpy as np
 
-import fastmf
-from fastmf.metrics import ranking_metrics, sampled_ranking_metrics
-from fastmf.model_selection import leave_one_out, sample_negatives
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from sgd_floor import median_seconds  # noqa: E402
 
-def median_seconds(fn, repeats=5):
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+import fastmf  # noqa: E402
+from fastmf.metrics import ranking_metrics, sampled_ranking_metrics  # noqa: E402
+from fastmf.model_selection import leave_one_out, sample_negatives  # noqa: E402
 
 
 def main():
@@ -45,8 +40,8 @@ def main():
         m = fastmf.NCF(model=model, pretrain=False, n_iter=1, n_threads=args.threads,
                        random_state=0).fit(train)
         sampled = median_seconds(lambda m=m: sampled_ranking_metrics(m, test, negatives, k=10,
-                                                                     train=train))
-        full = median_seconds(lambda m=m: ranking_metrics(m, train, test, k=10))
+                                                                     train=train), repeats=5)
+        full = median_seconds(lambda m=m: ranking_metrics(m, train, test, k=10), repeats=5)
         print(f"| {model} | {sampled:.3f} | {full:.3f} |", flush=True)
 
 

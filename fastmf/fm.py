@@ -24,7 +24,7 @@ from ._init import random_factors
 from ._params import DEPRECATED, renamed
 from ._persist import SaveMixin
 from ._sklearn_compat import BaseEstimator, ClassifierMixin, RegressorMixin
-from ._solvers.fm import FMData, MCMCSolver, csr_arrays, field_groups, predict
+from ._solvers.fm import FMData, MCMCSolver, csc_arrays, csr_arrays, field_groups, predict
 from ._validation import (
     check_dtype,
     check_float_param,
@@ -225,15 +225,17 @@ class _BaseFM(SolverFit, SaveMixin, BaseEstimator):
                 raise ValueError("tol is not used with solver='mcmc': it samples n_iter sweeps")
         return p
 
-    def _check_groups(self, n_features, X=None):
+    def _check_groups(self, n_features, csc=None, n_rows=0):
+        """The groups, their count and the checked ``reg_w`` / ``reg_v``; ``csc`` (the design's
+        CSC arrays) and ``n_rows`` are what ``groups="auto"`` reads."""
         if self.groups is None:
             groups = np.zeros(n_features, dtype=np.int32)
         elif isinstance(self.groups, str):
             check_option(self.groups, "groups", ("auto",))
-            if X is None:
+            if csc is None:
                 raise ValueError("groups='auto' needs the design matrix in one piece: pass "
                                  "the groups (e.g. FMEncoder.groups_) or None")
-            groups = field_groups(X)
+            groups = field_groups(csc, n_rows)
         else:
             groups = np.asarray(self.groups)
             if groups.ndim != 1 or len(groups) != n_features:
@@ -332,7 +334,9 @@ class _BaseFM(SolverFit, SaveMixin, BaseEstimator):
                 f"and the same dtype; the model has {self.n_features_in_} features, "
                 f"{self.factors_.shape[1]} factors, {self.factors_.dtype}; got "
                 f"{X.shape[1]}, {p['n_factors']}, {np.dtype(dtype)}")
-        groups, n_groups, regs = self._check_groups(X.shape[1], X)
+        # the CSC form, built once: ALS and MCMC sweep it, groups="auto" reads it
+        csc = csc_arrays(X) if p["solver"] != "sgd" or isinstance(self.groups, str) else None
+        groups, n_groups, regs = self._check_groups(X.shape[1], csc, X.shape[0])
         p.update(regs)
         eval_data = None
         if eval_set is not None:
@@ -356,7 +360,7 @@ class _BaseFM(SolverFit, SaveMixin, BaseEstimator):
                      "factors_": self.factors_.copy()}
             p["first_iter"] = self.n_iter_
         data = FMData(X, target, groups, n_groups, resolve_n_threads(self.n_threads),
-                      need_csc=p["solver"] != "sgd")
+                      csc=None if p["solver"] == "sgd" else csc)
         self._fit_solver(p["solver"], data, state, p, rng, X, eval_data=eval_data,
                          tol=p["tol"], early_stopping_rounds=p["early_stopping_rounds"])
         vars(self).update(fitted or {})

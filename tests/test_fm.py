@@ -292,7 +292,11 @@ def one_hot_fields(sizes, n, seed=0, present=None):
 
 
 def test_auto_groups_are_the_one_hot_fields():
-    from fastmf._solvers.fm import field_groups
+    from fastmf._solvers.fm import csc_arrays
+    from fastmf._solvers.fm import field_groups as groups_of
+
+    def field_groups(X):
+        return groups_of(csc_arrays(X), X.shape[0])
 
     X, fields = one_hot_fields([30, 20, 5], 400, present=[1.0, 1.0, 0.7])
     np.testing.assert_array_equal(field_groups(X), fields)

@@ -58,8 +58,6 @@ def sgd_block(start, end, entries, model, hyper, state, row_reg):
         if weighted:
             ru, ri = reg * reg_u[u], reg * reg_i[i]
             rbu, rbi = reg_bias * reg_u[u], reg_bias * reg_i[i]
-            keep_u, keep_i = one - lr * ru, one - lr * ri
-            keep_bu, keep_bi = one - lr * rbu, one - lr * rbi
         pred = mu
         if has_bias:
             pred += bu[u] + bi[i]
@@ -69,6 +67,9 @@ def sgd_block(start, end, entries, model, hyper, state, row_reg):
         loss += e * e
         if not adagrad:
             step = lr * e
+            if weighted:
+                keep_u, keep_i = one - lr * ru, one - lr * ri
+                keep_bu, keep_bi = one - lr * rbu, one - lr * rbi
             if has_bias:
                 bu[u] = keep_bu * bu[u] + step
                 bi[i] = keep_bi * bi[i] + step

@@ -37,22 +37,20 @@ class FMData:
         Group of each feature, in ``[0, n_groups)``.
     n_groups : int
     n_threads : int
-    need_csc : bool
-        Build the CSC arrays and the exclusive blocks (ALS and MCMC).
+    csc : tuple or None
+        The CSC arrays of ``X`` (:func:`csc_arrays`), which ALS and MCMC need; with them the
+        exclusive blocks are built too. None for SGD.
     """
 
-    def __init__(self, X, target, groups, n_groups, n_threads, need_csc=True):
+    def __init__(self, X, target, groups, n_groups, n_threads, csc=None):
         self.n, self.d = X.shape
         self.csr = csr_arrays(X)
         self.target = np.ascontiguousarray(target, dtype=np.float64)
         self.groups = groups
         self.n_groups = n_groups
         self.n_threads = n_threads
-        if need_csc:
-            csc = X.tocsc()
-            csc.sort_indices()
-            self.csc = (csc.indptr.astype(np.int64),
-                        np.ascontiguousarray(csc.indices, dtype=np.int32), csc.data)
+        if csc is not None:
+            self.csc = csc
             self.order, self.block_ptr, self.block_parallel = exclusive_blocks(
                 self.csc[0], self.csc[1], self.n, groups)
             self.indicator = sp.csr_matrix(
@@ -65,7 +63,15 @@ def csr_arrays(X):
             np.ascontiguousarray(X.indices, dtype=np.int32), X.data)
 
 
-def field_groups(X):
+def csc_arrays(X):
+    """(indptr int64, indices int32, data) of the CSC form of a CSR matrix, rows sorted."""
+    csc = X.tocsc()
+    csc.sort_indices()
+    return (csc.indptr.astype(np.int64), np.ascontiguousarray(csc.indices, dtype=np.int32),
+            csc.data)
+
+
+def field_groups(csc, n_rows):
     """The groups of ``groups="auto"``: the one-hot fields of a design, when it has them.
 
     The features, in column order, are cut into maximal runs of columns that share no row
@@ -79,26 +85,26 @@ def field_groups(X):
 
     Parameters
     ----------
-    X : scipy.sparse.csr_matrix of shape (n, d), canonical
+    csc : tuple
+        The design's :func:`csc_arrays`.
+    n_rows : int
 
     Returns
     -------
     ndarray of int32, shape (d,)
     """
-    n, d = X.shape
+    indptr, indices = csc[0], csc[1]
+    d = len(indptr) - 1
     groups = np.zeros(d, dtype=np.int32)
-    if d == 0 or X.nnz == 0:
+    if d == 0 or indptr[-1] == 0:
         return groups
-    csc = X.tocsc()
-    csc.sort_indices()
     starts = np.empty(d + 1, np.int64)
-    n_runs = exclusive_runs(csc.indptr.astype(np.int64),
-                            np.ascontiguousarray(csc.indices, dtype=np.int32),
-                            np.arange(d, dtype=np.int32), groups, n, starts)
+    n_runs = exclusive_runs(indptr, indices, np.arange(d, dtype=np.int32), groups, n_rows,
+                            starts)
     starts = starts[:n_runs]
-    entries = np.add.reduceat(np.diff(csc.indptr), starts)
+    entries = np.add.reduceat(np.diff(indptr), starts)
     widths = np.diff(np.append(starts, d))
-    if n_runs >= 2 and entries.min() >= n / 2 and widths.max() >= 2:
+    if n_runs >= 2 and entries.min() >= n_rows / 2 and widths.max() >= 2:
         groups[starts[1:]] = 1
         groups = np.cumsum(groups, dtype=np.int32)
     return groups

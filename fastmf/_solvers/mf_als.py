@@ -48,6 +48,11 @@ def reg_exponent(params):
     return float(params["reg_exponent"]) if params["reg_scaling"] == "count" else 0.0
 
 
+def count_weights(counts, exponent):
+    """Each row's L2 multiplier: its count to the power ``exponent`` (float64)."""
+    return np.asarray(counts, dtype=np.float64) ** exponent
+
+
 def penalty(counts, X, x_bias, reg, reg_bias):
     """The L2 terms of the rows of ``X`` (and ``x_bias``), each row's weighted by ``counts``
     (its number of ratings to the power of the scaling's exponent)."""
@@ -62,10 +67,9 @@ def objective(state, by_user, by_item, reg, reg_bias, exponent):
     to the power ``exponent``."""
     W, H = state["user_factors_"], state["item_factors_"]
     ub, ib = bias_arrays(state, H.dtype)
-    nu = np.diff(by_user[0]).astype(np.float64) ** exponent
-    ni = np.diff(by_item[0]).astype(np.float64) ** exponent
     return (squared_error(by_user, W, ub, H, ib, state["global_mean_"])
-            + penalty(nu, W, ub, reg, reg_bias) + penalty(ni, H, ib, reg, reg_bias))
+            + penalty(count_weights(np.diff(by_user[0]), exponent), W, ub, reg, reg_bias)
+            + penalty(count_weights(np.diff(by_item[0]), exponent), H, ib, reg, reg_bias))
 
 
 class ALSSolver(Solver):

@@ -22,7 +22,7 @@ import numpy as np
 from .._config import resolve_n_threads
 from ..fm_features import FMEncoder
 from .base import Solver
-from .fm import FMData, MCMCSolver
+from .fm import FMData, MCMCSolver, csc_arrays
 
 
 class BayesianMFSolver(Solver):
@@ -37,7 +37,8 @@ class BayesianMFSolver(Solver):
         dt = state["item_factors_"].dtype
         enc = FMEncoder().fit(ratings)
         X = enc.transform(ratings).astype(dt)
-        data = FMData(X, ratings.values, enc.groups_, 2, resolve_n_threads(params["n_threads"]))
+        data = FMData(X, ratings.values, enc.groups_, 2, resolve_n_threads(params["n_threads"]),
+                      csc=csc_arrays(X))
         self.m, self.n = ratings.shape
         fm_state = {"intercept_": np.array([float(state["global_mean_"])]),
                     "coef_": np.concatenate([state["user_bias_"], state["item_bias_"]]).astype(dt),

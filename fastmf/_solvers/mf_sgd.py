@@ -12,7 +12,7 @@ import numpy as np
 from .._kernels.block_sgd import BATCHED, PLAIN, sgd_epoch
 from .._kernels.sgd import block_sort, gather_entries
 from .base import Solver
-from .mf_als import bias_arrays, reg_exponent
+from .mf_als import bias_arrays, count_weights, reg_exponent
 
 # Number of user groups (and item groups): a sub-epoch runs this many blocks in parallel, so
 # it bounds the useful thread count. It depends on the data only (not on n_threads), which keeps
@@ -157,7 +157,8 @@ class SGDSolver(Solver):
         counts_i = np.bincount(ratings.items, minlength=n).astype(np.float64)
         exponent = reg_exponent(params)
         self.row_reg = row_reg(counts_u, counts_i, exponent, dt)
-        self.counts_u, self.counts_i = counts_u ** exponent, counts_i ** exponent
+        self.counts_u = count_weights(counts_u, exponent)
+        self.counts_i = count_weights(counts_i, exponent)
         self.params = params
         self.reg, self.reg_bias = params["reg"], params["reg_bias"]
         self.batched = params["batch_size"] > 1 or params["momentum"] > 0

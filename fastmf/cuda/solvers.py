@@ -31,6 +31,7 @@ from .._kernels.cuda.implicit_cg import implicit_cg_rows
 from .._kernels.cuda.sgd import sgd_epoch
 from .._solvers import mf_sgd
 from .._solvers.bpr import N_STREAMS
+from .._solvers.mf_als import count_weights
 from .._validation import (
     check_bool,
     check_float_param,
@@ -315,7 +316,7 @@ class ALSCGSolver(_ExplicitSolver):
         self._grid = {"users": n_blocks(m, self.blocks), "items": n_blocks(n, self.blocks)}
         self._sse = Reducer(self._grid["users"])
         self._weights = (None, None) if self.reg_exponent == 0 else tuple(
-            cuda.to_device(np.diff(indptr).astype(np.float64) ** self.reg_exponent)
+            cuda.to_device(count_weights(np.diff(indptr), self.reg_exponent))
             for indptr in (by_user[0], by_item[0]))
 
     def step(self):

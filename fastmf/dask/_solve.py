@@ -38,8 +38,8 @@ def solve_rows(block, prev, pieces, G, hp):
             return X, xb, float(loss)
         hpt = (hp["mu"], hp["reg"], hp["reg_bias"], hp["count_exponent"])
         mf_als.half_sweep(rows, X, xb, Y, yb, hpt, hp["cg_steps"])
-        counts = block["counts"].astype(np.float64) ** hp["count_exponent"]
-        loss = mf_als.penalty(counts, X, xb, hp["reg"], hp["reg_bias"])
+        weights = mf_als.count_weights(block["counts"], hp["count_exponent"])
+        loss = mf_als.penalty(weights, X, xb, hp["reg"], hp["reg_bias"])
         if hp["data_loss"]:
             loss += mf_als.squared_error(rows, X, xb, Y, yb, hp["mu"])
     return X, xb, float(loss)
@@ -107,6 +107,8 @@ def ne_piece(neb, state, hp, fit_bias):
 def solve_ne(block, prev, ulocs, pieces, G, hp):
     """New ``(X, x_bias, loss)`` of a block from the partial normal equations ``pieces``
     (one per block of the other side, for the rows ``ulocs``), solved exactly."""
+    from .._solvers.mf_als import count_weights, penalty
+
     X0, xb0 = prev[0], prev[1]
     n, k = X0.shape
     fit_bias = len(xb0) > 0
@@ -126,7 +128,7 @@ def solve_ne(block, prev, ulocs, pieces, G, hp):
         reg = implicit_als.row_reg(counts, hp["n_other"], hp, np.float64)
     has = np.flatnonzero(counts > 0)
     x = np.zeros((n, d))
-    scale = counts.astype(np.float64) ** hp["count_exponent"]
+    scale = count_weights(counts, hp["count_exponent"])
     per = max(1, CHUNK // (d * d))
     with threads(hp["n_threads"], blas=1):
         for c0 in range(0, len(has), per):
@@ -149,10 +151,7 @@ def solve_ne(block, prev, ulocs, pieces, G, hp):
     elif hp["kind"] == "implicit":
         loss = implicit_als.penalty(reg, X)
     else:
-        from .._solvers.mf_als import penalty
-
-        loss = penalty(counts.astype(np.float64) ** hp["count_exponent"], X, xb, hp["reg"],
-                       hp["reg_bias"])
+        loss = penalty(scale, X, xb, hp["reg"], hp["reg_bias"])
     return X, xb, loss
 
 
