@@ -397,19 +397,35 @@ def _planted_clicks(n, seed, fields=4, levels=25, rank=3, rate=0.03):
     return sp.csr_matrix((np.ones(n * fields), (rows, cols.ravel())), shape=(n, d)), y
 
 
-def test_als_classifier_at_defaults_learns_rare_clicks():
-    # 3 % positives whose odds come from feature pairs: the probit-EM ALS classifier at its
-    # defaults must rank them well above chance and above a model without interactions
+@pytest.mark.parametrize("solver", ["als", "sgd"])
+def test_classifier_at_defaults_learns_rare_clicks(solver):
+    # 3 % positives whose odds come from feature pairs: the probit-EM ALS classifier and the
+    # log-loss SGD one at their defaults must rank them well above chance and above a model
+    # without interactions
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
 
     X, y = _planted_clicks(20000, seed=0)
     Xt, yt = _planted_clicks(4000, seed=100)
-    fm = fastmf.FMClassifier(random_state=0).fit(X, y)
+    fm = fastmf.FMClassifier(solver=solver, n_threads=1, random_state=0).fit(X, y)
     linear = LogisticRegression(max_iter=1000).fit(X, y)
     auc_fm = roc_auc_score(yt, fm.predict_proba(Xt)[:, 1])
     auc_linear = roc_auc_score(yt, linear.predict_proba(Xt)[:, 1])
     assert auc_fm > 0.75 and auc_fm > auc_linear + 0.05, (auc_fm, auc_linear)
+
+
+def test_sgd_defaults_depend_on_the_task():
+    # learning_rate and reg left None: 0.01 / 0.1 for the regressor, 0.003 / 0.003 for the
+    # classifier (the docstrings' values)
+    X, y = _planted_clicks(2000, seed=1)
+    for cls, y_fit, rate, reg in [(fastmf.FMRegressor, y.astype(float), 0.01, 0.1),
+                                  (fastmf.FMClassifier, y, 0.003, 0.003)]:
+        kw = dict(solver="sgd", n_iter=5, n_threads=1, random_state=0)
+        default = cls(**kw).fit(X, y_fit)
+        explicit = cls(learning_rate=rate, reg_w=reg, reg_v=reg, **kw).fit(X, y_fit)
+        np.testing.assert_array_equal(default.factors_, explicit.factors_)
+        other = cls(learning_rate=rate * 2, reg_w=reg, reg_v=reg, **kw).fit(X, y_fit)
+        assert not np.array_equal(default.factors_, other.factors_)
 
 
 def test_default_regularisation_generalises_on_an_mf_design():
