@@ -349,7 +349,7 @@ def _cd_sweep(const int64_t[::1] col_ptr, const int32_t[::1] rows, const floatin
         for b in range(nb):
             lo, hi = block_ptr[b], block_ptr[b + 1]
             if block_parallel[b]:
-                for t in prange(lo, hi, schedule="dynamic", chunksize=4, num_threads=n_threads):
+                for t in prange(lo, hi, schedule="dynamic", chunksize=1, num_threads=n_threads):
                     j = feature_order[t]
                     g = groups[j]
                     _update_feature(cp, rp, dp, wp, Vp, ep, qp, r, d, j, alpha, lam_w[g],
