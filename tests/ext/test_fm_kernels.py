@@ -118,7 +118,8 @@ def test_sgd_gradient_matches_finite_differences():
     assert (w0 - w0_arr[0]) / lr == pytest.approx(num_w0, rel=1e-5)
 
 
-def _sweep(X, target, w0, w, V, groups, G, sample, seed, n_threads, alpha=1.3):
+def _sweep(X, target, w0, w, V, groups, G, sample, seed, n_threads, alpha=1.3, order=None):
+    """One kernel sweep from (w0, w, V); ``order`` replaces exclusive_blocks' feature order."""
     rng = np.random.default_rng(11)
     n, d = X.shape
     r = V.shape[1]
@@ -126,7 +127,8 @@ def _sweep(X, target, w0, w, V, groups, G, sample, seed, n_threads, alpha=1.3):
     lam_v, mu_v = rng.uniform(0.1, 1, (G, r)), rng.normal(scale=0.1, size=(G, r))
     csc = X.tocsc()
     csc.sort_indices()
-    order, block_ptr, block_par = exclusive_blocks(csc.indptr, csc.indices, n, groups)
+    found, block_ptr, block_par = exclusive_blocks(csc.indptr, csc.indices, n, groups)
+    order = found if order is None else order
     e, q = np.empty(n), np.empty((n, r))
     fm_residuals(csr_arrays(X), (np.array([w0]), w, V), target, (e, q), n_threads)
     w0_arr, w2, V2 = np.array([w0]), w.copy(), V.copy()
@@ -192,6 +194,34 @@ def test_exclusive_blocks_split_multi_hot_groups_into_runs():
     # group 0 = one run; group 1: 2 clashes with 3 (row 0), 3 and 4 share no row
     assert order.tolist() == [0, 1, 2, 3, 4]
     assert ptr.tolist() == [0, 2, 3, 5] and par.tolist() == [1, 0, 1]
+
+
+def test_exclusive_blocks_put_a_runs_largest_features_first_without_changing_the_sweep():
+    # a Zipf-like field (most rows on a few levels) then a uniform one
+    rng = np.random.default_rng(4)
+    n = 200
+    a = np.minimum(rng.geometric(0.4, n) - 1, 5)
+    b = rng.integers(0, 8, n)
+    X = sp.hstack([sp.csr_matrix((np.ones(n), (np.arange(n), a)), shape=(n, 6)),
+                   sp.csr_matrix((np.ones(n), (np.arange(n), b)), shape=(n, 8))], format="csr")
+    groups = np.r_[np.zeros(6), np.ones(8)].astype(np.int32)
+    csc = X.tocsc()
+    order, ptr, par = exclusive_blocks(csc.indptr, csc.indices, n, groups)
+    assert ptr.tolist() == [0, 6, 14] and par.tolist() == [1, 1]
+    counts = np.diff(csc.indptr)
+    for lo, hi in zip(ptr[:-1], ptr[1:], strict=True):
+        run = order[lo:hi]
+        assert sorted(run.tolist()) == list(range(lo, hi))
+        assert np.all(np.diff(counts[run]) <= 0)
+    # the sweep in that order equals the sweep in column order, bit for bit
+    w, V = rng.normal(size=14), rng.normal(scale=0.3, size=(14, 3))
+    target = rng.normal(size=n)
+    ours = _sweep(X, target, 0.1, w, V, groups, 2, True, 5, 2)[0]
+    columns = _sweep(X, target, 0.1, w, V, groups, 2, True, 5, 2,
+                     order=np.arange(14, dtype=np.int32))[0]
+    assert not np.array_equal(order, np.arange(14))
+    for x, y in zip(ours, columns, strict=True):
+        np.testing.assert_array_equal(x, y)
 
 
 def test_standard_normals_are_standard_and_seeded():
