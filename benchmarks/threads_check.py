@@ -13,6 +13,7 @@ import resource
 import time
 
 import numpy as np
+import scipy.sparse as sp
 
 import fastmf
 
@@ -22,13 +23,13 @@ def cpu_seconds():
     return ru.ru_utime + ru.ru_stime
 
 
-def measure(make, data):
-    make(1).fit(data)  # compile
+def measure(make, fit_args):
+    make(1).fit(*fit_args)  # compile
     rows = []
     for n in (1, 2):
         model = make(n)
         c0, t0 = cpu_seconds(), time.perf_counter()
-        model.fit(data)
+        model.fit(*fit_args)
         wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
         rows.append((n, wall, cpu / wall))
     return rows
@@ -54,10 +55,22 @@ def main():
         "BPR": lambda n: fastmf.BPR(n_iter=20, n_threads=n, random_state=0),
         "NMF": lambda n: fastmf.NMF(n_threads=n, random_state=0, tol=0, n_iter=30),
     }
+    # the factorization machine on the ratings' one-hot user + item design
+    n = data.nnz
+    cols = np.stack([data.users, data.n_users + data.items], 1).ravel()
+    design = sp.csr_matrix((np.ones(2 * n), (np.repeat(np.arange(n), 2), cols)),
+                           shape=(n, data.n_users + data.n_items))
+    fm_cases = {
+        "FMRegressor(mcmc)": lambda n: fastmf.FMRegressor(solver="mcmc", n_threads=n,
+                                                          random_state=0),
+        "FMRegressor(als)": lambda n: fastmf.FMRegressor(n_threads=n, random_state=0),
+    }
     print(f"{data!r}\n")
     print(f"{'model':<28} {'threads':>7} {'wall s':>8} {'CPU/wall':>9}")
-    for name, make in cases.items():
-        for n, wall, ratio in measure(make, data):
+    runs = [(name, make, (data,)) for name, make in cases.items()]
+    runs += [(name, make, (design, data.values)) for name, make in fm_cases.items()]
+    for name, make, fit_args in runs:
+        for n, wall, ratio in measure(make, fit_args):
             print(f"{name:<28} {n:>7} {wall:8.2f} {ratio:9.2f}")
     users = np.arange(data.n_users)
     model = fastmf.MatrixFactorization(n_threads=1, random_state=0).fit(data)

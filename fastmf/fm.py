@@ -40,7 +40,8 @@ __all__ = ["FMRegressor", "FMClassifier"]
 #: reg_w and reg_v when left None, by (solver, classifier): chosen on validation splits (10 %
 #: of the training part) of MovieLens-100k's one-hot user + item design (regression, RMSE) and
 #: of a synthetic click-through design of 16 one-hot fields, 76k features, 1.3 % positives
-#: (classification, AUC), among 0.1-50 (ALS) and 0.001-1 (SGD). MCMC samples them.
+#: (classification, AUC), among 0.1-50 (ALS) and 0.001-1 (SGD); the SGD classifier's was
+#: chosen again with its learning rate (below). MCMC samples them.
 _DEFAULT_REG = {("als", False): 10.0, ("als", True): 30.0, ("sgd", False): 0.1,
                 ("sgd", True): 0.003, ("mcmc", False): 0.0, ("mcmc", True): 0.0}
 #: learning_rate when left None, regression / classification. The classifier's (with its
