@@ -13,9 +13,9 @@ import resource
 import time
 
 import numpy as np
-import scipy.sparse as sp
 
 import fastmf
+from fastmf.fm_features import FMEncoder
 
 
 def cpu_seconds():
@@ -56,10 +56,7 @@ def main():
         "NMF": lambda n: fastmf.NMF(n_threads=n, random_state=0, tol=0, n_iter=30),
     }
     # the factorization machine on the ratings' one-hot user + item design
-    n = data.nnz
-    cols = np.stack([data.users, data.n_users + data.items], 1).ravel()
-    design = sp.csr_matrix((np.ones(2 * n), (np.repeat(np.arange(n), 2), cols)),
-                           shape=(n, data.n_users + data.n_items))
+    design = FMEncoder().fit(data).transform(data)
     fm_cases = {
         "FMRegressor(mcmc)": lambda n: fastmf.FMRegressor(solver="mcmc", n_threads=n,
                                                           random_state=0),
