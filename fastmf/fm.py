@@ -45,11 +45,9 @@ __all__ = ["FMRegressor", "FMClassifier"]
 _DEFAULT_REG = {("als", False): 10.0, ("als", True): 30.0, ("sgd", False): 0.1,
                 ("sgd", True): 0.003, ("mcmc", False): 0.0, ("mcmc", True): 0.0}
 #: learning_rate when left None, regression / classification. The classifier's (with its
-#: reg 0.003) was chosen on validation splits (20 % of the training rows) of the click logs
-#: of benchmarks/fm_clicks.py (signal 0.5 and 1) and of a small planted design (20,000
-#: rows, 4 fields of 25 levels), among 0.0003-0.01: smaller rates overfit less on the click
-#: logs' rare features but underfit the small design; 0.003 gains on both logs and stays
-#: within 0.001 of the former 0.01 (with reg 0.01) on the small design.
+#: reg 0.003) was chosen among 0.0003-0.01 on validation splits (20 % of the training rows)
+#: of benchmarks/fm_clicks.py's click logs and of a small planted design; the figures are in
+#: the docstring's learning_rate entry.
 _DEFAULT_LEARNING_RATE = {False: 0.01, True: 0.003}
 
 _PARAMS_DOC = """
